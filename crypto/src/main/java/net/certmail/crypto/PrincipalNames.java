@@ -1,0 +1,33 @@
+package net.certmail.crypto;
+
+import java.security.cert.X509Certificate;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+
+/** A principal's id is the common name (CN) of its certificate's subject. */
+public final class PrincipalNames {
+  private PrincipalNames() {}
+
+  public static X500Name subjectFor(String principalId, String organisation) {
+    return new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.CN, principalId)
+        .addRDN(BCStyle.O, organisation)
+        .build();
+  }
+
+  public static String principalOf(X509Certificate certificate) {
+    return commonName(certificate.getSubjectX500Principal());
+  }
+
+  static String commonName(X500Principal principal) {
+    X500Name name = X500Name.getInstance(principal.getEncoded());
+    var rdns = name.getRDNs(BCStyle.CN);
+    if (rdns.length == 0) {
+      return "";
+    }
+    return IETFUtils.valueToString(rdns[0].getFirst().getValue());
+  }
+}

@@ -1,0 +1,33 @@
+package net.certmail.crypto;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * SHA-256 from the JDK: it uses the CPU's SHA extensions and runs ~9x faster than Bouncy
+ * Castle's digest on these machines (notes/stack.md), so hashing never goes through BC.
+ */
+public final class Sha256 {
+  private Sha256() {}
+
+  public static byte[] hash(byte[]... parts) {
+    MessageDigest digest = newDigest();
+    for (byte[] part : parts) {
+      digest.update(part);
+    }
+    return digest.digest();
+  }
+
+  public static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(bytes);
+  }
+
+  static MessageDigest newDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JDK has no SHA-256", e);
+    }
+  }
+}
