@@ -1,6 +1,7 @@
 package net.certmail.crypto;
 
 import java.security.cert.X509Certificate;
+import java.util.regex.Pattern;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -9,6 +10,9 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
 
 /** A principal's id is the common name (CN) of its certificate's subject. */
 public final class PrincipalNames {
+  private static final Pattern VALID =
+      Pattern.compile("([a-z0-9][a-z0-9._+-]*@)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+
   private PrincipalNames() {}
 
   public static X500Name subjectFor(String principalId, String organisation) {
@@ -16,6 +20,18 @@ public final class PrincipalNames {
         .addRDN(BCStyle.CN, principalId)
         .addRDN(BCStyle.O, organisation)
         .build();
+  }
+
+  /**
+   * Principal ids name files in key directories and appear in labels, so they are restricted to
+   * what a mail address or domain needs: lowercase letters, digits, '.', '-', '_', '+' and one '@'.
+   */
+  public static String requireValid(String principalId) {
+    if (principalId == null || !VALID.matcher(principalId).matches()) {
+      throw new IllegalArgumentException("not a valid principal id: '" + principalId
+          + "' (expected a domain like alpha.example or a mailbox like alice@alpha.example, in lowercase)");
+    }
+    return principalId;
   }
 
   public static String principalOf(X509Certificate certificate) {

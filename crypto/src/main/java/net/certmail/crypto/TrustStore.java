@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertPathValidatorException.BasicReason;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
@@ -22,7 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * The network CA and the certificates of every principal, looked up by signer and key id.
  *
  * <p>A certificate's chain is validated with the JDK's PKIX validator the first time it is used;
- * a success is cached per key id, because the CA's signature over a certificate never changes.
+ * a success is cached per certificate (its DER fingerprint, not its key id: two certificates may
+ * carry one key, and only the one the CA signed may pass), because the CA's signature over a
+ * certificate never changes.
  * The validity periods of the certificate and the CA are checked on every use, at the time the
  * signature claims (an evidence item's issue time, an envelope's send time).
  */
@@ -85,8 +88,8 @@ public final class TrustStore {
     Date date = Date.from(at);
     checkPeriod(certificate, date, "certificate of " + PrincipalNames.principalOf(certificate));
     checkPeriod(caCertificate, date, "network CA certificate");
-    String keyId = KeyIds.of(certificate.getPublicKey());
-    if (chainValidated.contains(keyId)) {
+    String fingerprint = fingerprint(certificate);
+    if (chainValidated.contains(fingerprint)) {
       return;
     }
     try {
@@ -95,7 +98,7 @@ public final class TrustStore {
       parameters.setRevocationEnabled(false);
       parameters.setDate(date);
       CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(certificate)), parameters);
-      chainValidated.add(keyId);
+      chainValidated.add(fingerprint);
     } catch (CertPathValidatorException e) {
       if (e.getReason() == BasicReason.EXPIRED) {
         throw new VerificationException(VerificationFailure.CERTIFICATE_EXPIRED, e.getMessage());
@@ -108,6 +111,14 @@ public final class TrustStore {
               + caCertificate.getSubjectX500Principal().getName() + ": " + e.getMessage());
     } catch (GeneralSecurityException e) {
       throw new VerificationException(VerificationFailure.FOREIGN_CA, e.getMessage());
+    }
+  }
+
+  private static String fingerprint(X509Certificate certificate) throws VerificationException {
+    try {
+      return Sha256.hex(Sha256.hash(certificate.getEncoded()));
+    } catch (CertificateEncodingException e) {
+      throw new VerificationException(VerificationFailure.MALFORMED, "certificate cannot be encoded: " + e.getMessage());
     }
   }
 

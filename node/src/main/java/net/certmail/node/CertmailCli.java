@@ -1,0 +1,69 @@
+package net.certmail.node;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code certmail}: the top-level command. Each subcommand is its own class; new ones are added
+ * to {@code subcommands} below.
+ */
+@Command(name = "certmail",
+    mixinStandardHelpOptions = true,
+    versionProvider = CertmailCli.Version.class,
+    description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): keys, evidence and verification.",
+    subcommands = {KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success (verify: every item VALID)",
+        "1:verify: at least one item is INVALID",
+        "2:usage error, or the input is unreadable or not a bundle",
+        "3:an operation failed (see the message for what to do)"})
+public final class CertmailCli implements Runnable {
+  /** Exit codes shared by the subcommands, as documented in --help. */
+  public static final int OK = 0;
+  public static final int INVALID = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int FAILED = 3;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line, also used by tests to run commands in-process. */
+  public static CommandLine commandLine() {
+    CommandLine commandLine = new CommandLine(new CertmailCli());
+    commandLine.setExitCodeExceptionMapper(CertmailCli::exitCodeOf);
+    commandLine.setExecutionExceptionHandler(CertmailCli::report);
+    commandLine.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT);
+    return commandLine;
+  }
+
+  @Override
+  public void run() {
+    // No subcommand: show what there is.
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static int exitCodeOf(Throwable error) {
+    return error instanceof UserInputException ? BAD_INPUT : FAILED;
+  }
+
+  /** Errors as one clear line (no stack trace): the exceptions' messages say what to do next. */
+  private static int report(Exception error, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    String message = error.getMessage() == null ? error.toString() : error.getMessage();
+    commandLine.getErr().println("certmail " + commandLine.getCommandName() + ": " + message);
+    return exitCodeOf(error);
+  }
+
+  /** The version from the jar manifest, or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = CertmailCli.class.getPackage().getImplementationVersion();
+      return new String[] {"certmail " + (version == null ? "0.1.0-SNAPSHOT (development build)" : version)};
+    }
+  }
+}

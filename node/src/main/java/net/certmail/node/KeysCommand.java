@@ -1,0 +1,109 @@
+package net.certmail.node;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import net.certmail.crypto.KeyAlgorithm;
+import net.certmail.crypto.KeyDirectory;
+import net.certmail.crypto.NetworkDescription;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code certmail keys ...}: key material of a network. */
+@Command(name = "keys", mixinStandardHelpOptions = true,
+    description = "Create and inspect the network's CA, certificates and per-node key directories.",
+    subcommands = {KeysCommand.Init.class})
+final class KeysCommand implements Runnable {
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = {
+          "Create a network CA and a key pair and certificate for every principal of a network description,",
+          "and lay out one key directory per node:",
+          "  DIR/ca/                          the CA certificate and the CA's private key (keep it offline)",
+          "  DIR/<node>/ca.pem                the CA certificate",
+          "  DIR/<node>/certs/<principal>.pem everyone's certificates",
+          "  DIR/<node>/private/<p>.key.pem   private keys of the principals the node's organisation hosts (600)"},
+      footer = {"%nExample:%n  certmail keys init --network cluster-config/src/main/resources/networks/local-network.conf --out var/keys"})
+  static final class Init implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--network", required = true, paramLabel = "FILE",
+        description = "Network description (HOCON, certmail.network { ... }).")
+    Path network;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write; must be empty or absent.")
+    Path out;
+
+    @Option(names = "--algorithm", paramLabel = "ALG", defaultValue = "ed25519",
+        description = "Key algorithm: ed25519 (default) or ecdsa-p256. A mailbox's key-algorithm setting overrides it.")
+    String algorithm;
+
+    @Option(names = "--validity-days", paramLabel = "N", defaultValue = "365",
+        description = "Validity of principal certificates in days (default ${DEFAULT-VALUE}); the CA gets twice as long.")
+    int validityDays;
+
+    @Option(names = "--force", description = "Replace the CA and node directories in a non-empty DIR.")
+    boolean force;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      KeyAlgorithm keyAlgorithm;
+      NetworkDescription description;
+      try {
+        keyAlgorithm = NetworkDescription.algorithmNamed(algorithm);
+        description = NetworkDescription.load(network);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException(e.getMessage(), e);
+      }
+      if (validityDays < 1) {
+        throw new UserInputException("--validity-days must be at least 1, not " + validityDays);
+      }
+      if (!force && nonEmpty(this.out)) {
+        throw new UserInputException(this.out + " exists and is not empty; choose another --out or add --force"
+            + " to replace its CA and node directories (the old keys are then gone)");
+      }
+      KeyDirectory.InitResult result = KeyDirectory.initNetwork(description, this.out, new KeyDirectory.InitOptions(
+          keyAlgorithm, Duration.ofDays(validityDays), Clock.systemUTC(), force, line -> { out.println(line); out.flush(); }));
+
+      out.println();
+      out.println("Wrote " + result.certificates() + " certificates for network '" + description.caName() + "':");
+      out.println("  " + result.caDirectory() + "/  CA certificate and CA private key: keep the key offline, it is not in any node directory");
+      for (Map.Entry<String, Path> node : result.nodeDirectories().entrySet()) {
+        List<String> keys = result.privateKeysByNode().get(node.getKey());
+        out.println("  " + node.getValue() + "/  private keys: " + String.join(", ", keys));
+      }
+      out.println("Copy each node directory to its node only. Check a bundle with: certmail verify FILE");
+      return CertmailCli.OK;
+    }
+
+    private static boolean nonEmpty(Path directory) throws IOException {
+      if (!Files.exists(directory)) {
+        return false;
+      }
+      if (!Files.isDirectory(directory)) {
+        throw new UserInputException(directory + " exists and is not a directory; choose another --out");
+      }
+      try (Stream<Path> entries = Files.list(directory)) {
+        return entries.findAny().isPresent();
+      }
+    }
+  }
+}
