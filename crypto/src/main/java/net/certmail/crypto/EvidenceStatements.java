@@ -8,6 +8,7 @@ import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.ReasonCode;
+import net.certmail.proto.v1.SignedEvidence;
 
 /**
  * Builders for the statements of each evidence kind, so the fields a kind sets, and its ETSI EN
@@ -97,5 +98,54 @@ public final class EvidenceStatements {
     }
     return base(EvidenceKind.NDN, event, pj, label, issuedAtMillis)
         .setSender(sender).setRecipient(recipient).setReason(reason).setReasonDetail(detail).build();
+  }
+
+  /** P1 refused a submission: sig_P1(A, B, H(M), T, reason). No label was issued. */
+  public static EvidenceStatement submissionRejection(String p1, String sender, String recipient, byte[] contentHash,
+                                                      long deadlineMillis, Flavour flavour, String submissionId,
+                                                      ReasonCode reason, String detail, long issuedAtMillis) {
+    return base(EvidenceKind.SUBMISSION_REJECTION, EtsiEvent.SUBMISSION_REJECTION_EVENT, p1, "", issuedAtMillis)
+        .setSender(sender).setRecipient(recipient).setContentHash(ByteString.copyFrom(contentHash))
+        .setDeadlineMillis(deadlineMillis).setFlavour(flavour).setSubmissionId(submissionId)
+        .setReason(reason).setReasonDetail(detail).build();
+  }
+
+  /** Pi+1 refused to carry L for Pi: sig_Pi+1(Pi, B, L, reason). */
+  public static EvidenceStatement relayRejection(String next, String previous, String label, String sender,
+                                                 String recipient, ReasonCode reason, String detail,
+                                                 long issuedAtMillis) {
+    return base(EvidenceKind.RELAY_REJECTION, EtsiEvent.RELAY_REJECTION_EVENT, next, label, issuedAtMillis)
+        .setCounterparty(previous).setSender(sender).setRecipient(recipient)
+        .setReason(reason).setReasonDetail(detail).build();
+  }
+
+  /** B explicitly refused L from Pn: sig_B(Pn, L, reason). */
+  public static EvidenceStatement recipientRefusal(String recipient, String pn, String label, String sender,
+                                                   String detail, long issuedAtMillis) {
+    return base(EvidenceKind.RECIPIENT_REFUSAL, EtsiEvent.CONSIGNMENT_REJECTION, recipient, label, issuedAtMillis)
+        .setCounterparty(pn).setSender(sender).setRecipient(recipient)
+        .setReason(ReasonCode.RECIPIENT_REFUSED).setReasonDetail(detail).build();
+  }
+
+  /** Pn released M to B: sig_Pn(B, L, H(M)). In NSR and IP only after B's COD. */
+  public static EvidenceStatement contentHandover(String pn, String recipient, String label, String sender,
+                                                  Flavour flavour, byte[] contentHash, long issuedAtMillis) {
+    return base(EvidenceKind.CONTENT_HANDOVER, EtsiEvent.CONTENT_HANDOVER_EVENT, pn, label, issuedAtMillis)
+        .setCounterparty(recipient).setSender(sender).setRecipient(recipient).setFlavour(flavour)
+        .setContentHash(ByteString.copyFrom(contentHash)).build();
+  }
+
+  /**
+   * A's compensation claim: sig_A(COP, claim time). Anyone can check it offline: the embedded COP
+   * is P1's, the claim is A's, and the claim time lies after T plus the grace period.
+   */
+  public static EvidenceStatement compensationClaim(String sender, SignedEvidence cop, EvidenceStatement copStatement,
+                                                    long graceMillis, long issuedAtMillis) {
+    return base(EvidenceKind.COMPENSATION_CLAIM, EtsiEvent.CERTMAIL_COMPENSATION_CLAIM, sender,
+        copStatement.getLabel(), issuedAtMillis)
+        .setSender(sender).setRecipient(copStatement.getRecipient()).setCounterparty(copStatement.getIssuer())
+        .setContentHash(copStatement.getContentHash()).setDeadlineMillis(copStatement.getDeadlineMillis())
+        .setFlavour(copStatement.getFlavour()).setSubmissionId(copStatement.getSubmissionId())
+        .setReason(ReasonCode.DEADLINE_EXPIRED).setClaimedCop(cop).setGraceMillis(graceMillis).build();
   }
 }

@@ -1,0 +1,118 @@
+package net.certmail.actors;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import net.certmail.crypto.EnvelopeOpener;
+import net.certmail.crypto.PrincipalKeys;
+import net.certmail.crypto.PrincipalNames;
+import net.certmail.crypto.ReplayGuard;
+import net.certmail.crypto.TrustStore;
+import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.MailItem;
+import net.certmail.protocol.Routing;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/**
+ * The protocol engine of one node: starts the sharded entities of every organisation (hosted
+ * here for this node's organisations, proxies for the others) and offers what a principal's
+ * owner may do: submit a mail and ask its status (A), look at, accept or refuse a delivery (B).
+ *
+ * <p>A private key is only ever given to this node for the principals of its own organisations;
+ * entities of other organisations are never started here, only reached through proxies.
+ */
+public final class CertmailEngine {
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final EnvelopeMetrics metrics;
+  private final Duration askTimeout;
+
+  private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics) {
+    this.system = system;
+    this.sharding = sharding;
+    this.metrics = metrics;
+    this.askTimeout = Duration.ofSeconds(15);
+  }
+
+  /**
+   * @param hostedKeys private keys of the principals this node hosts: only those of its organisations
+   * @param trustStore the network CA and every principal's certificate
+   */
+  public static CertmailEngine start(ActorSystem<?> system, EngineSettings settings, Map<String, PrincipalKeys> hostedKeys,
+                                     TrustStore trustStore, Clock clock, MeterRegistry registry) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Set<String> servers = new HashSet<>();
+    Set<String> organisations = new HashSet<>();
+    trustStore.certificates().forEach(certificate -> {
+      String principal = PrincipalNames.principalOf(certificate);
+      organisations.add(Routing.organisationOf(principal));
+      if (!Routing.isMailbox(principal)) {
+        servers.add(principal);
+      }
+    });
+    EnvelopeMetrics metrics = new EnvelopeMetrics(registry);
+    Postman postman = new Postman(sharding, hostedKeys, clock);
+    ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
+        new Routing(servers, settings.routes()), trustStore,
+        new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow())), postman, metrics,
+        settings.mailboxPolicies(), settings.maxFetchAttempts(), hostedKeys);
+    for (String organisation : organisations) {
+      // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
+      sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
+          .withRole(organisation));
+      sharding.init(Entity.of(MailServer.typeKey(organisation), context -> MailServer.create(context, services))
+          .withRole(organisation));
+      sharding.init(Entity.of(InboxEntry.typeKey(organisation), context -> InboxEntry.create(context, services))
+          .withRole(organisation));
+    }
+    return new CertmailEngine(system, sharding, metrics);
+  }
+
+  public EnvelopeMetrics metrics() {
+    return metrics;
+  }
+
+  /** A posts a mail; the answer comes at once (SUBMITTED), the COP follows asynchronously. */
+  public CompletionStage<MailStatus> submit(String sender, String submissionId, String recipient, MailItem item,
+                                            long deadlineMillis, Flavour flavour) {
+    byte[] content = item.toByteArray();
+    return outbox(sender, submissionId).ask(replyTo -> new OutboxEntry.Submit(recipient, content, deadlineMillis,
+        flavour.name(), Routing.domainOf(sender), replyTo), askTimeout);
+  }
+
+  public CompletionStage<MailStatus> status(String sender, String submissionId) {
+    return outbox(sender, submissionId).ask(OutboxEntry.GetStatus::new, askTimeout);
+  }
+
+  public CompletionStage<InboxView> inboxEntry(String mailbox, String label) {
+    return inbox(mailbox, label).ask(InboxEntry.GetEntry::new, askTimeout);
+  }
+
+  public CompletionStage<InboxView> accept(String mailbox, String label) {
+    return inbox(mailbox, label).ask(InboxEntry.Accept::new, askTimeout);
+  }
+
+  public CompletionStage<InboxView> refuse(String mailbox, String label, String reason) {
+    return inbox(mailbox, label).ask(replyTo -> new InboxEntry.Refuse(reason, replyTo), askTimeout);
+  }
+
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<OutboxEntry.Command> outbox(String sender,
+                                                                                                  String submissionId) {
+    return sharding.entityRefFor(OutboxEntry.typeKey(sender), EntityKind.entityId(sender, submissionId));
+  }
+
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<InboxEntry.Command> inbox(String mailbox,
+                                                                                                String label) {
+    return sharding.entityRefFor(InboxEntry.typeKey(mailbox), EntityKind.entityId(mailbox, label));
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+}

@@ -1,0 +1,79 @@
+package net.certmail.actors;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import net.certmail.crypto.EnvelopeOpener;
+import net.certmail.crypto.EvidenceSigner;
+import net.certmail.crypto.EvidenceVerifier;
+import net.certmail.crypto.PrincipalKeys;
+import net.certmail.crypto.TrustStore;
+import net.certmail.crypto.VerificationException;
+import net.certmail.crypto.VerifiedEvidence;
+import net.certmail.proto.v1.EvidenceKind;
+import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.protocol.Routing;
+import net.certmail.protocol.SubmissionPolicy;
+import net.certmail.protocol.Timings;
+import org.slf4j.Logger;
+
+/**
+ * Everything the entities of one node share: the clock, the rules' settings, the trust store,
+ * the signers of the principals this node hosts (and only those), and the postman.
+ */
+public final class ProtocolServices {
+  final Clock clock;
+  final Timings timings;
+  final SubmissionPolicy submissionPolicy;
+  final Routing routing;
+  final TrustStore trustStore;
+  final EvidenceVerifier verifier;
+  final EnvelopeOpener opener;
+  final Postman postman;
+  final EnvelopeMetrics metrics;
+  final MailboxPolicies mailboxPolicies;
+  final int maxFetchAttempts;
+  private final Map<String, EvidenceSigner> signers;
+
+  ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
+                   TrustStore trustStore, EnvelopeOpener opener, Postman postman, EnvelopeMetrics metrics,
+                   MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
+    this.clock = clock;
+    this.timings = timings;
+    this.submissionPolicy = submissionPolicy;
+    this.routing = routing;
+    this.trustStore = trustStore;
+    this.verifier = new EvidenceVerifier(trustStore);
+    this.opener = opener;
+    this.postman = postman;
+    this.metrics = metrics;
+    this.mailboxPolicies = mailboxPolicies;
+    this.maxFetchAttempts = maxFetchAttempts;
+    this.signers = Map.copyOf(hostedKeys.entrySet().stream()
+        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
+  }
+
+  long now() {
+    return clock.millis();
+  }
+
+  /** The signer of a principal hosted here; an entity only ever runs where its keys are. */
+  EvidenceSigner signer(String principal) {
+    EvidenceSigner signer = signers.get(principal);
+    if (signer == null) {
+      throw new IllegalStateException("this node holds no private key of " + principal
+          + "; its entities must run only on nodes of organisation " + Routing.organisationOf(principal));
+    }
+    return signer;
+  }
+
+  /** Verifies one evidence item, counting and logging a failure; empty when it is not valid. */
+  Optional<VerifiedEvidence> verify(SignedEvidence evidence, EvidenceKind kind, Logger log, String entityId) {
+    try {
+      return Optional.of(verifier.verify(evidence, kind));
+    } catch (VerificationException e) {
+      metrics.ignored(log, entityId, "INVALID_EVIDENCE", e.getMessage());
+      return Optional.empty();
+    }
+  }
+}
