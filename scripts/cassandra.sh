@@ -168,8 +168,8 @@ jvm_args() {
   JVM_ARGS+=(-cp "$CONF_DIR:$LIB_DIR/*" "$MAIN_CLASS")
 }
 
-# Waits until CQL answers. Fails when the process dies or the timeout passes.
-# $1: pid to watch (empty: only watch the port), $2: seconds already spent.
+# Waits until CQL answers; fails when the process dies or CASSANDRA_START_TIMEOUT passes.
+# $1: pid to watch (empty: only watch the port).
 wait_for_cql() {
   local pid="$1" started=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
   printf 'cassandra: waiting for CQL on %s:%s ' "$CQL_HOST" "$CQL_PORT"

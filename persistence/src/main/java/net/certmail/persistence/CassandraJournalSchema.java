@@ -51,8 +51,16 @@ public final class CassandraJournalSchema {
    */
   public static void apply(CqlSession session, String journalKeyspace, String snapshotKeyspace,
       Map<String, Integer> replicationPerDatacenter) {
-    for (String cql : statements(journalKeyspace, snapshotKeyspace, replicationPerDatacenter)) {
-      session.execute(SimpleStatement.newInstance(cql).setTimeout(DDL_TIMEOUT));
+    List<String> statements = statements(journalKeyspace, snapshotKeyspace, replicationPerDatacenter);
+    // The driver re-reads the whole schema after every DDL statement when schema metadata is on
+    // (~1 s each here); off while creating, and back to the configured setting afterwards (null).
+    session.setSchemaMetadataEnabled(false);
+    try {
+      for (String cql : statements) {
+        session.execute(SimpleStatement.newInstance(cql).setTimeout(DDL_TIMEOUT));
+      }
+    } finally {
+      session.setSchemaMetadataEnabled(null);
     }
     if (!session.checkSchemaAgreement()) {
       throw new IllegalStateException("The Cassandra nodes do not agree on the schema after creating "

@@ -129,6 +129,24 @@ class JournalBackendTest {
   }
 
   @Test
+  void aNodeMayIncludeTheBackendFilesInItsApplicationConfInstead() {
+    Config cassandra = ConfigFactory.load(ConfigFactory.parseString("""
+        include "certmail-journal-cassandra"
+        certmail.journal.cassandra.keyspace = "certmail_eu"
+        """));
+    assertEquals("certmail_eu", cassandra.getString("pekko.persistence.cassandra.journal.keyspace"));
+    assertEquals("LOCAL_QUORUM",
+        cassandra.getString("datastax-java-driver.profiles.pekko-persistence-cassandra-profile.basic.request.consistency"));
+
+    Config embedded = ConfigFactory.load(ConfigFactory.parseString("""
+        include "certmail-journal-embedded"
+        certmail.journal.embedded.path = "/srv/certmail/journal"
+        """));
+    assertEquals("jdbc:h2:file:/srv/certmail/journal;WRITE_DELAY=0;TRACE_LEVEL_FILE=0;AUTO_SERVER=false",
+        embedded.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"));
+  }
+
+  @Test
   void theBackendIsChosenBySettingsAndDefaultsToEmbedded() {
     assertEquals(JournalBackend.EMBEDDED, JournalBackend.fromSettings(ConfigFactory.empty()));
     assertEquals(JournalBackend.CASSANDRA,

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds certmail and runs ALL its tests, including the JUnit tests tagged "cassandra" (the root
+# pom excludes them by default) against a real single-node Cassandra 5.0 that this script starts
+# with scripts/cassandra.sh and ALWAYS stops again, also when a test fails or on Ctrl-C.
+# A Cassandra that was already running before (started by you) is used and left running.
+#
+#   scripts/test.sh                      the whole build and test suite (what .ci/run calls)
+#   scripts/test.sh -pl persistence -am  extra arguments go to Maven
+#
+# The exit code is Maven's (or 1 when Cassandra could not be started).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+started_here=false
+
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ "$started_here" == true ]]; then
+    echo "test: stopping the Cassandra this run started"
+    ./scripts/cassandra.sh stop || echo "test: WARNING: could not stop Cassandra; run ./scripts/cassandra.sh stop" >&2
+  fi
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+status="$(./scripts/cassandra.sh status || true)"
+case "$status" in
+  running*)
+    echo "test: using the Cassandra that was already running: $status (it stays running)"
+    ./scripts/cassandra.sh wait
+    ;;
+  *"answers CQL"*)
+    echo "test: using the Cassandra that already answers on 127.0.0.1:9042 (not started from this directory; it stays running)"
+    ;;
+  *)
+    # Set before the start, so that a start that fails or is interrupted is cleaned up too.
+    started_here=true
+    ./scripts/cassandra.sh start
+    ;;
+esac
+
+echo "test: ./mvnw -B verify -Dsurefire.excludedGroups= $*"
+rc=0
+./mvnw -B verify -Dsurefire.excludedGroups= "$@" || rc=$?
+if (( rc == 0 )); then echo "test: build and tests passed"; else echo "test: build or tests FAILED (Maven exit code $rc)" >&2; fi
+exit "$rc"
