@@ -119,8 +119,10 @@ public final class TrustStore {
       throw new VerificationException(VerificationFailure.FOREIGN_CA,
           "certificate of " + PrincipalNames.principalOf(certificate) + " does not chain to "
               + caCertificate.getSubjectX500Principal().getName() + ": " + e.getMessage());
-    } catch (GeneralSecurityException e) {
-      throw new VerificationException(VerificationFailure.FOREIGN_CA, e.getMessage());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // RuntimeException: a malformed certificate can make the provider throw unchecked exceptions.
+      throw new VerificationException(VerificationFailure.FOREIGN_CA, "certificate of "
+          + PrincipalNames.principalOf(certificate) + " cannot be validated against the CA: " + e.getMessage());
     }
   }
 
