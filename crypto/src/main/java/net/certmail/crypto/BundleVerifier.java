@@ -2,15 +2,18 @@ package net.certmail.crypto;
 
 import com.google.protobuf.ByteString;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import net.certmail.proto.v1.EtsiEvent;
+import org.bouncycastle.asn1.ASN1Encoding;
 import net.certmail.proto.v1.EvidenceBundle;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
@@ -111,6 +114,10 @@ public final class BundleVerifier {
     } catch (VerificationException e) {
       String detail = e.getMessage().substring(e.failure().name().length() + 2);
       return new ItemReport(number, kind, event, item.getSigner(), proves, Optional.of(e.failure()), detail);
+    } catch (RuntimeException e) {
+      // Libraries throw unchecked exceptions on some malformed certificates and keys: still a verdict, not a crash.
+      return new ItemReport(number, kind, event, item.getSigner(), proves, Optional.of(VerificationFailure.MALFORMED),
+          "malformed input: " + e);
     }
   }
 
@@ -121,14 +128,29 @@ public final class BundleVerifier {
     }
     try {
       ca.verify(ca.getPublicKey(), BouncyCastle.PROVIDER);
-    } catch (GeneralSecurityException e) {
+    } catch (GeneralSecurityException | RuntimeException e) {
       problems.add("the CA certificate's self-signature does not verify: the certificate was altered");
     }
   }
 
+  /** A certificate whose public key also decodes: BC decodes it lazily and throws unchecked exceptions. */
   private static X509Certificate parseCertificate(ByteString der) throws GeneralSecurityException {
-    return (X509Certificate) CertificateFactory.getInstance("X.509", BouncyCastle.PROVIDER)
-        .generateCertificate(new ByteArrayInputStream(der.toByteArray()));
+    try {
+      X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509", BouncyCastle.PROVIDER)
+          .generateCertificate(new ByteArrayInputStream(der.toByteArray()));
+      // Bouncy Castle checks the CA's signature over a DER re-encoding of what it parsed, so a
+      // non-DER variant (a BOOLEAN TRUE as 0xfe, say) would pass: accept the exact DER only.
+      if (!Arrays.equals(org.bouncycastle.asn1.x509.Certificate.getInstance(der.toByteArray())
+          .getEncoded(ASN1Encoding.DER), der.toByteArray())) {
+        throw new GeneralSecurityException("it is not in DER encoding: it was altered");
+      }
+      if (certificate.getPublicKey() == null) {
+        throw new GeneralSecurityException("its public key is of an unknown type");
+      }
+      return certificate;
+    } catch (RuntimeException | IOException e) {
+      throw new GeneralSecurityException(e.getMessage(), e);
+    }
   }
 
   /** One sentence built from the statement's fields (the signed content, not the bundle's claims). */

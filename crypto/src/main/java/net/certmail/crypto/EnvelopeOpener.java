@@ -11,7 +11,8 @@ import net.certmail.proto.v1.SignedEnvelope;
  * Verifies envelopes before anyone acts on them: known signer whose certificate chains to the
  * network CA, the exact bytes signed, addressed to the expected principal, fresh and not a
  * replay, and a payload that parses. Checks are ordered cheapest first and the replay guard
- * is consulted only after the signature, so forged envelopes cannot poison it.
+ * is consulted only after the signature, so forged envelopes cannot poison it. The certificate's
+ * validity is checked at the send time after the signature, which vouches for that time.
  */
 public final class EnvelopeOpener {
   private final TrustStore trustStore;
@@ -34,14 +35,14 @@ public final class EnvelopeOpener {
           "addressed to " + envelope.getTo() + ", received by " + expectedRecipient);
     }
     KeyAlgorithm algorithm = algorithmOf(envelope.getAlgorithm());
-    X509Certificate certificate = trustStore.certificateFor(
-        envelope.getFrom(), envelope.getKeyId(), Instant.ofEpochMilli(envelope.getSentAtMillis()));
+    X509Certificate certificate = trustStore.certificateOf(envelope.getFrom(), envelope.getKeyId());
     byte[] payload = envelope.getPayload().toByteArray();
     byte[] signed = EnvelopeSealer.signedBytes(envelope.getVersion(), envelope.getFrom(), envelope.getTo(),
         envelope.getMessageId(), envelope.getSentAtMillis(), payload);
     if (!Signatures.verify(algorithm, certificate.getPublicKey(), signed, envelope.getSignature().toByteArray())) {
       throw new VerificationException(VerificationFailure.BAD_SIGNATURE, "envelope " + envelope.getMessageId() + " from " + envelope.getFrom());
     }
+    trustStore.checkValidAt(certificate, Instant.ofEpochMilli(envelope.getSentAtMillis()));
     replayGuard.admit(envelope.getMessageId(), envelope.getSentAtMillis());
     try {
       ProtocolMessage message = ProtocolMessage.parseFrom(payload);

@@ -39,13 +39,14 @@ public final class EvidenceVerifier {
           "statement issued by " + statement.getIssuer() + " but signed as " + evidence.getSigner());
     }
     KeyAlgorithm algorithm = EnvelopeOpener.algorithmOf(evidence.getAlgorithm());
-    X509Certificate certificate = trustStore.certificateFor(
-        evidence.getSigner(), evidence.getKeyId(), Instant.ofEpochMilli(statement.getIssuedAtMillis()));
+    X509Certificate certificate = trustStore.certificateOf(evidence.getSigner(), evidence.getKeyId());
     byte[] signed = EvidenceSigner.signedBytes(statement, statementBytes);
     if (!Signatures.verify(algorithm, certificate.getPublicKey(), signed, evidence.getSignature().toByteArray())) {
       throw new VerificationException(VerificationFailure.BAD_SIGNATURE,
           statement.getKind() + " for label " + statement.getLabel() + " signed as " + evidence.getSigner());
     }
+    // Only now is the issue time known to be the signer's: check the certificate at that time.
+    trustStore.checkValidAt(certificate, Instant.ofEpochMilli(statement.getIssuedAtMillis()));
     return new VerifiedEvidence(evidence, statement, certificate);
   }
 

@@ -68,6 +68,17 @@ public final class TrustStore {
    */
   public X509Certificate certificateFor(String signer, String keyId, Instant signedAt)
       throws VerificationException {
+    X509Certificate certificate = certificateOf(signer, keyId);
+    checkValidAt(certificate, signedAt);
+    return certificate;
+  }
+
+  /**
+   * The certificate of {@code signer} under {@code keyId}, without checking its validity: verifiers
+   * check the signature first and the certificate's validity at the signed time afterwards, so that
+   * altered bytes are reported as a bad signature rather than as whatever the altered time implies.
+   */
+  public X509Certificate certificateOf(String signer, String keyId) throws VerificationException {
     X509Certificate certificate = certificatesByKeyId.get(keyId);
     if (certificate == null) {
       if (knows(signer)) {
@@ -79,7 +90,6 @@ public final class TrustStore {
     if (!owner.equals(signer)) {
       throw new VerificationException(VerificationFailure.WRONG_KEY, "key id " + keyId + " belongs to " + owner + ", not " + signer);
     }
-    checkValidAt(certificate, signedAt);
     return certificate;
   }
 
@@ -109,8 +119,10 @@ public final class TrustStore {
       throw new VerificationException(VerificationFailure.FOREIGN_CA,
           "certificate of " + PrincipalNames.principalOf(certificate) + " does not chain to "
               + caCertificate.getSubjectX500Principal().getName() + ": " + e.getMessage());
-    } catch (GeneralSecurityException e) {
-      throw new VerificationException(VerificationFailure.FOREIGN_CA, e.getMessage());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // RuntimeException: a malformed certificate can make the provider throw unchecked exceptions.
+      throw new VerificationException(VerificationFailure.FOREIGN_CA, "certificate of "
+          + PrincipalNames.principalOf(certificate) + " cannot be validated against the CA: " + e.getMessage());
     }
   }
 

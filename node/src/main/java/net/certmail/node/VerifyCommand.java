@@ -21,7 +21,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail verify FILE}: checks an evidence bundle offline. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = {
-        "Check every evidence item of a bundle offline: signature over the exact signed bytes, signer",
+        "Check an evidence bundle offline and say what each item proves.",
+        "",
+        "Checks every evidence item: signature over the exact signed bytes, signer",
         "certificate issued by the network CA and valid when the item was issued, and that every item is",
         "about the bundle's label. Prints each item's kind, ETSI event, signer, what it proves, and VALID",
         "or INVALID with the reason."},

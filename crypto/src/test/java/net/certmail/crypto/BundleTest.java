@@ -1,0 +1,142 @@
+package net.certmail.crypto;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import net.certmail.proto.v1.EvidenceBundle;
+import net.certmail.proto.v1.EvidenceKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleTest {
+  private final TestNetwork network = new TestNetwork();
+  private final EvidenceBundle sample = SampleEvidence.bundle(network.keys, network.trustStore, TestNetwork.CLOCK);
+
+  @Test
+  void theSampleChainVerifiesAndSaysWhatEachItemProves() {
+    BundleVerifier.Report report = BundleVerifier.verify(sample);
+    assertTrue(report.allValid(), report.toString());
+    assertEquals(List.of(EvidenceKind.COP, EvidenceKind.RELAY_ACK, EvidenceKind.COD, EvidenceKind.ROD_N, EvidenceKind.ROD),
+        report.items().stream().map(BundleVerifier.ItemReport::kind).toList());
+    assertTrue(report.items().get(3).proves().startsWith("beta.example reports that mail " + sample.getLabel()
+        + " from alice@alpha.example was delivered to bob@beta.example"), report.items().get(3).proves());
+    assertTrue(report.items().get(2).proves().startsWith("bob@beta.example certifies receipt of label " + sample.getLabel()
+        + " from beta.example, content hash "), report.items().get(2).proves());
+  }
+
+  /**
+   * Flips one bit at a time across the file: every byte of the header and the first item, then
+   * every fifth byte (all of them take ~30 s on a shared 2-core machine; the sample covers every
+   * field of every item and certificate).
+   */
+  @Test
+  void everySingleChangedByteOfTheFileIsRejected() {
+    byte[] file = EvidenceBundles.toBytes(sample);
+    List<Integer> accepted = new ArrayList<>();
+    for (int i = 0; i < file.length; i = i < 400 ? i + 1 : i + 5) {
+      byte[] changed = file.clone();
+      changed[i] ^= 0x01;
+      if (acceptedAsValid(changed)) {
+        accepted.add(i);
+      }
+    }
+    // The exporter's name and export time are unsigned: whoever holds a bundle can restate them,
+    // and verify prints them as "(unsigned)". Every other byte is covered by a signature or a check.
+    assertEquals(unsignedMetadataPositions(file), accepted, "positions whose change went unnoticed");
+  }
+
+  /** Positions of the values of exported_at_millis and exported_by (not their tags or lengths). */
+  private List<Integer> unsignedMetadataPositions(byte[] file) {
+    int start = EvidenceBundles.MAGIC.length
+        + EvidenceBundle.newBuilder().setVersion(sample.getVersion()).setLabel(sample.getLabel()).build().getSerializedSize();
+    int end = EvidenceBundles.MAGIC.length + sample.toBuilder().clearItems().clearCertificates().build().getSerializedSize();
+    int byStart = end - sample.getExportedByBytes().size();
+    List<Integer> positions = new ArrayList<>();
+    for (int i = start + 1; i < end; i = i < 400 ? i + 1 : i + 5) {
+      if (i < byStart - 2 || i >= byStart) {
+        positions.add(i);
+      }
+    }
+    return positions;
+  }
+
+  private static boolean acceptedAsValid(byte[] file) {
+    try {
+      return BundleVerifier.verify(EvidenceBundles.parse(file, "test")).allValid();
+    } catch (NotABundleException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aCallerGivenCaMustHaveIssuedEverything() {
+    TestNetwork other = new TestNetwork();
+    assertTrue(BundleVerifier.verify(sample, Optional.of(network.ca.certificate())).allValid());
+    BundleVerifier.Report foreign = BundleVerifier.verify(sample, Optional.of(other.ca.certificate()));
+    assertFalse(foreign.allValid());
+    assertTrue(foreign.items().stream().allMatch(item -> item.failure().orElseThrow() == VerificationFailure.FOREIGN_CA));
+  }
+
+  @Test
+  void anItemOfAnotherLabelIsInvalidInTheBundle() {
+    EvidenceBundle mixed = sample.toBuilder().setLabel("alpha.example/01OTHER").build();
+    BundleVerifier.Report report = BundleVerifier.verify(mixed);
+    assertFalse(report.allValid());
+    assertTrue(report.items().get(0).detail().contains("label"), report.items().get(0).detail());
+  }
+
+  @Test
+  void aFileThatIsNotABundleSaysWhatItIsNot(@TempDir Path dir) throws IOException {
+    Path pem = dir.resolve("ca.pem");
+    Files.writeString(pem, Pem.certificate(network.ca.certificate()));
+    NotABundleException e = assertThrows(NotABundleException.class, () -> EvidenceBundles.read(pem));
+    assertTrue(e.getMessage().contains("is not a certmail evidence bundle") && e.getMessage().contains("PEM"), e.getMessage());
+    Path truncated = dir.resolve("t.cmb");
+    byte[] bytes = EvidenceBundles.toBytes(sample);
+    Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 7));
+    NotABundleException damaged = assertThrows(NotABundleException.class, () -> EvidenceBundles.read(truncated));
+    assertTrue(damaged.getMessage().contains("damaged or truncated"), damaged.getMessage());
+    assertThrows(NotABundleException.class, () -> EvidenceBundles.parse("CMBN".getBytes(StandardCharsets.US_ASCII), "x"));
+  }
+
+  @Test
+  void openSslVerifiesTheExportedSignaturesAndRejectsAChangedByte(@TempDir Path dir) throws Exception {
+    Path openssl = Path.of("/usr/bin/openssl");
+    assumeTrue(Files.isExecutable(openssl), "no /usr/bin/openssl on this machine");
+    OpenSslExport.Result result = OpenSslExport.export(sample, dir);
+    assertEquals(5, result.items().size());
+    for (OpenSslExport.Exported item : result.items()) {
+      Run run = openssl(dir, item);
+      assertEquals(0, run.exitCode, run.output);
+      assertTrue(run.output.contains("Signature Verified Successfully"), run.output);
+    }
+    OpenSslExport.Exported cod = result.items().get(2);
+    byte[] data = Files.readAllBytes(cod.data());
+    data[data.length - 5] ^= 1;
+    Files.write(cod.data(), data);
+    Run run = openssl(dir, cod);
+    assertFalse(run.exitCode == 0 || run.output.contains("Signature Verified Successfully"), run.output);
+    assertTrue(run.output.contains("Signature Verification Failure"), run.output);
+  }
+
+  private record Run(int exitCode, String output) {}
+
+  private static Run openssl(Path dir, OpenSslExport.Exported item) throws Exception {
+    Process process = new ProcessBuilder("/usr/bin/openssl", "pkeyutl", "-verify", "-rawin", "-pubin",
+        "-inkey", item.publicKey().toString(), "-in", item.data().toString(), "-sigfile", item.signature().toString())
+        .directory(dir.toFile()).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Run(process.waitFor(), output);
+  }
+}
