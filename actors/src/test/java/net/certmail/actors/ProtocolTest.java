@@ -254,9 +254,22 @@ class ProtocolTest {
   void submissionsOutsidePolicyAreRejectedWithSignedReasons() throws Exception {
     assertRejected(BOB, mail("too soon"), clock.millis() + 10_000, ReasonCode.DEADLINE_NOT_ACCEPTABLE);
     assertRejected("nobody@nowhere.example", mail("lost address"), deadline(), ReasonCode.UNKNOWN_DOMAIN);
-    assertRejected("nobody@beta.example", mail("no such mailbox"), deadline(), ReasonCode.UNKNOWN_RECIPIENT);
+    assertRejected("nobody@alpha.example", mail("no such mailbox"), deadline(), ReasonCode.UNKNOWN_RECIPIENT);
     MailItem large = MailItem.newBuilder().setSubject("large").setBody("x".repeat(70 * 1024)).build();
     assertRejected(BOB, large, deadline(), ReasonCode.MESSAGE_TOO_LARGE);
+  }
+
+  @Test
+  void unknownMailboxAtARemoteDomainIsRefusedByItsServerAndYieldsNonDelivery() throws Exception {
+    String id = newId();
+    engine.submit(ALICE, id, "nobody@beta.example", mail("no such mailbox"), deadline(), Flavour.CEM)
+        .toCompletableFuture().get();
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("NOT_DELIVERED", status.status());
+    assertEquals("UNKNOWN_RECIPIENT", status.reason());
+    EvidenceStatement ndn = verified(status.evidence()).get(1).statement();
+    assertEquals(EvidenceKind.NDN, ndn.getKind());
+    assertEquals(RELAY, ndn.getIssuer(), "the relay whose next hop refused issues the notice");
   }
 
   private void assertRejected(String recipient, MailItem item, long deadline, ReasonCode reason) throws Exception {
