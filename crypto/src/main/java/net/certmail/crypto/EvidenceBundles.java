@@ -33,8 +33,7 @@ public final class EvidenceBundles {
    * A bundle for {@code label}: the items, the CA certificate and the certificate of each signer
    * (looked up in the trust store by key id, each once).
    */
-  public static EvidenceBundle of(String label, List<SignedEvidence> items, TrustStore trustStore, String exportedBy,
-                                  long exportedAtMillis) {
+  public static EvidenceBundle of(String label, List<SignedEvidence> items, TrustStore trustStore) {
     Map<String, X509Certificate> signerCertificates = new LinkedHashMap<>();
     for (SignedEvidence item : items) {
       X509Certificate certificate = trustStore.certificates().stream()
@@ -44,7 +43,7 @@ public final class EvidenceBundles {
       signerCertificates.putIfAbsent(item.getKeyId(), certificate);
     }
     EvidenceBundle.Builder bundle = EvidenceBundle.newBuilder().setVersion(VERSION).setLabel(label)
-        .setExportedAtMillis(exportedAtMillis).setExportedBy(exportedBy).addAllItems(items)
+        .addAllItems(items)
         .addCertificates(der(trustStore.caCertificate()));
     signerCertificates.values().forEach(certificate -> bundle.addCertificates(der(certificate)));
     return bundle.build();

@@ -48,7 +48,7 @@ public final class SampleEvidence {
     EvidenceStatement rod = EvidenceStatements.rod(ORIGIN, DESTINATION, label, SENDER, RECIPIENT, codBytes, now + 1100);
 
     List<SignedEvidence> items = List.of(sign(keys, cop), sign(keys, ack), signedCod, sign(keys, rodN), sign(keys, rod));
-    return EvidenceBundles.of(label, items, trustStore, ORIGIN, now + 1200);
+    return EvidenceBundles.of(label, items, trustStore);
   }
 
   private static SignedEvidence sign(Map<String, PrincipalKeys> keys, EvidenceStatement statement) {

@@ -42,7 +42,7 @@ class EvidenceTest {
     SignedEvidence signed = new EvidenceSigner(network.keys("beta.example")).sign(statement(kind, "beta.example"));
     assertEquals(kind, verifier.verify(signed, kind).statement().getKind());
 
-    EvidenceBundle bundle = EvidenceBundles.of(LABEL, List.of(signed), network.trustStore, "alpha.example", 1);
+    EvidenceBundle bundle = EvidenceBundles.of(LABEL, List.of(signed), network.trustStore);
     EvidenceBundles.write(bundle, dir.resolve("b.cmb"));
     EvidenceBundle read = EvidenceBundles.read(dir.resolve("b.cmb"));
     assertEquals(bundle, read);

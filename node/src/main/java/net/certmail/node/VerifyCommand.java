@@ -48,8 +48,7 @@ final class VerifyCommand implements Callable<Integer> {
     Optional<X509Certificate> trusted = Optional.ofNullable(ca).map(VerifyCommand::readCa);
     BundleVerifier.Report report = BundleVerifier.verify(bundle, trusted);
 
-    out.println("Bundle " + file + ": label " + report.label() + ", " + report.items().size() + " items, exported by "
-        + (bundle.getExportedBy().isEmpty() ? "(unnamed)" : bundle.getExportedBy()) + " (unsigned)");
+    out.println("Bundle " + file + ": label " + report.label() + ", " + report.items().size() + " items");
     out.println("Trusted CA: " + report.caSubject() + (trusted.isPresent() ? " (from --ca)" : " (from the bundle; pass --ca to pin it)"));
     out.println();
     for (BundleVerifier.ItemReport item : report.items()) {
