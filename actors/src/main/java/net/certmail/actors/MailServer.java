@@ -12,6 +12,8 @@ import net.certmail.proto.v1.Content;
 import net.certmail.proto.v1.ContentReleased;
 import net.certmail.proto.v1.CopReply;
 import net.certmail.proto.v1.Delivery;
+import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.proto.v1.DeliveryCertified;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.EtsiEvent;
@@ -340,6 +342,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       case DELIVERY_REPORT -> onDeliveryReport(carriage, message.getDeliveryReport(), from);
       case NON_DELIVERY_NOTICE -> onNonDeliveryNotice(carriage, message.getNonDeliveryNotice(), from);
       case RECEIPT -> onReceipt(carriage, from);
+      case STATUS_ANSWER -> onProgressNote(carriage, message.getStatusAnswer(), from);
       default -> ignore("UNEXPECTED_MESSAGE", message.getMessageCase().name());
     };
   }
@@ -503,6 +506,16 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .thenRun(newState -> confirm(from, "non_delivery_notice"));
   }
 
+  /** P1 passes Pn's "awaiting collection" note on to A while no verdict is reached. */
+  private Effect<ServerEvent, State> onProgressNote(Carriage carriage, StatusAnswer note, String from) {
+    if (carriage.origin() && !carriage.verdictReached() && from.equals(Routing.domainOf(carriage.mail().getRecipient()))
+        && note.getStatus() == DeliveryStatus.AWAITING_COLLECTION) {
+      services.postman.toOutbox(me, carriage.mail().getSender(), carriage.mail().getSubmissionId(),
+          ProtocolMessage.newBuilder().setStatusAnswer(note).build());
+    }
+    return Effect().none();
+  }
+
   /** The party upstream (P1 for a report, A for a verdict) has what this server owed it. */
   private Effect<ServerEvent, State> onReceipt(Carriage carriage, String from) {
     String upstream = carriage.origin() ? carriage.mail().getSender() : carriage.mail().getOriginServer();
@@ -557,7 +570,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
           .setRelay(Relay.newBuilder().setLabel(label).setSender(mail.getSender()).setRecipient(mail.getRecipient())
               .setContent(mail.getContent()).setDeadlineMillis(mail.getDeadlineMillis()).setFlavour(mail.getFlavour())
               .setOriginServer(mail.getOriginServer()).setCop(mail.getCop())).build());
-      case DELIVERING -> services.postman.toInbox(me, mail.getRecipient(), label, deliveryMessage(mail));
+      case DELIVERING -> {
+        services.postman.toInbox(me, mail.getRecipient(), label, deliveryMessage(mail));
+        if (resends.firstAttempt()) {
+          reportAwaitingCollection(carriage);
+        }
+      }
       case REPORTING -> services.postman.toServer(me, mail.getOriginServer(), label, carriage.ndn() != null
           ? ProtocolMessage.newBuilder().setNonDeliveryNotice(
               NonDeliveryNotice.newBuilder().setLabel(label).setNdn(carriage.ndn())).build()
@@ -574,6 +592,21 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       }
     }
     resends.sent(services.now());
+  }
+
+  /**
+   * The paper's "card left to advise the recipient": a progress note, not evidence, that B has
+   * been notified. Pn tells P1, P1 tells A. Sent once; if it is lost, A's status stays
+   * IN_DELIVERY until the verdict, which is what matters.
+   */
+  private void reportAwaitingCollection(Carriage carriage) {
+    ProtocolMessage note = ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder().setLabel(label)
+        .setStatus(DeliveryStatus.AWAITING_COLLECTION)).build();
+    if (carriage.origin()) {
+      services.postman.toOutbox(me, carriage.mail().getSender(), carriage.mail().getSubmissionId(), note);
+    } else {
+      services.postman.toServer(me, carriage.mail().getOriginServer(), label, note);
+    }
   }
 
   /** Step 5 per flavour: CEM sends M; NSR only L; IP L and H(L,M). */

@@ -101,6 +101,7 @@ public final class OutboxEntry
   private final String sender;
   private final String submissionId;
   private final Resends resends;
+  private boolean awaitingCollection;
 
   private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
                       Logger log, ActorRef<Command> self) {
@@ -257,6 +258,11 @@ public final class OutboxEntry
               .thenNoReply())
           .orElseGet(() -> Effect().noReply());
       case COP_REPLY, SUBMISSION_REJECTED -> Effect().noReply(); // answers to our own resends
+      case STATUS_ANSWER -> {
+        // Progress, not evidence: kept in memory; after a restart the status is IN_DELIVERY again.
+        awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
+        yield Effect().noReply();
+      }
       default -> ignore("UNEXPECTED_MESSAGE", message.getMessageCase() + " while in delivery");
     };
   }
@@ -518,8 +524,9 @@ public final class OutboxEntry
       return status("", DeliveryStatus.SUBMITTED, ReasonCode.REASON_UNSPECIFIED, List.of(), List.of());
     }
     if (state instanceof InDelivery delivery) {
-      return status(delivery.label(), DeliveryStatus.IN_DELIVERY, ReasonCode.REASON_UNSPECIFIED,
-          List.of(delivery.cop()), List.of());
+      return status(delivery.label(),
+          awaitingCollection ? DeliveryStatus.AWAITING_COLLECTION : DeliveryStatus.IN_DELIVERY,
+          ReasonCode.REASON_UNSPECIFIED, List.of(delivery.cop()), List.of());
     }
     if (state instanceof Concluded concluded) {
       return status(concluded.label(), concluded.status(), concluded.reason(), concluded.evidence(), concluded.late());

@@ -170,6 +170,8 @@ class ProtocolTest {
     InboxView held = EngineNode.await(() -> engine.inboxEntry(CAROL, label),
         view -> view.status().equals("AWAITING_DECISION"), WAIT, "carol notified");
     assertNull(held.content(), "no content with the notification");
+    EngineNode.await(() -> engine.status(ALICE, id), s -> s.status().equals("AWAITING_COLLECTION"), WAIT,
+        "the sender told that the mail awaits collection");
 
     double refusedBefore = engine.metrics().ignoredCount("CONTENT_NOT_RELEASABLE");
     send(CAROL, BETA, EntityKind.SERVER, label,
