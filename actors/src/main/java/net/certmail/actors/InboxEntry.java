@@ -1,6 +1,7 @@
 package net.certmail.actors;
 
 import com.google.protobuf.ByteString;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -202,7 +203,7 @@ public final class InboxEntry
   private ReplyEffect<InboxEvent, State> onAccept(Held state, Accept accept) {
     if (services.now() > state.notice().getCodDeadlineMillis()) {
       return Effect().reply(accept.replyTo(), viewOf(state, "too late: the agent accepts no COD after "
-          + java.time.Instant.ofEpochMilli(state.notice().getCodDeadlineMillis())));
+          + Instant.ofEpochMilli(state.notice().getCodDeadlineMillis())));
     }
     return Effect().persist(signed(state.notice())).thenRun(this::afterDecision)
         .thenReply(accept.replyTo(), newState -> viewOf(newState, null));

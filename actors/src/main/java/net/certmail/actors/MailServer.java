@@ -1,8 +1,11 @@
 package net.certmail.actors;
 
+import com.google.protobuf.ByteString;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.OpenedEnvelope;
@@ -156,16 +159,6 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       }
       return Stage.SETTLED;
     }
-
-    Carriage with(Changes changes) {
-      return changes.apply(this);
-    }
-  }
-
-  /** One event's change to a carriage (records have no withers). */
-  @FunctionalInterface
-  interface Changes {
-    Carriage apply(Carriage c);
   }
 
   private final EntityContext<Command> entity;
@@ -621,7 +614,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .setFlavour(mail.getFlavour()).setContentSize(mail.getContent().size())
         .setDeadlineMillis(mail.getDeadlineMillis()).setCodDeadlineMillis(codDeadline);
     if (mail.getFlavour() == Flavour.IP) {
-      notification.setLabelledContentHash(com.google.protobuf.ByteString.copyFrom(
+      notification.setLabelledContentHash(ByteString.copyFrom(
           ContentHash.labelled(label, mail.getContent().toByteArray())));
     }
     return ProtocolMessage.newBuilder().setNotification(notification).build();
@@ -712,8 +705,8 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     return Effect().none();
   }
 
-  private java.time.Instant clockInstant() {
-    return java.time.Instant.ofEpochMilli(services.now());
+  private Instant clockInstant() {
+    return Instant.ofEpochMilli(services.now());
   }
 
   // ---- timers ----
@@ -808,10 +801,11 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         c.forwardAck(), c.cod(), c.rodN(), c.refusal(), c.handover(), ndn, c.rod(), c.upstreamConfirmed(), c.late());
   }
 
-  private static State change(State state, Changes changes) {
+  /** One event's change to the carriage (records have no withers). */
+  private static State change(State state, UnaryOperator<Carriage> change) {
     if (!(state instanceof Carrying carrying)) {
       throw new IllegalStateException("event for a mail this server does not carry");
     }
-    return new Carrying(carrying.carriage().with(changes));
+    return new Carrying(change.apply(carrying.carriage()));
   }
 }

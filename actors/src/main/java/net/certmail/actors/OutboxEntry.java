@@ -1,17 +1,23 @@
 package net.certmail.actors;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.crypto.VerifiedEvidence;
+import net.certmail.proto.v1.DeliveryConfirmed;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceKind;
+import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.LateEvidenceRecorded;
 import net.certmail.proto.v1.MailDeclaredLost;
+import net.certmail.proto.v1.MailInTransit;
 import net.certmail.proto.v1.MailSubmitted;
 import net.certmail.proto.v1.NonDeliveryNotice;
 import net.certmail.proto.v1.NonDeliveryNotified;
@@ -23,8 +29,6 @@ import net.certmail.proto.v1.Receipt;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.Submission;
 import net.certmail.proto.v1.SubmissionRefused;
-import net.certmail.proto.v1.DeliveryConfirmed;
-import net.certmail.proto.v1.LateEvidenceRecorded;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Labels;
 import net.certmail.protocol.Routing;
@@ -273,10 +277,10 @@ public final class OutboxEntry
     }
     // T plus grace has passed with neither ROD nor NDN: the mail is lost; claim compensation.
     byte[] copStatement = state.cop().getStatement().toByteArray();
-    net.certmail.proto.v1.EvidenceStatement cop;
+    EvidenceStatement cop;
     try {
-      cop = net.certmail.proto.v1.EvidenceStatement.parseFrom(copStatement);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      cop = EvidenceStatement.parseFrom(copStatement);
+    } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a persisted COP no longer parses", e);
     }
     SignedEvidence claim = services.signer(sender).sign(EvidenceStatements.compensationClaim(
@@ -307,7 +311,7 @@ public final class OutboxEntry
     if (arrived.isEmpty()) {
       return Effect().noReply();
     }
-    String acknowledged = message.getMessageCase().name().toLowerCase(java.util.Locale.ROOT);
+    String acknowledged = message.getMessageCase().name().toLowerCase(Locale.ROOT);
     List<SignedEvidence> unseen = arrived.stream()
         .filter(item -> !state.evidence().contains(item) && !state.late().contains(item)).toList();
     if (unseen.isEmpty()) {
@@ -387,8 +391,8 @@ public final class OutboxEntry
     return Optional.of(notice.getNdn());
   }
 
-  private static net.certmail.proto.v1.MailInTransit inTransit(MailSubmitted mail, String label) {
-    return net.certmail.proto.v1.MailInTransit.newBuilder().setLabel(label).setSender(mail.getSender())
+  private static MailInTransit inTransit(MailSubmitted mail, String label) {
+    return MailInTransit.newBuilder().setLabel(label).setSender(mail.getSender())
         .setRecipient(mail.getRecipient()).setContent(mail.getContent()).setDeadlineMillis(mail.getDeadlineMillis())
         .setFlavour(mail.getFlavour()).setOriginServer(mail.getOriginServer()).build();
   }
@@ -511,8 +515,8 @@ public final class OutboxEntry
 
   private static ReasonCode reasonOf(SignedEvidence evidence) {
     try {
-      return net.certmail.proto.v1.EvidenceStatement.parseFrom(evidence.getStatement()).getReason();
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return EvidenceStatement.parseFrom(evidence.getStatement()).getReason();
+    } catch (InvalidProtocolBufferException e) {
       return ReasonCode.TECHNICAL_MALFUNCTION;
     }
   }
