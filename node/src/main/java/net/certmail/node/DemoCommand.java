@@ -45,6 +45,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "demo",
     mixinStandardHelpOptions = true,
     description = {
+        "The main job: the local network with certified mails in every flavour and failure case.",
+        "",
         "Starts the local network (3 nodes in this JVM: alpha-1, relay-1, beta-1) on the embedded journal,",
         "sends certified mails in every flavour (CEM, NSR, IP) over routes of 1 and 3 servers, and the failure",
         "cases: a recipient that refuses, one that never answers, an unreachable server and a deadline too short.",
