@@ -27,8 +27,6 @@ import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -76,7 +74,8 @@ public final class InboxEntry
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new InboxEntry(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new InboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state ----
@@ -95,22 +94,20 @@ public final class InboxEntry
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String mailbox;
   private final String label;
   private final Resends resends;
   private int fetchAttempts;
 
-  private InboxEntry(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                     Logger log, ActorRef<Command> self) {
+  private InboxEntry(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                     Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.mailbox = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -362,7 +359,7 @@ public final class InboxEntry
   }
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
+    lifecycle.startTicking();
   }
 
   private void passivateSoon() {
@@ -370,8 +367,7 @@ public final class InboxEntry
   }
 
   private ReplyEffect<InboxEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().noReply();
   }
 

@@ -49,11 +49,8 @@ import net.certmail.proto.v1.UpstreamReceiptConfirmed;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Refusal;
 import net.certmail.protocol.Routing;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -99,7 +96,8 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new MailServer(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new MailServer(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state ----
@@ -163,22 +161,20 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String me;
   private final String label;
   private final Resends resends;
   private Stage lastStage;
 
-  private MailServer(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                     Logger log, ActorRef<Command> self) {
+  private MailServer(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                     Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.me = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -712,12 +708,11 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   // ---- timers ----
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
+    lifecycle.startTicking();
   }
 
   private Effect<ServerEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().none();
   }
 

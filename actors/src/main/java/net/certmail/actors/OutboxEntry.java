@@ -35,8 +35,6 @@ import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -80,7 +78,8 @@ public final class OutboxEntry
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new OutboxEntry(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new OutboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state: one type per stage ----
@@ -99,22 +98,20 @@ public final class OutboxEntry
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String sender;
   private final String submissionId;
   private final Resends resends;
   private boolean awaitingCollection;
 
-  private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                      Logger log, ActorRef<Command> self) {
+  private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                      Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -416,17 +413,16 @@ public final class OutboxEntry
   // ---- timers and passivation ----
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
+    lifecycle.startTicking();
   }
 
   private ReplyEffect<OutboxEvent, State> stopTicking() {
-    timers.cancel(Tick.INSTANCE);
+    lifecycle.stopTicking();
     return Effect().noReply();
   }
 
   private ReplyEffect<OutboxEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().noReply();
   }
 
