@@ -35,10 +35,6 @@ final class EntityLifecycle<C> {
     timers.startTimerWithFixedDelay(tick, interval);
   }
 
-  void stopTicking() {
-    timers.cancel(tick);
-  }
-
   void passivate() {
     timers.cancel(tick);
     entity.getShard().tell(new ClusterSharding.Passivate<>(self));

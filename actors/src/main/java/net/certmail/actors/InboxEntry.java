@@ -121,11 +121,16 @@ public final class InboxEntry
   @Override
   public CommandHandlerWithReply<Command, InboxEvent, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, InboxEvent, State> builder = newCommandHandlerWithReplyBuilder();
+    // An entry left without state passivates on the next tick: stray or forged messages and
+    // queries for unknown labels must not leave remembered entities behind.
     builder.forStateType(Empty.class)
-        .onCommand(Inbound.class, this::onInboundEmpty)
-        .onCommand(Accept.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
-        .onCommand(Refuse.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
-        .onCommand(GetEntry.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
+        .onCommand(Inbound.class, (state, inbound) -> {
+          passivateSoon();
+          return onInboundEmpty(state, inbound);
+        })
+        .onCommand(Accept.class, (state, command) -> noSuchMail(command.replyTo()))
+        .onCommand(Refuse.class, (state, command) -> noSuchMail(command.replyTo()))
+        .onCommand(GetEntry.class, (state, command) -> noSuchMail(command.replyTo()))
         .onCommand(Tick.class, (state, tick) -> passivate());
     builder.forStateType(Held.class)
         .onCommand(Inbound.class, (state, inbound) -> onInboundNotified(state.notice(), inbound, null))
@@ -148,6 +153,11 @@ public final class InboxEntry
         .onCommand(GetEntry.class, this::replyEntry)
         .onCommand(Tick.class, (state, tick) -> passivate());
     return builder.build();
+  }
+
+  private ReplyEffect<InboxEvent, State> noSuchMail(ActorRef<InboxView> replyTo) {
+    passivateSoon();
+    return Effect().reply(replyTo, viewOf(Empty.INSTANCE, "no mail " + label));
   }
 
   // ---- Empty: step 5 arrives ----

@@ -189,7 +189,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   public CommandHandler<Command, ServerEvent, State> commandHandler() {
     CommandHandlerBuilder<Command, ServerEvent, State> builder = newCommandHandlerBuilder();
     builder.forStateType(Unassigned.class)
-        .onCommand(Inbound.class, this::onInboundUnassigned)
+        .onCommand(Inbound.class, (state, inbound) -> {
+          // Whatever this message leads to, an entity left without state passivates on the next
+          // tick: stray or forged messages must not leave remembered entities behind.
+          lifecycle.startTicking();
+          return onInboundUnassigned(state, inbound);
+        })
         .onCommand(Tick.class, (state, tick) -> passivate());
     builder.forStateType(Declined.class)
         .onCommand(Inbound.class, this::onInboundDeclined)

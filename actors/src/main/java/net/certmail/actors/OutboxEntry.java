@@ -127,9 +127,12 @@ public final class OutboxEntry
     CommandHandlerWithReplyBuilder<Command, OutboxEvent, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Empty.class)
         .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, (state, command) -> Effect().reply(command.replyTo(), unknown()))
+        .onCommand(GetStatus.class, (state, command) -> {
+          passivateSoon(); // a query for an unknown submission must not leave a remembered entity
+          return Effect().reply(command.replyTo(), unknown());
+        })
         .onCommand(Inbound.class, (state, command) -> ignoreStray(command))
-        .onCommand(Tick.class, (state, command) -> stopTicking());
+        .onCommand(Tick.class, (state, command) -> passivate());
     builder.forStateType(AwaitingCop.class)
         .onCommand(Submit.class, this::onResubmit)
         .onCommand(GetStatus.class, this::replyStatus)
@@ -341,6 +344,7 @@ public final class OutboxEntry
   }
 
   private ReplyEffect<OutboxEvent, State> ignoreStray(Inbound inbound) {
+    passivateSoon();
     return ignore("NO_SUCH_SUBMISSION", "message for a submission this mailbox never made");
   }
 
@@ -414,11 +418,6 @@ public final class OutboxEntry
 
   private void startTicking() {
     lifecycle.startTicking();
-  }
-
-  private ReplyEffect<OutboxEvent, State> stopTicking() {
-    lifecycle.stopTicking();
-    return Effect().noReply();
   }
 
   private ReplyEffect<OutboxEvent, State> passivate() {
