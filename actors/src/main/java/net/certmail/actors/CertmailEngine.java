@@ -18,6 +18,7 @@ import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The protocol engine of one node: starts the sharded entities of every organisation (hosted
@@ -102,13 +103,11 @@ public final class CertmailEngine {
     return inbox(mailbox, label).ask(replyTo -> new InboxEntry.Refuse(reason, replyTo), askTimeout);
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<OutboxEntry.Command> outbox(String sender,
-                                                                                                  String submissionId) {
+  private EntityRef<OutboxEntry.Command> outbox(String sender, String submissionId) {
     return sharding.entityRefFor(OutboxEntry.typeKey(sender), EntityKind.entityId(sender, submissionId));
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<InboxEntry.Command> inbox(String mailbox,
-                                                                                                String label) {
+  private EntityRef<InboxEntry.Command> inbox(String mailbox, String label) {
     return sharding.entityRefFor(InboxEntry.typeKey(mailbox), EntityKind.entityId(mailbox, label));
   }
 

@@ -1,6 +1,7 @@
 package net.certmail.actors;
 
 import com.google.protobuf.ByteString;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -26,8 +27,6 @@ import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -75,7 +74,8 @@ public final class InboxEntry
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new InboxEntry(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new InboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state ----
@@ -94,22 +94,20 @@ public final class InboxEntry
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String mailbox;
   private final String label;
   private final Resends resends;
   private int fetchAttempts;
 
-  private InboxEntry(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                     Logger log, ActorRef<Command> self) {
+  private InboxEntry(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                     Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.mailbox = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -123,11 +121,16 @@ public final class InboxEntry
   @Override
   public CommandHandlerWithReply<Command, InboxEvent, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, InboxEvent, State> builder = newCommandHandlerWithReplyBuilder();
+    // An entry left without state passivates on the next tick: stray or forged messages and
+    // queries for unknown labels must not leave remembered entities behind.
     builder.forStateType(Empty.class)
-        .onCommand(Inbound.class, this::onInboundEmpty)
-        .onCommand(Accept.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
-        .onCommand(Refuse.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
-        .onCommand(GetEntry.class, (state, command) -> Effect().reply(command.replyTo(), viewOf(state, "no mail " + label)))
+        .onCommand(Inbound.class, (state, inbound) -> {
+          passivateSoon();
+          return onInboundEmpty(state, inbound);
+        })
+        .onCommand(Accept.class, (state, command) -> noSuchMail(command.replyTo()))
+        .onCommand(Refuse.class, (state, command) -> noSuchMail(command.replyTo()))
+        .onCommand(GetEntry.class, (state, command) -> noSuchMail(command.replyTo()))
         .onCommand(Tick.class, (state, tick) -> passivate());
     builder.forStateType(Held.class)
         .onCommand(Inbound.class, (state, inbound) -> onInboundNotified(state.notice(), inbound, null))
@@ -150,6 +153,11 @@ public final class InboxEntry
         .onCommand(GetEntry.class, this::replyEntry)
         .onCommand(Tick.class, (state, tick) -> passivate());
     return builder.build();
+  }
+
+  private ReplyEffect<InboxEvent, State> noSuchMail(ActorRef<InboxView> replyTo) {
+    passivateSoon();
+    return Effect().reply(replyTo, viewOf(Empty.INSTANCE, "no mail " + label));
   }
 
   // ---- Empty: step 5 arrives ----
@@ -202,7 +210,7 @@ public final class InboxEntry
   private ReplyEffect<InboxEvent, State> onAccept(Held state, Accept accept) {
     if (services.now() > state.notice().getCodDeadlineMillis()) {
       return Effect().reply(accept.replyTo(), viewOf(state, "too late: the agent accepts no COD after "
-          + java.time.Instant.ofEpochMilli(state.notice().getCodDeadlineMillis())));
+          + Instant.ofEpochMilli(state.notice().getCodDeadlineMillis())));
     }
     return Effect().persist(signed(state.notice())).thenRun(this::afterDecision)
         .thenReply(accept.replyTo(), newState -> viewOf(newState, null));
@@ -361,7 +369,7 @@ public final class InboxEntry
   }
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
+    lifecycle.startTicking();
   }
 
   private void passivateSoon() {
@@ -369,8 +377,7 @@ public final class InboxEntry
   }
 
   private ReplyEffect<InboxEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().noReply();
   }
 

@@ -1,8 +1,11 @@
 package net.certmail.actors;
 
+import com.google.protobuf.ByteString;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.OpenedEnvelope;
@@ -12,6 +15,8 @@ import net.certmail.proto.v1.Content;
 import net.certmail.proto.v1.ContentReleased;
 import net.certmail.proto.v1.CopReply;
 import net.certmail.proto.v1.Delivery;
+import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.proto.v1.DeliveryCertified;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.EtsiEvent;
@@ -44,11 +49,8 @@ import net.certmail.proto.v1.UpstreamReceiptConfirmed;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Refusal;
 import net.certmail.protocol.Routing;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -94,7 +96,8 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new MailServer(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new MailServer(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state ----
@@ -154,36 +157,24 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       }
       return Stage.SETTLED;
     }
-
-    Carriage with(Changes changes) {
-      return changes.apply(this);
-    }
-  }
-
-  /** One event's change to a carriage (records have no withers). */
-  @FunctionalInterface
-  interface Changes {
-    Carriage apply(Carriage c);
   }
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String me;
   private final String label;
   private final Resends resends;
   private Stage lastStage;
 
-  private MailServer(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                     Logger log, ActorRef<Command> self) {
+  private MailServer(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                     Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.me = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -198,7 +189,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   public CommandHandler<Command, ServerEvent, State> commandHandler() {
     CommandHandlerBuilder<Command, ServerEvent, State> builder = newCommandHandlerBuilder();
     builder.forStateType(Unassigned.class)
-        .onCommand(Inbound.class, this::onInboundUnassigned)
+        .onCommand(Inbound.class, (state, inbound) -> {
+          // Whatever this message leads to, an entity left without state passivates on the next
+          // tick: stray or forged messages must not leave remembered entities behind.
+          lifecycle.startTicking();
+          return onInboundUnassigned(state, inbound);
+        })
         .onCommand(Tick.class, (state, tick) -> passivate());
     builder.forStateType(Declined.class)
         .onCommand(Inbound.class, this::onInboundDeclined)
@@ -340,6 +336,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       case DELIVERY_REPORT -> onDeliveryReport(carriage, message.getDeliveryReport(), from);
       case NON_DELIVERY_NOTICE -> onNonDeliveryNotice(carriage, message.getNonDeliveryNotice(), from);
       case RECEIPT -> onReceipt(carriage, from);
+      case STATUS_ANSWER -> onProgressNote(carriage, message.getStatusAnswer(), from);
       default -> ignore("UNEXPECTED_MESSAGE", message.getMessageCase().name());
     };
   }
@@ -503,6 +500,16 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .thenRun(newState -> confirm(from, "non_delivery_notice"));
   }
 
+  /** P1 passes Pn's "awaiting collection" note on to A while no verdict is reached. */
+  private Effect<ServerEvent, State> onProgressNote(Carriage carriage, StatusAnswer note, String from) {
+    if (carriage.origin() && !carriage.verdictReached() && from.equals(Routing.domainOf(carriage.mail().getRecipient()))
+        && note.getStatus() == DeliveryStatus.AWAITING_COLLECTION) {
+      services.postman.toOutbox(me, carriage.mail().getSender(), carriage.mail().getSubmissionId(),
+          ProtocolMessage.newBuilder().setStatusAnswer(note).build());
+    }
+    return Effect().none();
+  }
+
   /** The party upstream (P1 for a report, A for a verdict) has what this server owed it. */
   private Effect<ServerEvent, State> onReceipt(Carriage carriage, String from) {
     String upstream = carriage.origin() ? carriage.mail().getSender() : carriage.mail().getOriginServer();
@@ -557,7 +564,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
           .setRelay(Relay.newBuilder().setLabel(label).setSender(mail.getSender()).setRecipient(mail.getRecipient())
               .setContent(mail.getContent()).setDeadlineMillis(mail.getDeadlineMillis()).setFlavour(mail.getFlavour())
               .setOriginServer(mail.getOriginServer()).setCop(mail.getCop())).build());
-      case DELIVERING -> services.postman.toInbox(me, mail.getRecipient(), label, deliveryMessage(mail));
+      case DELIVERING -> {
+        services.postman.toInbox(me, mail.getRecipient(), label, deliveryMessage(mail));
+        if (resends.firstAttempt()) {
+          reportAwaitingCollection(carriage);
+        }
+      }
       case REPORTING -> services.postman.toServer(me, mail.getOriginServer(), label, carriage.ndn() != null
           ? ProtocolMessage.newBuilder().setNonDeliveryNotice(
               NonDeliveryNotice.newBuilder().setLabel(label).setNdn(carriage.ndn())).build()
@@ -576,6 +588,21 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     resends.sent(services.now());
   }
 
+  /**
+   * The paper's "card left to advise the recipient": a progress note, not evidence, that B has
+   * been notified. Pn tells P1, P1 tells A. Sent once; if it is lost, A's status stays
+   * IN_DELIVERY until the verdict, which is what matters.
+   */
+  private void reportAwaitingCollection(Carriage carriage) {
+    ProtocolMessage note = ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder().setLabel(label)
+        .setStatus(DeliveryStatus.AWAITING_COLLECTION)).build();
+    if (carriage.origin()) {
+      services.postman.toOutbox(me, carriage.mail().getSender(), carriage.mail().getSubmissionId(), note);
+    } else {
+      services.postman.toServer(me, carriage.mail().getOriginServer(), label, note);
+    }
+  }
+
   /** Step 5 per flavour: CEM sends M; NSR only L; IP L and H(L,M). */
   private ProtocolMessage deliveryMessage(MailInTransit mail) {
     long codDeadline = services.timings.codCutoff(mail.getDeadlineMillis());
@@ -588,7 +615,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .setFlavour(mail.getFlavour()).setContentSize(mail.getContent().size())
         .setDeadlineMillis(mail.getDeadlineMillis()).setCodDeadlineMillis(codDeadline);
     if (mail.getFlavour() == Flavour.IP) {
-      notification.setLabelledContentHash(com.google.protobuf.ByteString.copyFrom(
+      notification.setLabelledContentHash(ByteString.copyFrom(
           ContentHash.labelled(label, mail.getContent().toByteArray())));
     }
     return ProtocolMessage.newBuilder().setNotification(notification).build();
@@ -679,19 +706,18 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     return Effect().none();
   }
 
-  private java.time.Instant clockInstant() {
-    return java.time.Instant.ofEpochMilli(services.now());
+  private Instant clockInstant() {
+    return Instant.ofEpochMilli(services.now());
   }
 
   // ---- timers ----
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
+    lifecycle.startTicking();
   }
 
   private Effect<ServerEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().none();
   }
 
@@ -775,10 +801,11 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         c.forwardAck(), c.cod(), c.rodN(), c.refusal(), c.handover(), ndn, c.rod(), c.upstreamConfirmed(), c.late());
   }
 
-  private static State change(State state, Changes changes) {
+  /** One event's change to the carriage (records have no withers). */
+  private static State change(State state, UnaryOperator<Carriage> change) {
     if (!(state instanceof Carrying carrying)) {
       throw new IllegalStateException("event for a mail this server does not carry");
     }
-    return new Carrying(carrying.carriage().with(changes));
+    return new Carrying(change.apply(carrying.carriage()));
   }
 }

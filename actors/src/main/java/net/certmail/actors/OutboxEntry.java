@@ -1,17 +1,23 @@
 package net.certmail.actors;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.crypto.VerifiedEvidence;
+import net.certmail.proto.v1.DeliveryConfirmed;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceKind;
+import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.LateEvidenceRecorded;
 import net.certmail.proto.v1.MailDeclaredLost;
+import net.certmail.proto.v1.MailInTransit;
 import net.certmail.proto.v1.MailSubmitted;
 import net.certmail.proto.v1.NonDeliveryNotice;
 import net.certmail.proto.v1.NonDeliveryNotified;
@@ -23,16 +29,12 @@ import net.certmail.proto.v1.Receipt;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.Submission;
 import net.certmail.proto.v1.SubmissionRefused;
-import net.certmail.proto.v1.DeliveryConfirmed;
-import net.certmail.proto.v1.LateEvidenceRecorded;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Labels;
 import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -76,7 +78,8 @@ public final class OutboxEntry
 
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
-        new OutboxEntry(context, services, timers, actorContext.getLog(), actorContext.getSelf())));
+        new OutboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
+            services.timings.tick()), actorContext.getLog())));
   }
 
   // ---- state: one type per stage ----
@@ -95,21 +98,20 @@ public final class OutboxEntry
 
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
-  private final TimerScheduler<Command> timers;
+  private final EntityLifecycle<Command> lifecycle;
   private final Logger log;
-  private final ActorRef<Command> self;
   private final String sender;
   private final String submissionId;
   private final Resends resends;
+  private boolean awaitingCollection;
 
-  private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, TimerScheduler<Command> timers,
-                      Logger log, ActorRef<Command> self) {
+  private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, EntityLifecycle<Command> lifecycle,
+                      Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
-    this.timers = timers;
+    this.lifecycle = lifecycle;
     this.log = log;
-    this.self = self;
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.resends = new Resends(services.timings);
@@ -125,9 +127,12 @@ public final class OutboxEntry
     CommandHandlerWithReplyBuilder<Command, OutboxEvent, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Empty.class)
         .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, (state, command) -> Effect().reply(command.replyTo(), unknown()))
+        .onCommand(GetStatus.class, (state, command) -> {
+          passivateSoon(); // a query for an unknown submission must not leave a remembered entity
+          return Effect().reply(command.replyTo(), unknown());
+        })
         .onCommand(Inbound.class, (state, command) -> ignoreStray(command))
-        .onCommand(Tick.class, (state, command) -> stopTicking());
+        .onCommand(Tick.class, (state, command) -> passivate());
     builder.forStateType(AwaitingCop.class)
         .onCommand(Submit.class, this::onResubmit)
         .onCommand(GetStatus.class, this::replyStatus)
@@ -257,6 +262,11 @@ public final class OutboxEntry
               .thenNoReply())
           .orElseGet(() -> Effect().noReply());
       case COP_REPLY, SUBMISSION_REJECTED -> Effect().noReply(); // answers to our own resends
+      case STATUS_ANSWER -> {
+        // Progress, not evidence: kept in memory; after a restart the status is IN_DELIVERY again.
+        awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
+        yield Effect().noReply();
+      }
       default -> ignore("UNEXPECTED_MESSAGE", message.getMessageCase() + " while in delivery");
     };
   }
@@ -267,10 +277,10 @@ public final class OutboxEntry
     }
     // T plus grace has passed with neither ROD nor NDN: the mail is lost; claim compensation.
     byte[] copStatement = state.cop().getStatement().toByteArray();
-    net.certmail.proto.v1.EvidenceStatement cop;
+    EvidenceStatement cop;
     try {
-      cop = net.certmail.proto.v1.EvidenceStatement.parseFrom(copStatement);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      cop = EvidenceStatement.parseFrom(copStatement);
+    } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a persisted COP no longer parses", e);
     }
     SignedEvidence claim = services.signer(sender).sign(EvidenceStatements.compensationClaim(
@@ -301,7 +311,7 @@ public final class OutboxEntry
     if (arrived.isEmpty()) {
       return Effect().noReply();
     }
-    String acknowledged = message.getMessageCase().name().toLowerCase(java.util.Locale.ROOT);
+    String acknowledged = message.getMessageCase().name().toLowerCase(Locale.ROOT);
     List<SignedEvidence> unseen = arrived.stream()
         .filter(item -> !state.evidence().contains(item) && !state.late().contains(item)).toList();
     if (unseen.isEmpty()) {
@@ -334,6 +344,7 @@ public final class OutboxEntry
   }
 
   private ReplyEffect<OutboxEvent, State> ignoreStray(Inbound inbound) {
+    passivateSoon();
     return ignore("NO_SUCH_SUBMISSION", "message for a submission this mailbox never made");
   }
 
@@ -381,8 +392,8 @@ public final class OutboxEntry
     return Optional.of(notice.getNdn());
   }
 
-  private static net.certmail.proto.v1.MailInTransit inTransit(MailSubmitted mail, String label) {
-    return net.certmail.proto.v1.MailInTransit.newBuilder().setLabel(label).setSender(mail.getSender())
+  private static MailInTransit inTransit(MailSubmitted mail, String label) {
+    return MailInTransit.newBuilder().setLabel(label).setSender(mail.getSender())
         .setRecipient(mail.getRecipient()).setContent(mail.getContent()).setDeadlineMillis(mail.getDeadlineMillis())
         .setFlavour(mail.getFlavour()).setOriginServer(mail.getOriginServer()).build();
   }
@@ -406,17 +417,11 @@ public final class OutboxEntry
   // ---- timers and passivation ----
 
   private void startTicking() {
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, services.timings.tick());
-  }
-
-  private ReplyEffect<OutboxEvent, State> stopTicking() {
-    timers.cancel(Tick.INSTANCE);
-    return Effect().noReply();
+    lifecycle.startTicking();
   }
 
   private ReplyEffect<OutboxEvent, State> passivate() {
-    timers.cancel(Tick.INSTANCE);
-    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    lifecycle.passivate();
     return Effect().noReply();
   }
 
@@ -505,8 +510,8 @@ public final class OutboxEntry
 
   private static ReasonCode reasonOf(SignedEvidence evidence) {
     try {
-      return net.certmail.proto.v1.EvidenceStatement.parseFrom(evidence.getStatement()).getReason();
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return EvidenceStatement.parseFrom(evidence.getStatement()).getReason();
+    } catch (InvalidProtocolBufferException e) {
       return ReasonCode.TECHNICAL_MALFUNCTION;
     }
   }
@@ -518,8 +523,9 @@ public final class OutboxEntry
       return status("", DeliveryStatus.SUBMITTED, ReasonCode.REASON_UNSPECIFIED, List.of(), List.of());
     }
     if (state instanceof InDelivery delivery) {
-      return status(delivery.label(), DeliveryStatus.IN_DELIVERY, ReasonCode.REASON_UNSPECIFIED,
-          List.of(delivery.cop()), List.of());
+      return status(delivery.label(),
+          awaitingCollection ? DeliveryStatus.AWAITING_COLLECTION : DeliveryStatus.IN_DELIVERY,
+          ReasonCode.REASON_UNSPECIFIED, List.of(delivery.cop()), List.of());
     }
     if (state instanceof Concluded concluded) {
       return status(concluded.label(), concluded.status(), concluded.reason(), concluded.evidence(), concluded.late());

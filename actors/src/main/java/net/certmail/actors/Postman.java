@@ -1,6 +1,8 @@
 package net.certmail.actors;
 
+import java.time.Clock;
 import java.util.Map;
+import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeSealer;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.proto.v1.ProtocolMessage;
@@ -16,10 +18,10 @@ public final class Postman {
   private final ClusterSharding sharding;
   private final Map<String, EnvelopeSealer> sealers;
 
-  Postman(ClusterSharding sharding, Map<String, PrincipalKeys> hostedKeys, java.time.Clock clock) {
+  Postman(ClusterSharding sharding, Map<String, PrincipalKeys> hostedKeys, Clock clock) {
     this.sharding = sharding;
     this.sealers = Map.copyOf(hostedKeys.entrySet().stream()
-        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> new EnvelopeSealer(e.getValue(), clock))));
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> new EnvelopeSealer(e.getValue(), clock))));
   }
 
   void toOutbox(String from, String mailbox, String submissionId, ProtocolMessage message) {

@@ -3,6 +3,7 @@ package net.certmail.actors;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeOpener;
 import net.certmail.crypto.EvidenceSigner;
 import net.certmail.crypto.EvidenceVerifier;
@@ -50,7 +51,7 @@ public final class ProtocolServices {
     this.mailboxPolicies = mailboxPolicies;
     this.maxFetchAttempts = maxFetchAttempts;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
-        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }
 
   long now() {

@@ -24,6 +24,11 @@ final class Resends {
     nextAt = now + timings.backoffMillis(attempts++);
   }
 
+  /** True before the first send of the current stage. */
+  boolean firstAttempt() {
+    return attempts == 0;
+  }
+
   /** A new stage awaits a new answer: start the backoff over. */
   void reset() {
     attempts = 0;

@@ -3,7 +3,10 @@ package net.certmail.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
+import net.certmail.persistence.EmbeddedJournalSchema;
+import net.certmail.persistence.JournalBackend;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +16,12 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
@@ -34,6 +43,14 @@ public final class EngineNode implements AutoCloseable {
         .withFallback(PersistenceTestKitSnapshotPlugin.config());
   }
 
+  /** The embedded H2 journal in a directory: shared by every node of this JVM, and kept across restarts. */
+  public static Config embeddedJournal(Path directory) {
+    return ConfigFactory.parseString("certmail.journal.embedded.path = \"" + directory.toAbsolutePath().resolve("journal")
+            + "\"")
+        .withFallback(ConfigFactory.parseResources(JournalBackend.class.getClassLoader(),
+            JournalBackend.EMBEDDED.resource()));
+  }
+
   public static EngineNode start(TestNetwork network, AdjustableClock clock, List<String> organisations,
                                  Config journal, Address seed) {
     Config config = ConfigFactory.parseString("""
@@ -52,8 +69,12 @@ public final class EngineNode implements AutoCloseable {
         .withValue("pekko.cluster.roles", ConfigFactory.parseString("r = " + quoted(organisations)).getValue("r"))
         .withFallback(ConfigFactory.parseString(TestNetwork.engineConfig()))
         .withFallback(journal)
-        .withFallback(ConfigFactory.load());
+        .withFallback(ConfigFactory.load())
+        .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
+    if (config.getString("pekko.persistence.journal.plugin").equals("jdbc-journal")) {
+      EmbeddedJournalSchema.ensureCreated(system);
+    }
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(seed == null ? cluster.selfMember().address() : seed));
     awaitCondition(() -> cluster.selfMember().status() == MemberStatus.up(), Duration.ofSeconds(30),
@@ -63,12 +84,31 @@ public final class EngineNode implements AutoCloseable {
     return new EngineNode(system, engine);
   }
 
+  /** Whether this node's shard region currently runs the entity. */
+  public boolean hosts(EntityTypeKey<?> typeKey, String entityId) {
+    if (system.whenTerminated().isCompleted()) {
+      return false;
+    }
+    try {
+      CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, CurrentShardRegionState>ask(
+              ClusterSharding.get(system).shardState(), replyTo -> new GetShardRegionState(typeKey, replyTo),
+              Duration.ofSeconds(5), system.scheduler())
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return state.getShards().stream().anyMatch(shard -> shard.getEntityIds().contains(entityId));
+    } catch (Exception e) {
+      throw new IllegalStateException("could not ask the shard region of " + typeKey.name(), e);
+    }
+  }
+
   public Address address() {
     return Cluster.get(system).selfMember().address();
   }
 
   @Override
   public void close() {
+    if (system.whenTerminated().isCompleted()) {
+      return;
+    }
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -170,6 +170,8 @@ class ProtocolTest {
     InboxView held = EngineNode.await(() -> engine.inboxEntry(CAROL, label),
         view -> view.status().equals("AWAITING_DECISION"), WAIT, "carol notified");
     assertNull(held.content(), "no content with the notification");
+    EngineNode.await(() -> engine.status(ALICE, id), s -> s.status().equals("AWAITING_COLLECTION"), WAIT,
+        "the sender told that the mail awaits collection");
 
     double refusedBefore = engine.metrics().ignoredCount("CONTENT_NOT_RELEASABLE");
     send(CAROL, BETA, EntityKind.SERVER, label,
@@ -210,6 +212,39 @@ class ProtocolTest {
         view -> view.status().equals("RETRIEVED"), WAIT, "the genuine mail retrieved");
     assertEquals(BETA, retrieved.agent());
     assertArrayEquals(mail("hello carol").toByteArray(), retrieved.content());
+  }
+
+  @Test
+  void ipRecipientRejectsContentWhoseLabelledHashDiffersAndTakesTheRightOne() throws Exception {
+    // An agent no node runs (bogus.example) notifies carol; the test speaks for it.
+    String label = "bogus.example/" + "c".repeat(32);
+    byte[] genuine = mail("the genuine mail").toByteArray();
+    send(BOGUS, CAROL, EntityKind.INBOX, label, ProtocolMessage.newBuilder().setNotification(Notification.newBuilder()
+        .setLabel(label).setSender(ALICE).setFlavour(Flavour.IP)
+        .setLabelledContentHash(ByteString.copyFrom(ContentHash.labelled(label, genuine)))
+        .setContentSize(genuine.length).setDeadlineMillis(deadline()).setCodDeadlineMillis(deadline())).build());
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), view -> view.status().equals("AWAITING_DECISION"), WAIT,
+        "carol notified");
+    assertEquals("ACKNOWLEDGED", engine.accept(CAROL, label).toCompletableFuture().get().status());
+
+    double mismatchesBefore = engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH");
+    byte[] substitute = mail("a particularly lousy piece of code").toByteArray();
+    send(BOGUS, CAROL, EntityKind.INBOX, label, content(label, substitute));
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH") > mismatchesBefore, WAIT,
+        "the substitute rejected");
+    assertEquals("ACKNOWLEDGED", engine.inboxEntry(CAROL, label).toCompletableFuture().get().status());
+
+    send(BOGUS, CAROL, EntityKind.INBOX, label, content(label, genuine));
+    InboxView retrieved = EngineNode.await(() -> engine.inboxEntry(CAROL, label),
+        view -> view.status().equals("RETRIEVED"), WAIT, "the genuine content taken");
+    assertArrayEquals(genuine, retrieved.content());
+  }
+
+  private static ProtocolMessage content(String label, byte[] bytes) {
+    SignedEvidence handover = new EvidenceSigner(network.keys.get(BOGUS)).sign(EvidenceStatements.contentHandover(
+        BOGUS, CAROL, label, ALICE, Flavour.IP, ContentHash.of(bytes), clock.millis()));
+    return ProtocolMessage.newBuilder().setContent(net.certmail.proto.v1.Content.newBuilder().setLabel(label)
+        .setContent(ByteString.copyFrom(bytes)).setHandover(handover)).build();
   }
 
   @Test

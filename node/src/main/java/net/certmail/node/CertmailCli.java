@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "certmail",
     mixinStandardHelpOptions = true,
     versionProvider = CertmailCli.Version.class,
-    description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): keys, evidence and verification.",
-    subcommands = {KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
+    description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): the network, its keys, evidence and verification.",
+    subcommands = {DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
         AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

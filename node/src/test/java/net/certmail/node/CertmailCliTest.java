@@ -53,14 +53,17 @@ class CertmailCliTest {
 
   @Test
   void keysInitGivesEachNodeOnlyItsOrganisationsPrivateKeys() throws Exception {
-    assertEquals(Set.of("alpha.example.key.pem", "alice@alpha.example.key.pem"), names(keys.resolve("alpha-1/private")));
+    assertEquals(Set.of("alpha.example.key.pem", "alice@alpha.example.key.pem", "anna@alpha.example.key.pem"), names(keys.resolve("alpha-1/private")));
     assertEquals(Set.of("relay.example.key.pem"), names(keys.resolve("relay-1/private")));
-    Set<String> beta = Set.of("beta.example.key.pem", "bob@beta.example.key.pem", "carol@beta.example.key.pem");
+    Set<String> beta = Set.of("beta.example.key.pem", "bob@beta.example.key.pem", "carol@beta.example.key.pem",
+        "dave@beta.example.key.pem");
     assertEquals(beta, names(keys.resolve("beta-1/private")));
     assertEquals(beta, names(keys.resolve("beta-2/private")));
-    assertEquals(Set.of("ca", "alpha-1", "relay-1", "beta-1", "beta-2"), names(keys));
-    for (String node : Set.of("alpha-1", "relay-1", "beta-1", "beta-2")) {
-      assertEquals(6, names(keys.resolve(node).resolve("certs")).size(), node);
+    assertEquals(Set.of("offline.example.key.pem", "dan@offline.example.key.pem"),
+        names(keys.resolve("offline-1/private")));
+    assertEquals(Set.of("ca", "alpha-1", "relay-1", "beta-1", "beta-2", "offline-1"), names(keys));
+    for (String node : Set.of("alpha-1", "relay-1", "beta-1", "beta-2", "offline-1")) {
+      assertEquals(10, names(keys.resolve(node).resolve("certs")).size(), node);
       assertTrue(Files.isRegularFile(keys.resolve(node).resolve("ca.pem")), node);
     }
   }

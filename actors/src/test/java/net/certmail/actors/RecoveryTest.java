@@ -1,0 +1,115 @@
+package net.certmail.actors;
+
+import static net.certmail.actors.TestNetwork.ALICE;
+import static net.certmail.actors.TestNetwork.ALPHA;
+import static net.certmail.actors.TestNetwork.BETA;
+import static net.certmail.actors.TestNetwork.CAROL;
+import static net.certmail.actors.TestNetwork.DAN;
+import static net.certmail.actors.TestNetwork.DELTA;
+import static net.certmail.actors.TestNetwork.GAMMA;
+import static net.certmail.actors.TestNetwork.RELAY;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.MailItem;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Crashes and restarts in the middle of the protocol, on the embedded H2 journal that every node
+ * of the JVM shares: the mail resumes from the journal and reaches the right verdict without
+ * outside help (remember-entities restarts the entities that owe work, and their persisted
+ * deadlines re-arm their timers).
+ */
+@ExtendWith(LogCapturingExtension.class)
+class RecoveryTest {
+  static final Duration WAIT = Duration.ofSeconds(30);
+  static final List<String> ALL = TestNetwork.RUNNING_ORGANISATIONS;
+
+  final TestNetwork network = new TestNetwork();
+  final AdjustableClock clock = new AdjustableClock();
+
+  @Test
+  void wholeNodeRestartWhileTheRecipientDecidesEndsInDelivery(@TempDir Path dir) throws Exception {
+    String id = UUID.randomUUID().toString();
+    String label;
+    try (EngineNode node = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      node.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.NSR).toCompletableFuture().get();
+      label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP").label();
+      EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+          WAIT, "carol notified");
+    }
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      restarted.engine.accept(CAROL, label).toCompletableFuture().get();
+      MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+          "the verdict after the restart");
+      assertEquals("DELIVERED", status.status());
+      EngineNode.await(() -> restarted.engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"), WAIT,
+          "carol fetching the content after the restart");
+    }
+  }
+
+  @Test
+  void relayTimeoutPersistedBeforeACrashStillYieldsItsNoticeAfterRestart(@TempDir Path dir) throws Exception {
+    String id = UUID.randomUUID().toString();
+    try (EngineNode node = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      node.engine.submit(ALICE, id, DAN, mail(), deadline(), Flavour.CEM).toCompletableFuture().get();
+      EngineNode.await(() -> node.engine.status(ALICE, id), s -> s.status().equals("IN_DELIVERY"), WAIT, "COP");
+    }
+    clock.advance(Duration.ofMinutes(3)); // the relay timeout passes while no node runs
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      // Nobody asks about the mail: the origin server's entity comes back by itself and acts.
+      MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+          "the relay failure notice after the restart");
+      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals("RELAY_UNREACHABLE", status.reason());
+    }
+  }
+
+  @Test
+  void organisationOfTwoNodesSurvivesLosingTheOneHostingTheMail(@TempDir Path dir) throws Exception {
+    var journal = EngineNode.embeddedJournal(dir);
+    try (EngineNode senders = EngineNode.start(network, clock, List.of(ALPHA, RELAY, GAMMA, DELTA), journal, null)) {
+      EngineNode betaOne = EngineNode.start(network, clock, List.of(BETA), journal, senders.address());
+      EngineNode betaTwo = EngineNode.start(network, clock, List.of(BETA), journal, senders.address());
+      try {
+        String id = UUID.randomUUID().toString();
+        senders.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.CEM).toCompletableFuture().get();
+        String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
+            "COP").label();
+        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+            WAIT, "carol notified");
+
+        // The node of beta.example that hosts carol's entry for this mail goes away while she decides.
+        String entityId = EntityKind.entityId(CAROL, label);
+        EngineNode hosting = betaOne.hosts(InboxEntry.typeKey(CAROL), entityId) ? betaOne : betaTwo;
+        EngineNode remaining = hosting == betaOne ? betaTwo : betaOne;
+        assertTrue(hosting.hosts(InboxEntry.typeKey(CAROL), entityId), "one beta node hosts carol's entry");
+        hosting.close();
+        EngineNode.await(() -> remaining.engine.accept(CAROL, label), v -> v.status().equals("RETRIEVED")
+                || v.status().equals("ACKNOWLEDGED"), WAIT, "carol's entry served by the remaining node");
+        MailStatus status = EngineNode.await(() -> senders.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+            "the verdict");
+        assertEquals("DELIVERED", status.status());
+      } finally {
+        betaOne.close();
+        betaTwo.close();
+      }
+    }
+  }
+
+  private long deadline() {
+    return clock.millis() + Duration.ofMinutes(10).toMillis();
+  }
+
+  private static MailItem mail() {
+    return MailItem.newBuilder().setSubject("survives").setBody("a crash").build();
+  }
+}

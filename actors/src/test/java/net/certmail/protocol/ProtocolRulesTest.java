@@ -1,0 +1,167 @@
+package net.certmail.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import net.certmail.crypto.ContentHash;
+import net.certmail.crypto.EvidenceStatements;
+import net.certmail.crypto.Sha256;
+import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.MailInTransit;
+import net.certmail.proto.v1.ReasonCode;
+import net.certmail.proto.v1.Submission;
+import org.junit.jupiter.api.Test;
+
+/** The protocol's rules as plain functions: no ActorSystem, no real time. */
+class ProtocolRulesTest {
+  static final Routing ROUTING = new Routing(Set.of("alpha.example", "relay.example", "beta.example", "gamma.example"),
+      Map.of("alpha.example", Map.of("beta.example", "relay.example")));
+  static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
+
+  @Test
+  void labelsAreStablePerSubmissionAndDistinctAcrossSendersAndKeys() {
+    String label = Labels.forSubmission("alpha.example", "alice@alpha.example", "k1");
+    assertEquals(label, Labels.forSubmission("alpha.example", "alice@alpha.example", "k1"));
+    assertNotEquals(label, Labels.forSubmission("alpha.example", "alice@alpha.example", "k2"));
+    assertNotEquals(label, Labels.forSubmission("alpha.example", "anna@alpha.example", "k1"));
+    // length prefixes: moving characters between sender and key gives another label
+    assertNotEquals(Labels.forSubmission("alpha.example", "ab", "c"), Labels.forSubmission("alpha.example", "a", "bc"));
+    assertEquals("alpha.example", Labels.originOf(label));
+  }
+
+  @Test
+  void routesFollowTheTablesAndFallBackToDirectDelivery() {
+    assertEquals(Optional.of(List.of("alpha.example")), ROUTING.route("alpha.example", "anna@alpha.example"));
+    assertEquals(Optional.of(List.of("alpha.example", "gamma.example")), ROUTING.route("alpha.example", "gina@gamma.example"));
+    assertEquals(Optional.of(List.of("alpha.example", "relay.example", "beta.example")),
+        ROUTING.route("alpha.example", "bob@beta.example"));
+    assertEquals(Optional.empty(), ROUTING.route("alpha.example", "x@nowhere.example"));
+  }
+
+  @Test
+  void routingLoopsAreNoRoute() {
+    Routing looping = new Routing(Set.of("a.example", "b.example", "c.example"),
+        Map.of("a.example", Map.of("c.example", "b.example"), "b.example", Map.of("c.example", "a.example")));
+    assertEquals(Optional.empty(), looping.route("a.example", "x@c.example"));
+  }
+
+  static final SubmissionPolicy POLICY = new SubmissionPolicy(Duration.ofMinutes(1), Duration.ofDays(30), 1024);
+
+  static Submission.Builder submission() {
+    return Submission.newBuilder().setSubmissionId("k1").setSender("alice@alpha.example")
+        .setRecipient("bob@beta.example").setContent(ByteString.copyFromUtf8("hello")).setFlavour(Flavour.CEM)
+        .setDeadlineMillis(NOW.plus(Duration.ofHours(1)).toEpochMilli());
+  }
+
+  @Test
+  void submissionPolicyAcceptsAWellFormedMail() {
+    assertEquals(Optional.empty(), POLICY.check(submission().build(), "alice@alpha.example", NOW, ROUTING));
+  }
+
+  @Test
+  void submissionPolicyNamesEachReason() {
+    assertEquals(ReasonCode.DEADLINE_NOT_ACCEPTABLE, reason(submission()
+        .setDeadlineMillis(NOW.plusSeconds(10).toEpochMilli())));
+    assertEquals(ReasonCode.DEADLINE_NOT_ACCEPTABLE, reason(submission()
+        .setDeadlineMillis(NOW.plus(Duration.ofDays(31)).toEpochMilli())));
+    assertEquals(ReasonCode.UNKNOWN_DOMAIN, reason(submission().setRecipient("x@nowhere.example")));
+    assertEquals(ReasonCode.UNKNOWN_RECIPIENT, reason(submission().setRecipient("beta.example")));
+    assertEquals(ReasonCode.MESSAGE_TOO_LARGE, reason(submission().setContent(ByteString.copyFrom(new byte[2048]))));
+    assertEquals(ReasonCode.POLICY_VIOLATION, reason(submission().setFlavour(Flavour.FLAVOUR_UNSPECIFIED)));
+    assertEquals(ReasonCode.POLICY_VIOLATION, POLICY.check(submission().build(), "mallory@alpha.example", NOW, ROUTING)
+        .orElseThrow().reason());
+  }
+
+  private static ReasonCode reason(Submission.Builder submission) {
+    return POLICY.check(submission.build(), "alice@alpha.example", NOW, ROUTING).orElseThrow().reason();
+  }
+
+  static final Timings TIMINGS = new Timings(Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofMinutes(2),
+      Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofMinutes(1), Duration.ofMillis(250));
+
+  @Test
+  void cutOffsAreStaggeredSoOneVerdictComesBeforeTheDeadline() {
+    long deadline = NOW.plus(Duration.ofHours(1)).toEpochMilli();
+    long accepted = NOW.toEpochMilli();
+    assertTrue(TIMINGS.codCutoff(deadline) < TIMINGS.verdictCutoff(deadline), "Pn stops before P1 decides");
+    assertTrue(TIMINGS.verdictCutoff(deadline) < deadline, "P1 decides before T");
+    assertTrue(TIMINGS.lostAfter(deadline) > deadline, "A claims only after T");
+    assertEquals(accepted + Duration.ofMinutes(2).toMillis(), TIMINGS.relayGiveUp(accepted, deadline));
+    long closeDeadline = accepted + Duration.ofMinutes(1).toMillis();
+    assertEquals(TIMINGS.codCutoff(closeDeadline), TIMINGS.deliveryGiveUp(accepted, closeDeadline),
+        "no delivery attempt outlives the COD cut-off");
+    assertThrows(IllegalArgumentException.class, () -> new Timings(Duration.ofMillis(1), Duration.ofMillis(2),
+        Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ZERO, Duration.ofMillis(1)));
+  }
+
+  @Test
+  void backoffDoublesUpToItsCap() {
+    assertEquals(500, TIMINGS.backoffMillis(0));
+    assertEquals(1000, TIMINGS.backoffMillis(1));
+    assertEquals(4000, TIMINGS.backoffMillis(3));
+    assertEquals(30_000, TIMINGS.backoffMillis(10));
+    assertEquals(30_000, TIMINGS.backoffMillis(60));
+  }
+
+  static final byte[] CONTENT = "the mail".getBytes();
+  static final String LABEL = "alpha.example/00ff";
+
+  static MailInTransit mail(Flavour flavour) {
+    return MailInTransit.newBuilder().setLabel(LABEL).setSender("alice@alpha.example").setRecipient("bob@beta.example")
+        .setContent(ByteString.copyFrom(CONTENT)).setFlavour(flavour).setOriginServer("alpha.example").build();
+  }
+
+  @Test
+  void codMustCarryTheHashOfItsFlavour() {
+    EvidenceStatement cem = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
+        Flavour.CEM, ContentHash.of(CONTENT), 1);
+    EvidenceStatement nsr = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
+        Flavour.NSR, new byte[0], 1);
+    EvidenceStatement ip = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
+        Flavour.IP, ContentHash.labelled(LABEL, CONTENT), 1);
+    assertEquals(Optional.empty(), EvidenceChecks.cod(cem, "beta.example", mail(Flavour.CEM)));
+    assertEquals(Optional.empty(), EvidenceChecks.cod(nsr, "beta.example", mail(Flavour.NSR)));
+    assertEquals(Optional.empty(), EvidenceChecks.cod(ip, "beta.example", mail(Flavour.IP)));
+    // IP's COD over H(M) instead of H(L,M), or a CEM COD presented for an IP mail, is refused
+    EvidenceStatement ipOverPlainHash = ip.toBuilder().setContentHash(ByteString.copyFrom(ContentHash.of(CONTENT))).build();
+    assertTrue(EvidenceChecks.cod(ipOverPlainHash, "beta.example", mail(Flavour.IP)).isPresent());
+    assertTrue(EvidenceChecks.cod(cem, "beta.example", mail(Flavour.IP)).isPresent());
+    assertTrue(EvidenceChecks.cod(cem, "relay.example", mail(Flavour.CEM)).isPresent(), "COD for another server");
+    assertTrue(EvidenceChecks.cod(cem.toBuilder().setIssuer("carol@beta.example").build(), "beta.example",
+        mail(Flavour.CEM)).isPresent(), "COD by someone other than B");
+  }
+
+  @Test
+  void deliveryReportMustBeBoundToItsCod() {
+    EvidenceStatement cod = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
+        Flavour.CEM, ContentHash.of(CONTENT), 1);
+    byte[] codBytes = cod.toByteArray();
+    EvidenceStatement rodN = EvidenceStatements.rodN("beta.example", LABEL, "alice@alpha.example", "bob@beta.example",
+        codBytes, 2);
+    assertEquals(Optional.empty(), EvidenceChecks.deliveryReport(rodN, cod, codBytes, mail(Flavour.CEM)));
+    EvidenceStatement otherCod = cod.toBuilder().setIssuedAtMillis(3).build();
+    assertTrue(EvidenceChecks.deliveryReport(rodN, otherCod, otherCod.toByteArray(), mail(Flavour.CEM)).isPresent());
+    EvidenceStatement rodNFromRelay = rodN.toBuilder().setIssuer("relay.example").build();
+    assertTrue(EvidenceChecks.deliveryReport(rodNFromRelay, cod, codBytes, mail(Flavour.CEM)).isPresent());
+    assertEquals(32, Sha256.hash(codBytes).length);
+  }
+
+  @Test
+  void ackMustComeFromTheNextHopForThisHop() {
+    EvidenceStatement ack = EvidenceStatements.relayAck("relay.example", "alpha.example", LABEL, "alice@alpha.example",
+        "bob@beta.example", 1);
+    assertEquals(Optional.empty(), EvidenceChecks.relayAck(ack, "alpha.example", "relay.example", mail(Flavour.CEM)));
+    assertTrue(EvidenceChecks.relayAck(ack, "alpha.example", "beta.example", mail(Flavour.CEM)).isPresent());
+    assertTrue(EvidenceChecks.relayAck(ack, "gamma.example", "relay.example", mail(Flavour.CEM)).isPresent());
+  }
+}

@@ -1,0 +1,154 @@
+package net.certmail.node.runtime;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import net.certmail.actors.CertmailEngine;
+import net.certmail.actors.EngineSettings;
+import net.certmail.crypto.KeyDirectory;
+import net.certmail.crypto.PrincipalKeys;
+import net.certmail.persistence.EmbeddedJournalSchema;
+import net.certmail.persistence.JournalBackend;
+import net.certmail.protocol.Routing;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * One certmail node: an ActorSystem in the cluster with its organisations as roles, the journal
+ * its settings name, the key directory of this node (private keys of its own organisations
+ * only), and the protocol engine.
+ *
+ * <p>Settings ({@code certmail.node.*}, see certmail-node.conf): name, organisations,
+ * key-directory; the journal under {@code certmail.journal}; cluster seeds under
+ * {@code pekko.cluster.seed-nodes} (empty: the node joins the address it is given, or itself).
+ */
+public final class CertmailNode implements AutoCloseable {
+  private final String name;
+  private final ActorSystem<Void> system;
+  private final CertmailEngine engine;
+  private final KeyDirectory.Loaded keys;
+  private final MeterRegistry meters;
+
+  private CertmailNode(String name, ActorSystem<Void> system, CertmailEngine engine, KeyDirectory.Loaded keys,
+                       MeterRegistry meters) {
+    this.name = name;
+    this.system = system;
+    this.engine = engine;
+    this.keys = keys;
+    this.meters = meters;
+  }
+
+  /**
+   * Starts a node from its own settings (parsed, not loaded: see {@link JournalBackend#config}).
+   *
+   * @param joinAddress where to join when the settings name no seed nodes; null: form a cluster alone
+   */
+  public static CertmailNode start(Config settings, Clock clock, Address joinAddress) throws IOException {
+    Config nodeSettings = settings.resolve().getConfig("certmail.node");
+    String name = nodeSettings.getString("name");
+    List<String> organisations = nodeSettings.getStringList("organisations");
+    if (organisations.isEmpty()) {
+      throw new IllegalArgumentException("node " + name + " serves no organisation: set certmail.node.organisations");
+    }
+    Path keyDirectory = Path.of(nodeSettings.getString("key-directory"));
+    KeyDirectory.Loaded keys = KeyDirectory.load(keyDirectory);
+    Map<String, PrincipalKeys> hosted = keys.keys().entrySet().stream()
+        .filter(entry -> organisations.contains(Routing.organisationOf(entry.getKey())))
+        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+
+    Config withRoles = settings.withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(organisations));
+    JournalBackend backend = JournalBackend.fromSettings(withRoles);
+    Config config = backend.config(withRoles);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
+    try {
+      if (backend == JournalBackend.EMBEDDED) {
+        EmbeddedJournalSchema.ensureCreated(system);
+      }
+      Cluster cluster = Cluster.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        cluster.manager().tell(Join.create(joinAddress != null ? joinAddress : cluster.selfMember().address()));
+      }
+      awaitUp(cluster, name, Duration.ofSeconds(60));
+      MeterRegistry meters = new SimpleMeterRegistry();
+      CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config), hosted,
+          keys.trustStore(), clock, meters);
+      return new CertmailNode(name, system, engine, keys, meters);
+    } catch (RuntimeException e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  private static void awaitUp(Cluster cluster, String name, Duration timeout) {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (cluster.selfMember().status() != MemberStatus.up()) {
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("node " + name + " did not join the cluster within " + timeout.toSeconds()
+            + " s: check that its seed nodes are running and reachable (pekko.cluster.seed-nodes)");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while joining the cluster", e);
+      }
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public CertmailEngine engine() {
+    return engine;
+  }
+
+  public KeyDirectory.Loaded keys() {
+    return keys;
+  }
+
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  public Address address() {
+    return Cluster.get(system).selfMember().address();
+  }
+
+  /** Leaves the cluster gracefully (coordinated shutdown hands its entities over) and stops. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("node " + name + " did not stop within 60 s", e);
+    }
+  }
+
+  /** Settings from a file, with its includes resolved against the classpath. */
+  public static Config parse(Path file) {
+    if (!file.toFile().isFile()) {
+      throw new IllegalArgumentException("no node configuration at " + file
+          + ": pass a file such as cluster-config/local/alpha-1.conf");
+    }
+    return ConfigFactory.parseFile(file.toFile());
+  }
+}
