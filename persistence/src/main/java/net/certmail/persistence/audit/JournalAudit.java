@@ -43,7 +43,7 @@ public final class JournalAudit {
 
     /** Events audited per second end to end: replay plus verification of every signature. */
     public double auditEventsPerSecond() {
-      return result.events() / Math.max(0.001, (replayTime.toNanos() + checkTime.toNanos()) / 1e9);
+      return (result.events() + result.shardingEvents()) / Math.max(0.001, (replayTime.toNanos() + checkTime.toNanos()) / 1e9);
     }
 
     public List<String> summary() {
