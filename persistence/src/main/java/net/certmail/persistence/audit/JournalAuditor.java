@@ -105,17 +105,16 @@ public final class JournalAuditor {
     } else if (first.event() instanceof InboxEvent) {
       chain(first.key()).inboxes.put(first.persistenceId(), stream);
     } else if (first.event() instanceof OutboxEvent) {
-      Optional<String> label = stream.stream().map(JournalEvent::event).filter(OutboxEvent.class::isInstance)
-          .map(OutboxEvent.class::cast).filter(OutboxEvent::hasPostingCertified)
-          .map(outbox -> outbox.getPostingCertified().getLabel()).findFirst();
-      if (label.isPresent()) {
-        chain(label.get()).outboxes.put(first.persistenceId(), stream);
+      String label = labelOfOutbox(stream);
+      if (!label.isEmpty()) {
+        chain(label).outboxes.put(first.persistenceId(), stream);
       } else if (stream.stream().anyMatch(e -> e.event() instanceof OutboxEvent o && o.hasSubmissionRefused())) {
         refusedSubmissions++;
       }
     }
+    String outboxLabel = first.event() instanceof OutboxEvent ? labelOfOutbox(stream) : null;
     for (JournalEvent event : stream) {
-      String label = first.event() instanceof OutboxEvent ? labelOfOutbox(stream) : event.key();
+      String label = outboxLabel != null ? outboxLabel : event.key();
       for (SignedEvidence evidence : evidenceIn(event)) {
         verify(evidence, event, label);
       }
