@@ -87,7 +87,8 @@ public final class JournalReplay {
         throw unreadable;
       }
       throw new IllegalStateException("the journal replay failed: " + cause.getMessage()
-          + "; check that the journal is reachable and its tables exist", cause);
+          + "; check that the journal is reachable and holds certmail's tables (on Cassandra: that the keyspace"
+          + " is the nodes' certmail.journal.cassandra.keyspace)", cause);
     }
     synchronized (streams) {
       return List.copyOf(streams);
