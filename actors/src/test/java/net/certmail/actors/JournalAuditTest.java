@@ -13,6 +13,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import net.certmail.crypto.ContentHash;
@@ -28,11 +29,16 @@ import net.certmail.proto.v1.CodAccepted;
 import net.certmail.proto.v1.EtsiEvent;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.LateEvidenceRecorded;
+import net.certmail.proto.v1.NonDeliveryIssued;
 import net.certmail.proto.v1.NonDeliveryRecorded;
+import net.certmail.proto.v1.OutboxEvent;
+import net.certmail.proto.v1.PostingCertified;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.ServerEvent;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.SubmissionAccepted;
+import net.certmail.proto.v1.UpstreamReceiptConfirmed;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,11 +188,105 @@ class JournalAuditTest {
         && v.persistenceId().equals(destination)), "the planted COD itself verifies: only its hash is wrong");
   }
 
+  @Test
+  @Order(6)
+  void nonDeliveryNoticeIssuedAfterTheDeadlineIsCaught() throws Exception {
+    String label = labels.get("cem-not-acknowledged");
+    String destination = BETA + "|" + label;
+    JournalTampering.Row row = tampering.first(destination, "server.v1/non_delivery_issued");
+    EvidenceStatement cop = copOf(ALPHA + "|" + label);
+    SignedEvidence late = new EvidenceSigner(network.keys.get(BETA)).sign(EvidenceStatements.ndn(BETA, label, ALICE,
+        cop.getRecipient(), EtsiEvent.ACCEPTANCE_REJECTION_EXPIRY, ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE, "late",
+        cop.getDeadlineMillis() + 60_000));
+    tampering.replacePayload(destination, row.sequenceNr(), ServerEvent.newBuilder()
+        .setNonDeliveryIssued(NonDeliveryIssued.newBuilder().setNdn(late)).build().toByteArray());
+
+    Violation found = findOne(AuditRule.NDN_BEFORE_DEADLINE, destination);
+    assertEquals(row.sequenceNr(), found.sequenceNr());
+    assertTrue(found.detail().contains("not before the deadline"), found.detail());
+  }
+
+  @Test
+  @Order(7)
+  void contentReleasedBeforeTheCodInNsrIsCaught() throws Exception {
+    String label = labels.get("nsr-held-accepted");
+    String destination = BETA + "|" + label;
+    JournalTampering.Row cod = tampering.first(destination, "server.v1/cod_accepted");
+    JournalTampering.Row release = tampering.first(destination, "server.v1/content_released");
+    // the journal now says: content released, then the COD accepted
+    tampering.replaceEvent(destination, cod.sequenceNr(), release.manifest(), release.payload());
+    tampering.replaceEvent(destination, release.sequenceNr(), cod.manifest(), cod.payload());
+
+    Violation found = findOne(AuditRule.CONTENT_AFTER_COD, destination);
+    assertEquals(cod.sequenceNr(), found.sequenceNr());
+    assertEquals("server.v1/content_released", found.event());
+  }
+
+  @Test
+  @Order(8)
+  void copNamingAnotherSubmissionIsCaught() throws Exception {
+    String label = labels.get("nsr-3-servers");
+    String outbox = outboxOf(label);
+    JournalTampering.Row row = tampering.first(outbox, "outbox.v1/posting_certified");
+    EvidenceStatement cop = copOf(ALPHA + "|" + label);
+    // properly signed by alpha.example: the same label issued a second time, to another submission
+    SignedEvidence second = new EvidenceSigner(network.keys.get(ALPHA)).sign(cop.toBuilder()
+        .setSubmissionId("another-submission").build());
+    tampering.replacePayload(outbox, row.sequenceNr(), OutboxEvent.newBuilder().setPostingCertified(
+        PostingCertified.newBuilder().setLabel(label).setCop(second)).build().toByteArray());
+
+    List<Violation> found = audit().result().violations().stream()
+        .filter(v -> v.rule() == AuditRule.LABEL_ISSUED_ONCE && v.persistenceId().equals(outbox)).toList();
+    assertTrue(found.stream().anyMatch(v -> v.detail().contains("names submission another-submission")), found.toString());
+    assertTrue(found.stream().anyMatch(v -> v.detail().contains("a second, different COP")), found.toString());
+  }
+
+  @Test
+  @Order(9)
+  void copWithoutAVerdictIsOpenBeforeTheDeadlineAndAViolationAfter() throws Exception {
+    String label = labels.get("cem-1-server");
+    String origin = ALPHA + "|" + label;
+    String outbox = outboxOf(label);
+    // Both verdicts gone, replaced by harmless events: the sequence numbers stay contiguous.
+    tampering.replaceEvent(origin, tampering.first(origin, "server.v1/delivery_certified").sequenceNr(),
+        "server.v1/upstream_receipt_confirmed", ServerEvent.newBuilder()
+            .setUpstreamReceiptConfirmed(UpstreamReceiptConfirmed.getDefaultInstance()).build().toByteArray());
+    tampering.replaceEvent(outbox, tampering.first(outbox, "outbox.v1/delivery_confirmed").sequenceNr(),
+        "outbox.v1/late_evidence_recorded", OutboxEvent.newBuilder()
+            .setLateEvidenceRecorded(LateEvidenceRecorded.getDefaultInstance()).build().toByteArray());
+    long deadline = copOf(origin).getDeadlineMillis();
+
+    AuditResult before = audit(Instant.ofEpochMilli(deadline - 1_000)).result();
+    assertEquals(AuditResult.Outcome.OPEN, before.outcomes().get(label));
+    assertTrue(before.violations().stream().noneMatch(v -> v.rule() == AuditRule.COP_ACCOUNTED_FOR));
+
+    AuditResult after = audit(Instant.ofEpochMilli(deadline + 1_000)).result();
+    assertEquals(AuditResult.Outcome.UNACCOUNTED, after.outcomes().get(label));
+    List<Violation> found = after.violations().stream().filter(v -> v.rule() == AuditRule.COP_ACCOUNTED_FOR).toList();
+    assertEquals(1, found.size(), found.toString());
+    assertEquals(label, found.get(0).label());
+    assertEquals(origin, found.get(0).persistenceId());
+  }
+
   // ---- helpers ----
 
+  private static JournalAudit.Report audit(Instant now) {
+    return JournalAudit.run(node.system, JournalBackend.EMBEDDED, network.trustStore(), now, progress -> {});
+  }
+
+  /** A's persistence id for a label: the outbox whose PostingCertified names it. */
+  private static String outboxOf(String label) throws Exception {
+    for (String id : tampering.idsWith("outbox.v1/posting_certified")) {
+      OutboxEvent event = OutboxEvent.parseFrom(tampering.first(id, "outbox.v1/posting_certified").payload());
+      if (event.getPostingCertified().getLabel().equals(label)) {
+        return id;
+      }
+    }
+    throw new AssertionError("no outbox holds a COP for " + label);
+  }
+
   private static JournalAudit.Report audit() {
-    return JournalAudit.run(node.system, JournalBackend.EMBEDDED, network.trustStore(), clock.instant(),
-        progress -> {});
+    return audit(clock.instant());
   }
 
   /** The one violation of this rule at this persistence id (earlier tests planted others elsewhere). */

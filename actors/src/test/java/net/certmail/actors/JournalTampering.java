@@ -50,6 +50,27 @@ final class JournalTampering {
         payload, persistenceId, sequenceNr);
   }
 
+  /** Replaces an event by another one (payload and manifest), keeping its sequence number. */
+  void replaceEvent(String persistenceId, long sequenceNr, String manifest, byte[] payload) throws SQLException {
+    update("UPDATE \"event_journal\" SET \"event_payload\" = ?, \"event_ser_manifest\" = ?"
+        + " WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?", payload, manifest, persistenceId, sequenceNr);
+  }
+
+  /** Persistence ids holding an event with this manifest. */
+  List<String> idsWith(String manifest) throws SQLException {
+    try (Connection connection = connect(); PreparedStatement select = connection.prepareStatement(
+        "SELECT DISTINCT \"persistence_id\" FROM \"event_journal\" WHERE \"event_ser_manifest\" = ?")) {
+      select.setString(1, manifest);
+      List<String> ids = new ArrayList<>();
+      try (ResultSet result = select.executeQuery()) {
+        while (result.next()) {
+          ids.add(result.getString(1));
+        }
+      }
+      return ids;
+    }
+  }
+
   void delete(String persistenceId, long sequenceNr) throws SQLException {
     update("DELETE FROM \"event_journal\" WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?",
         persistenceId, sequenceNr);
