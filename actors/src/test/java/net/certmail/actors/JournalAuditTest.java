@@ -30,6 +30,7 @@ import net.certmail.proto.v1.EtsiEvent;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.LateEvidenceRecorded;
+import net.certmail.proto.v1.MailDeclaredLost;
 import net.certmail.proto.v1.NonDeliveryIssued;
 import net.certmail.proto.v1.NonDeliveryRecorded;
 import net.certmail.proto.v1.OutboxEvent;
@@ -266,6 +267,26 @@ class JournalAuditTest {
     assertEquals(1, found.size(), found.toString());
     assertEquals(label, found.get(0).label());
     assertEquals(origin, found.get(0).persistenceId());
+  }
+
+  @Test
+  @Order(10)
+  void senderDeclaringLostWhatTheOriginDidNotDeliverIsCaught() throws Exception {
+    String label = labels.get("cem-refused");
+    String outbox = outboxOf(label);
+    JournalTampering.Row row = tampering.first(outbox, "outbox.v1/non_delivery_notified");
+    JournalTampering.Row posting = tampering.first(outbox, "outbox.v1/posting_certified");
+    SignedEvidence cop = OutboxEvent.parseFrom(posting.payload()).getPostingCertified().getCop();
+    // alice's own, validly signed claim: but P1 did reach a verdict, so the journals disagree
+    SignedEvidence claim = new EvidenceSigner(network.keys.get(ALICE)).sign(EvidenceStatements.compensationClaim(
+        ALICE, cop, EvidenceStatement.parseFrom(cop.getStatement()), 60_000, clock.millis()));
+    tampering.replaceEvent(outbox, row.sequenceNr(), "outbox.v1/mail_declared_lost", OutboxEvent.newBuilder()
+        .setMailDeclaredLost(MailDeclaredLost.newBuilder().setClaim(claim)).build().toByteArray());
+
+    Violation found = findOne(AuditRule.SENDER_VERDICT_MATCHES_ORIGIN, outbox);
+    assertEquals(row.sequenceNr(), found.sequenceNr());
+    assertEquals(ALICE, found.principal());
+    assertTrue(found.detail().contains("declared the mail LOST"), found.detail());
   }
 
   // ---- helpers ----
