@@ -35,7 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail bench ...}: measurements, not tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure certmail's building blocks on this machine.",
-    subcommands = {BenchCommand.Crypto.class})
+    subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

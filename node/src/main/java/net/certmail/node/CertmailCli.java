@@ -11,11 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CertmailCli.Version.class,
     description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): the network, its keys, evidence and verification.",
-    subcommands = {DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
+    subcommands = {DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
+        AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID)",
-        "1:verify: at least one item is INVALID",
+        "1:verify: at least one item is INVALID; audit: at least one violation",
         "2:usage error, or the input is unreadable or not a bundle",
         "3:an operation failed (see the message for what to do)"})
 public final class CertmailCli implements Runnable {

@@ -82,6 +82,7 @@ public final class CassandraWriteBench {
     final AtomicLong failed = new AtomicLong();
     final AtomicLong latencyNanos = new AtomicLong();
     final AtomicReference<Throwable> firstError = new AtomicReference<>();
+    double writesPerSecond;
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -95,6 +96,25 @@ public final class CassandraWriteBench {
       System.exit(2);
       return;
     }
+    try {
+      measure(options);
+    } catch (IllegalStateException e) {
+      System.err.println("cassandra-write-bench: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /**
+   * Runs the benchmark with key=value arguments as for {@link #main} and returns the measured
+   * writes per second (for `certmail bench journal`, which sets it beside the journal's rate).
+   *
+   * @throws IllegalStateException when Cassandra cannot be reached or writes failed
+   */
+  public static double writesPerSecond(String... args) throws InterruptedException {
+    return measure(Options.parse(args));
+  }
+
+  private static double measure(Options options) throws InterruptedException {
 
     DriverConfigLoader driverConfig = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(20))
@@ -109,10 +129,8 @@ public final class CassandraWriteBench {
           .withConfigLoader(driverConfig)
           .build();
     } catch (RuntimeException e) {
-      System.err.println("cassandra-write-bench: cannot connect to Cassandra at " + options.contactPoint
-          + " (" + e.getMessage() + "). Start it with ./scripts/cassandra.sh start.");
-      System.exit(1);
-      return;
+      throw new IllegalStateException("cannot connect to Cassandra at " + options.contactPoint
+          + " (" + e.getMessage() + "). Start it with ./scripts/cassandra.sh start.", e);
     }
 
     try (session) {
@@ -140,10 +158,10 @@ public final class CassandraWriteBench {
         session.execute(SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + KEYSPACE).setTimeout(Duration.ofSeconds(60)));
       }
       if (counters.failed.get() > 0) {
-        System.out.printf(Locale.ROOT, "%,d writes FAILED, the first with: %s%n", counters.failed.get(),
-            counters.firstError.get());
-        System.exit(1);
+        throw new IllegalStateException(String.format(Locale.ROOT, "%,d writes FAILED, the first with: %s",
+            counters.failed.get(), counters.firstError.get()));
       }
+      return counters.writesPerSecond;
     }
   }
 
@@ -186,6 +204,7 @@ public final class CassandraWriteBench {
     }
     inFlight.acquire(options.concurrency); // wait for the requests still in flight
     double elapsed = (System.nanoTime() - start) / 1e9;
+    counters.writesPerSecond = counters.written.get() / elapsed;
     if (report) {
       long written = counters.written.get();
       System.out.printf(Locale.ROOT, "RESULT: %,d rows in %.1f s = %,.0f writes/s, mean latency %.2f ms, %d failed%n",

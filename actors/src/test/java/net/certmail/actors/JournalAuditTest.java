@@ -1,0 +1,207 @@
+package net.certmail.actors;
+
+import static net.certmail.actors.TestNetwork.ALICE;
+import static net.certmail.actors.TestNetwork.ALPHA;
+import static net.certmail.actors.TestNetwork.BETA;
+import static net.certmail.actors.TestNetwork.BOB;
+import static net.certmail.actors.TestNetwork.GAMMA;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import net.certmail.crypto.ContentHash;
+import net.certmail.crypto.EvidenceSigner;
+import net.certmail.crypto.EvidenceStatements;
+import net.certmail.persistence.EmbeddedJournalSchema;
+import net.certmail.persistence.JournalBackend;
+import net.certmail.persistence.audit.AuditResult;
+import net.certmail.persistence.audit.AuditRule;
+import net.certmail.persistence.audit.JournalAudit;
+import net.certmail.persistence.audit.Violation;
+import net.certmail.proto.v1.CodAccepted;
+import net.certmail.proto.v1.EtsiEvent;
+import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.NonDeliveryRecorded;
+import net.certmail.proto.v1.ReasonCode;
+import net.certmail.proto.v1.ServerEvent;
+import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.proto.v1.SubmissionAccepted;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The journal audit over a real embedded journal: mails of every kind pass it; then violations
+ * planted straight into the database (as someone with access to the file could) are each caught
+ * and named with the right rule, persistence id and sequence number. The clean audit runs first;
+ * each planted violation touches its own label, so the later tests look for their own finding.
+ */
+@ExtendWith(LogCapturingExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class JournalAuditTest {
+  @TempDir
+  static Path directory;
+
+  static TestNetwork network;
+  static AdjustableClock clock;
+  static EngineNode node;
+  static Config journal;
+  static JournalTampering tampering;
+  static Map<String, String> labels;
+
+  @BeforeAll
+  static void runMails() throws Exception {
+    network = new TestNetwork();
+    clock = new AdjustableClock();
+    journal = JournalBackend.EMBEDDED.config(ConfigFactory.parseString(
+        "certmail.journal.embedded.path = \"" + directory.resolve("journal") + "\""));
+    node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null);
+    EmbeddedJournalSchema.ensureCreated(node.system);
+    tampering = new JournalTampering(journal);
+    labels = new MailScenarios(node.engine, clock).deliveries().heldAndAccepted().failures().labels;
+    EngineNode.sleep(1_000); // let the last receipts between servers land: they are events too
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void journalOfRealMailsOfEveryKindPassesTheAudit() throws Exception {
+    JournalAudit.Report report = audit();
+    AuditResult result = report.result();
+    assertEquals(List.of(), result.violations().stream().map(Violation::describe).toList());
+    Map<AuditResult.Outcome, Long> outcomes = result.outcomeCounts();
+    assertEquals(7L, outcomes.get(AuditResult.Outcome.DELIVERED), outcomes.toString());
+    assertEquals(3L, outcomes.get(AuditResult.Outcome.NOT_DELIVERED), outcomes.toString());
+    assertEquals(1L, result.refusedSubmissions());
+    assertTrue(result.evidenceVerified() > 40, "every evidence item checked: " + result.evidenceVerified());
+    assertEquals(Map.of("CEM", true, "IP", true, "NSR", true),
+        Map.of("CEM", result.eventsPerLabel().containsKey("CEM"), "IP", result.eventsPerLabel().containsKey("IP"),
+            "NSR", result.eventsPerLabel().containsKey("NSR")));
+
+    Path json = directory.resolve("report.json");
+    report.writeJson(json);
+    String text = Files.readString(json);
+    assertTrue(text.contains("\"passed\" : true"), text);
+    assertTrue(text.contains("\"violations\" : [ ]"), text);
+  }
+
+  @Test
+  @Order(2)
+  void forgedEventWithOneSignatureByteChangedIsCaught() throws Exception {
+    String label = labels.get("cem-3-servers");
+    String origin = ALPHA + "|" + label;
+    JournalTampering.Row row = tampering.first(origin, "server.v1/submission_accepted");
+    ServerEvent event = ServerEvent.parseFrom(row.payload());
+    SubmissionAccepted accepted = event.getSubmissionAccepted();
+    SignedEvidence cop = accepted.getMail().getCop();
+    byte[] signature = cop.getSignature().toByteArray();
+    signature[7] ^= 0x01;
+    SignedEvidence forged = cop.toBuilder().setSignature(ByteString.copyFrom(signature)).build();
+    tampering.replacePayload(origin, row.sequenceNr(), event.toBuilder().setSubmissionAccepted(accepted.toBuilder()
+        .setMail(accepted.getMail().toBuilder().setCop(forged))).build().toByteArray());
+
+    Violation found = findOne(AuditRule.EVIDENCE_VERIFIES, origin);
+    assertEquals(row.sequenceNr(), found.sequenceNr());
+    assertEquals(label, found.label());
+    assertEquals(ALPHA, found.principal());
+    assertEquals("server.v1/submission_accepted", found.event());
+    assertTrue(found.detail().startsWith("BAD_SIGNATURE"), found.detail());
+  }
+
+  @Test
+  @Order(3)
+  void deletedEventShowsAsAGap() throws Exception {
+    String label = labels.get("nsr-2-servers");
+    String destination = GAMMA + "|" + label;
+    JournalTampering.Row cod = tampering.first(destination, "server.v1/cod_accepted");
+    tampering.delete(destination, cod.sequenceNr());
+
+    Violation found = findOne(AuditRule.CONTIGUOUS_SEQUENCE_NUMBERS, destination);
+    assertEquals(cod.sequenceNr(), found.sequenceNr());
+    assertEquals("(missing)", found.event());
+    assertEquals(label, found.label());
+  }
+
+  @Test
+  @Order(4)
+  void secondVerdictAfterDeliveryIsCaught() throws Exception {
+    String label = labels.get("ip-1-server");
+    String origin = ALPHA + "|" + label;
+    EvidenceStatement cop = copOf(origin);
+    // A properly signed notice, in time: only its being a second verdict is wrong.
+    SignedEvidence ndn = new EvidenceSigner(network.keys.get(ALPHA)).sign(EvidenceStatements.ndn(ALPHA, label,
+        ALICE, cop.getRecipient(), EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.TECHNICAL_MALFUNCTION,
+        "planted", cop.getDeadlineMillis() - 60_000));
+    long sequenceNr = tampering.append(origin, "server.v1/non_delivery_recorded", ServerEvent.newBuilder()
+        .setNonDeliveryRecorded(NonDeliveryRecorded.newBuilder().setNdn(ndn)).build());
+
+    Violation found = findOne(AuditRule.ONE_VERDICT_PER_LABEL, origin);
+    assertEquals(sequenceNr, found.sequenceNr());
+    assertEquals("server.v1/non_delivery_recorded", found.event());
+    assertTrue(found.detail().contains("delivery_certified"), found.detail());
+  }
+
+  @Test
+  @Order(5)
+  void codSignedByTheRecipientOverAnotherHashIsCaught() throws Exception {
+    String label = labels.get("ip-3-servers");
+    String destination = BETA + "|" + label;
+    JournalTampering.Row row = tampering.first(destination, "server.v1/cod_accepted");
+    ServerEvent event = ServerEvent.parseFrom(row.payload());
+    EvidenceStatement genuine = EvidenceStatement.parseFrom(event.getCodAccepted().getCod().getStatement());
+    // Bob's own key, the right label and agent: only H(L,M) is over another content.
+    SignedEvidence wrongHash = new EvidenceSigner(network.keys.get(BOB)).sign(EvidenceStatements.cod(BOB, BETA, label,
+        ALICE, Flavour.IP, ContentHash.labelled(label, "another content".getBytes()), genuine.getIssuedAtMillis()));
+    tampering.replacePayload(destination, row.sequenceNr(), ServerEvent.newBuilder().setCodAccepted(
+        CodAccepted.newBuilder().setCod(wrongHash).setRodN(event.getCodAccepted().getRodN())).build().toByteArray());
+
+    Violation found = findOne(AuditRule.ROD_NEEDS_VALID_COD, destination);
+    assertEquals(row.sequenceNr(), found.sequenceNr());
+    assertEquals(BETA, found.principal());
+    assertTrue(found.detail().contains("is not the IP hash"), found.detail());
+    assertTrue(audit().result().violations().stream().noneMatch(v -> v.rule() == AuditRule.EVIDENCE_VERIFIES
+        && v.persistenceId().equals(destination)), "the planted COD itself verifies: only its hash is wrong");
+  }
+
+  // ---- helpers ----
+
+  private static JournalAudit.Report audit() {
+    return JournalAudit.run(node.system, JournalBackend.EMBEDDED, network.trustStore(), clock.instant(),
+        progress -> {});
+  }
+
+  /** The one violation of this rule at this persistence id (earlier tests planted others elsewhere). */
+  private static Violation findOne(AuditRule rule, String persistenceId) {
+    List<Violation> all = audit().result().violations();
+    List<Violation> matching = all.stream()
+        .filter(v -> v.rule() == rule && v.persistenceId().equals(persistenceId)).toList();
+    assertEquals(1, matching.size(), "expected one " + rule.id() + " at " + persistenceId + " among "
+        + all.stream().map(Violation::describe).toList());
+    return matching.get(0);
+  }
+
+  private static EvidenceStatement copOf(String originPersistenceId) throws Exception {
+    JournalTampering.Row row = tampering.first(originPersistenceId, "server.v1/submission_accepted");
+    return EvidenceStatement.parseFrom(ServerEvent.parseFrom(row.payload()).getSubmissionAccepted().getMail().getCop()
+        .getStatement());
+  }
+}

@@ -1,0 +1,111 @@
+package net.certmail.actors;
+
+import static net.certmail.actors.TestNetwork.ALICE;
+import static net.certmail.actors.TestNetwork.BOB;
+import static net.certmail.actors.TestNetwork.CAROL;
+import static net.certmail.actors.TestNetwork.DAN;
+import static net.certmail.actors.TestNetwork.DAVE;
+import static net.certmail.actors.TestNetwork.ERIN;
+import static net.certmail.actors.TestNetwork.GINA;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import net.certmail.proto.v1.Flavour;
+import net.certmail.proto.v1.MailItem;
+
+/**
+ * Real mails through a running engine, one of every kind the audit must accept: each flavour
+ * delivered over routes of 1, 2 and 3 servers, held and accepted, refused, timed out, relayed to a
+ * dead server and rejected at submission. Returns the label of each, by scenario name.
+ */
+final class MailScenarios {
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final CertmailEngine engine;
+  private final AdjustableClock clock;
+  final Map<String, String> labels = new LinkedHashMap<>();
+
+  MailScenarios(CertmailEngine engine, AdjustableClock clock) {
+    this.engine = engine;
+    this.clock = clock;
+  }
+
+  /** Every flavour's happy path: delivered, with the receipts. */
+  MailScenarios deliveries() throws Exception {
+    expect("cem-3-servers", BOB, Flavour.CEM, "DELIVERED");
+    expect("nsr-2-servers", GINA, Flavour.NSR, "DELIVERED");
+    expect("ip-1-server", ERIN, Flavour.IP, "DELIVERED");
+    expect("ip-3-servers", BOB, Flavour.IP, "DELIVERED");
+    expect("cem-1-server", ERIN, Flavour.CEM, "DELIVERED");
+    expect("nsr-3-servers", BOB, Flavour.NSR, "DELIVERED");
+    return this;
+  }
+
+  /** A held NSR mail the recipient accepts: content released only after the COD. */
+  MailScenarios heldAndAccepted() throws Exception {
+    String id = submit(CAROL, Flavour.NSR);
+    String label = EngineNode.await(() -> engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP").label();
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"), WAIT,
+        "carol notified");
+    engine.accept(CAROL, label).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"), WAIT,
+        "carol holding the content");
+    assertEquals("DELIVERED", awaitFinal(id).status());
+    labels.put("nsr-held-accepted", label);
+    return this;
+  }
+
+  /** Refusals and timeouts: every kind of signed non-delivery. Moves the clock forward. */
+  MailScenarios failures() throws Exception {
+    expect("cem-refused", DAVE, Flavour.CEM, "NOT_DELIVERED");
+
+    String held = submit(CAROL, Flavour.CEM);
+    String heldLabel = EngineNode.await(() -> engine.status(ALICE, held), s -> !s.label().isEmpty(), WAIT, "COP")
+        .label();
+    EngineNode.await(() -> engine.inboxEntry(CAROL, heldLabel), v -> v.status().equals("AWAITING_DECISION"), WAIT,
+        "carol notified");
+    clock.advance(Duration.ofMinutes(6)); // past the delivery timeout
+    assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", awaitFinal(held).reason());
+    labels.put("cem-not-acknowledged", heldLabel);
+
+    String dead = submit(DAN, Flavour.IP);
+    String deadLabel = EngineNode.await(() -> engine.status(ALICE, dead), s -> !s.label().isEmpty(), WAIT, "COP")
+        .label();
+    clock.advance(Duration.ofMinutes(3)); // past the relay timeout
+    assertEquals("RELAY_UNREACHABLE", awaitFinal(dead).reason());
+    labels.put("ip-relay-unreachable", deadLabel);
+
+    String tooSoon = UUID.randomUUID().toString();
+    engine.submit(ALICE, tooSoon, BOB, mail("too soon"), clock.millis() + 10_000, Flavour.CEM)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals("DEADLINE_NOT_ACCEPTABLE", awaitFinal(tooSoon).reason());
+    return this;
+  }
+
+  private void expect(String name, String recipient, Flavour flavour, String status) throws Exception {
+    String id = submit(recipient, flavour);
+    MailStatus result = awaitFinal(id);
+    assertEquals(status, result.status(), name + ": " + result);
+    labels.put(name, result.label());
+  }
+
+  private String submit(String recipient, Flavour flavour) throws Exception {
+    String id = UUID.randomUUID().toString();
+    engine.submit(ALICE, id, recipient, mail(flavour + " to " + recipient), clock.millis() + Duration.ofMinutes(10)
+        .toMillis(), flavour).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return id;
+  }
+
+  private MailStatus awaitFinal(String id) {
+    return EngineNode.await(() -> engine.status(ALICE, id), MailStatus::isFinal, WAIT, "a verdict for " + id);
+  }
+
+  static MailItem mail(String subject) {
+    return MailItem.newBuilder().setSubject(subject).setBody("Dear recipient, " + subject + ".")
+        .setContentType("text/plain; charset=utf-8").build();
+  }
+}

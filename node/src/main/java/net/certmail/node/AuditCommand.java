@@ -1,0 +1,191 @@
+package net.certmail.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import net.certmail.crypto.KeyDirectory;
+import net.certmail.crypto.TrustStore;
+import net.certmail.persistence.JournalBackend;
+import net.certmail.persistence.audit.JournalAudit;
+import net.certmail.persistence.audit.JournalReplay;
+import net.certmail.persistence.audit.Violation;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code certmail audit}: replay a journal and check every label's evidence chain. */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+    description = {
+        "Replay a certmail journal (embedded H2 file or Cassandra) through Pekko",
+        "Persistence Query, re-verify every signature and certificate, and check the",
+        "protocol's invariants for every label: one verdict; a ROD only with the",
+        "recipient's COD over the right hash; every NDN before T; no content before",
+        "the COD in NSR and IP; no label issued twice; every COP accounted for; no",
+        "deleted events. Read-only. Exit 0 when every rule holds, 1 on a violation."})
+final class AuditCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--journal", required = true, paramLabel = "embedded|cassandra",
+      description = "The journal backend to read.")
+  String journal;
+
+  @Option(names = "--journal-path", paramLabel = "PATH",
+      description = "Embedded: the database file without its .mv.db suffix, as in the node's"
+          + " certmail.journal.embedded.path (default ./.certmail/journal/certmail).")
+  Path journalPath;
+
+  @Option(names = "--contact-points", paramLabel = "H:P[,H:P...]",
+      description = "Cassandra: contact points (default 127.0.0.1:9042).")
+  String contactPoints;
+
+  @Option(names = "--keyspace", paramLabel = "NAME",
+      description = "Cassandra: the journal keyspace (default certmail).")
+  String keyspace;
+
+  @Option(names = "--keys", required = true, paramLabel = "KEYDIR",
+      description = "A key directory (ca.pem and certs/) whose certificates are the network's trust store.")
+  Path keys;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the full report as JSON here.")
+  Path report;
+
+  @Option(names = "--now", paramLabel = "ISO-INSTANT",
+      description = "The audit's time, e.g. 2026-11-28T18:00:00Z (default: now). A COP whose deadline lies before"
+          + " it must have a verdict.")
+  String now;
+
+  @Override
+  public Integer call() throws IOException {
+    JournalBackend backend = backend();
+    Instant auditTime = auditTime();
+    TrustStore trustStore = trustStore();
+    Config config = backend.config(settings(backend));
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail-audit", config);
+    try {
+      JournalAudit.Report result = JournalAudit.run(system, backend, trustStore, auditTime, new ProgressPrinter(err));
+      result.summary().forEach(out::println);
+      for (Violation violation : result.result().violations()) {
+        out.println("  " + violation.describe());
+      }
+      if (report != null) {
+        result.writeJson(report);
+        out.println("report: " + report.toAbsolutePath());
+      }
+      return result.result().passed() ? CertmailCli.OK : CertmailCli.INVALID;
+    } finally {
+      system.terminate();
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        err.println("certmail audit: the journal connection did not close cleanly: " + e.getMessage());
+      }
+    }
+  }
+
+  private JournalBackend backend() {
+    try {
+      return JournalBackend.valueOf(journal.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--journal must be \"embedded\" or \"cassandra\", not \"" + journal + "\"");
+    }
+  }
+
+  private Instant auditTime() {
+    if (now == null) {
+      return Instant.now();
+    }
+    try {
+      return Instant.parse(now);
+    } catch (DateTimeParseException e) {
+      throw new UserInputException("--now \"" + now + "\" is not an ISO instant; write e.g. 2026-11-28T18:00:00Z");
+    }
+  }
+
+  private TrustStore trustStore() throws IOException {
+    if (!Files.isDirectory(keys)) {
+      throw new UserInputException("--keys " + keys + " is not a directory; give a node's key directory"
+          + " (written by: certmail keys init)");
+    }
+    try {
+      return KeyDirectory.load(keys).trustStore();
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException(e.getMessage(), e);
+    }
+  }
+
+  private Config settings(JournalBackend backend) {
+    // The audit is a client only: a local ActorSystem that reads the journal and says little.
+    Config settings = ConfigFactory.parseString("""
+        pekko.loglevel = WARNING
+        pekko.stdout-loglevel = WARNING
+        pekko.coordinated-shutdown.exit-jvm = off
+        """);
+    switch (backend) {
+      case EMBEDDED -> {
+        if (contactPoints != null || keyspace != null) {
+          throw new UserInputException("--contact-points and --keyspace are for --journal cassandra");
+        }
+        Path path = (journalPath == null ? Path.of(".certmail", "journal", "certmail") : journalPath).toAbsolutePath();
+        Path file = Path.of(path + ".mv.db");
+        if (!Files.isRegularFile(file)) {
+          throw new UserInputException("no embedded journal at " + file + "; give --journal-path as the node's"
+              + " certmail.journal.embedded.path (the database file without .mv.db)");
+        }
+        settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(path.toString()));
+      }
+      case CASSANDRA -> {
+        if (journalPath != null) {
+          throw new UserInputException("--journal-path is for --journal embedded; use --contact-points for Cassandra");
+        }
+        if (contactPoints != null) {
+          List<String> points = Arrays.stream(contactPoints.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+              .toList();
+          settings = settings.withValue("certmail.journal.cassandra.contact-points",
+              ConfigValueFactory.fromIterable(points));
+        }
+        if (keyspace != null) {
+          settings = settings.withValue("certmail.journal.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace));
+        }
+      }
+    }
+    return settings;
+  }
+
+  /** Progress on stderr at most once a second, so stdout stays the summary. */
+  private static final class ProgressPrinter implements java.util.function.Consumer<JournalReplay.Progress> {
+    private final PrintWriter err;
+    private long lastPrinted;
+
+    ProgressPrinter(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public synchronized void accept(JournalReplay.Progress progress) {
+      long now = System.nanoTime();
+      if (now - lastPrinted > 1_000_000_000L) {
+        lastPrinted = now;
+        err.printf(Locale.ROOT, "audit: %d persistence ids, %d events replayed ...%n", progress.persistenceIds(),
+            progress.events());
+        err.flush();
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package net.certmail.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code certmail audit} as a user runs it: over the journal that {@code certmail bench journal}
+ * leaves behind (real mails through the engine), then over the same journal with an event deleted.
+ */
+class AuditCommandTest {
+  @TempDir
+  static Path dir;
+
+  record Result(int exitCode, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine commandLine = CertmailCli.commandLine();
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    return new Result(commandLine.execute(args), out.toString(), err.toString());
+  }
+
+  @BeforeAll
+  static void journalOfRealMails() {
+    Result bench = run("bench", "journal", "--journal", "embedded", "--mails", "6", "--dir", dir.toString());
+    assertEquals(0, bench.exitCode(), bench.out() + bench.err());
+    assertTrue(bench.out().contains("events per mail, NSR"), bench.out());
+  }
+
+  @Test
+  void auditPassesWritesAJsonReportAndExitsZero() throws Exception {
+    Path report = dir.resolve("audit.json");
+    Result audit = run("audit", "--journal", "embedded", "--journal-path", dir.resolve("journal").toString(),
+        "--keys", dir.resolve("keys").toString(), "--report", report.toString());
+    assertEquals(0, audit.exitCode(), audit.out() + audit.err());
+    assertTrue(audit.out().contains("PASSED"), audit.out());
+    assertTrue(audit.out().contains("DELIVERED=7"), audit.out()); // 6 mails and the warm-up mail
+    String json = Files.readString(report);
+    assertTrue(json.contains("\"passed\" : true") && json.contains("\"one-verdict-per-label\""), json);
+  }
+
+  @Test
+  void deletedEventFailsTheAuditWithExitOneAndNamesIt() throws Exception {
+    Path copy = dir.resolve("tampered");
+    Files.createDirectories(copy);
+    Files.copy(dir.resolve("journal.mv.db"), copy.resolve("journal.mv.db"));
+    String url = "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0";
+    String persistenceId;
+    try (Connection connection = DriverManager.getConnection(url, "sa", "");
+        var select = connection.createStatement();
+        var rows = select.executeQuery("SELECT \"persistence_id\" FROM \"event_journal\""
+            + " WHERE \"event_ser_manifest\" = 'server.v1/delivery_certified' LIMIT 1")) {
+      rows.next();
+      persistenceId = rows.getString(1);
+      try (PreparedStatement delete = connection.prepareStatement("DELETE FROM \"event_journal\""
+          + " WHERE \"persistence_id\" = ? AND \"sequence_number\" = 1")) {
+        delete.setString(1, persistenceId);
+        assertEquals(1, delete.executeUpdate());
+      }
+    }
+    Result audit = run("audit", "--journal", "embedded", "--journal-path", copy.resolve("journal").toString(),
+        "--keys", dir.resolve("keys").toString());
+    assertEquals(CertmailCli.INVALID, audit.exitCode(), audit.out() + audit.err());
+    assertTrue(audit.out().contains("contiguous-sequence-numbers: label ") && audit.out().contains(persistenceId
+        + " #1 (missing)"), audit.out());
+  }
+
+  @Test
+  void missingJournalOrKeysSayWhatToGive() {
+    Result noJournal = run("audit", "--journal", "embedded", "--journal-path", dir.resolve("nothing").toString(),
+        "--keys", dir.resolve("keys").toString());
+    assertEquals(CertmailCli.BAD_INPUT, noJournal.exitCode());
+    assertTrue(noJournal.err().contains("no embedded journal at") && noJournal.err().contains("--journal-path"),
+        noJournal.err());
+
+    Result badBackend = run("audit", "--journal", "postgres", "--keys", dir.resolve("keys").toString());
+    assertEquals(CertmailCli.BAD_INPUT, badBackend.exitCode());
+    assertTrue(badBackend.err().contains("\"embedded\" or \"cassandra\""), badBackend.err());
+
+    Result badNow = run("audit", "--journal", "embedded", "--journal-path", dir.resolve("journal").toString(),
+        "--keys", dir.resolve("keys").toString(), "--now", "tomorrow");
+    assertEquals(CertmailCli.BAD_INPUT, badNow.exitCode());
+    assertTrue(badNow.err().contains("ISO instant"), badNow.err());
+  }
+}
