@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CertmailCli.Version.class,
     description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): keys, evidence and verification.",
-    subcommands = {DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
+    subcommands = {NodeCommand.class, DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID)",
