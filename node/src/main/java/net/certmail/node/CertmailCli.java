@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CertmailCli.Version.class,
     description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): keys, evidence and verification.",
-    subcommands = {NodeCommand.class, DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
+    subcommands = {NodeCommand.class, DemoCommand.class, ClientCommands.Send.class,
+        ClientCommands.Status.class, ClientCommands.Inbox.class, ClientCommands.Accept.class, ClientCommands.Refuse.class,
+        ClientCommands.Fetch.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID)",
