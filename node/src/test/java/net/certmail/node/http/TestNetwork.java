@@ -20,7 +20,7 @@ import net.certmail.node.runtime.CertmailNode;
  * relay.example and beta.example of the sample local network (offline.example stays down), with
  * its HTTP API and management endpoints on free ports. Short protocol timings, like the demo's.
  */
-final class TestNetwork implements AutoCloseable {
+public final class TestNetwork implements AutoCloseable {
   static final String TIMINGS = """
       certmail.engine {
         tick = 100ms
@@ -41,10 +41,10 @@ final class TestNetwork implements AutoCloseable {
       certmail.http.port = 0
       """;
 
-  final CertmailNode node;
-  final NodeEndpoints endpoints;
-  final Path keys;
-  final int managementPort;
+  public final CertmailNode node;
+  public final NodeEndpoints endpoints;
+  public final Path keys;
+  public final int managementPort;
 
   private TestNetwork(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
     this.node = node;
@@ -53,7 +53,7 @@ final class TestNetwork implements AutoCloseable {
     this.managementPort = managementPort;
   }
 
-  static TestNetwork start(Path dir) throws IOException {
+  public static TestNetwork start(Path dir) throws IOException {
     String description;
     try (InputStream in = TestNetwork.class.getResourceAsStream("/networks/local-network.conf")) {
       description = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -95,7 +95,7 @@ final class TestNetwork implements AutoCloseable {
     }
   }
 
-  String token(String mailbox) throws IOException {
+  public String token(String mailbox) throws IOException {
     return TokenStore.issue(keys, mailbox);
   }
 
