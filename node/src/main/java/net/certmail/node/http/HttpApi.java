@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -62,6 +63,7 @@ public final class HttpApi extends AllDirectives {
   /** Every route this class serves, as OpenAPI paths with methods; OpenApiConsistencyTest checks both ways. */
   public static final List<String> ROUTES = List.of(
       "GET /v1/openapi.yaml",
+      "GET /v1/directory/{labelServer}/{labelId}",
       "POST /v1/mailboxes/{mailbox}/outbox",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}/bundle",
@@ -79,6 +81,7 @@ public final class HttpApi extends AllDirectives {
 
   private final CertmailEngine engine;
   private final Set<String> hostedMailboxes;
+  private final Set<String> organisations;
   private final Set<String> knownPrincipals;
   private final TrustStore trustStore;
   private final TokenStore tokens;
@@ -87,9 +90,14 @@ public final class HttpApi extends AllDirectives {
   private final Clock clock;
   private final byte[] openApi;
 
-  public HttpApi(CertmailEngine engine, Set<String> hostedMailboxes, TrustStore trustStore, TokenStore tokens,
-                 HttpSettings settings, Clock clock) {
+  /**
+   * @param organisations the organisations this node serves: the public directory answers for their servers
+   * @param hostedMailboxes the mailboxes this node serves (with their private keys here)
+   */
+  public HttpApi(CertmailEngine engine, Collection<String> organisations, Set<String> hostedMailboxes,
+                 TrustStore trustStore, TokenStore tokens, HttpSettings settings, Clock clock) {
     this.engine = engine;
+    this.organisations = Set.copyOf(organisations);
     this.hostedMailboxes = Set.copyOf(hostedMailboxes);
     this.knownPrincipals = trustStore.certificates().stream()
         .map(net.certmail.crypto.PrincipalNames::principalOf).collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -106,7 +114,26 @@ public final class HttpApi extends AllDirectives {
         withSizeLimit(settings.maxRequestBytes(), () -> concat(
             path(segment("v1").slash("openapi.yaml"), () -> get(() -> complete(
                 HttpResponse.create().withEntity(HttpEntities.create(YAML, openApi))))),
+            path(segment("v1").slash("directory").slash(segment()).slash(segment()), (server, id) ->
+                get(() -> directory(server, server + "/" + id))),
             pathPrefix(segment("v1").slash("mailboxes").slash(segment()), this::mailboxRoutes)))));
+  }
+
+  /**
+   * The public directory: no token, since COP, ROD, COD and NDN are meant for third parties
+   * (anyone holding a label can check what its origin server published). Rate-limited per client
+   * address instead of per mailbox.
+   */
+  private Route directory(String server, String label) {
+    if (!organisations.contains(Routing.organisationOf(server))) {
+      return complete(Json.error(StatusCodes.NOT_FOUND, "NOT_HOSTED_HERE", "server " + server
+          + " is not run by this node: ask a node of organisation " + Routing.organisationOf(server)));
+    }
+    return extractClientIP(client -> rateLimited("directory " + client.getAddress().map(Object::toString)
+        .orElse("unknown"), () -> answer(engine.publicEvidence(server, label).thenApply(entry -> entry.published()
+            ? Json.response(StatusCodes.OK, new Json.Directory(server, label, Json.evidence(entry.evidence())))
+            : Json.error(StatusCodes.NOT_FOUND, "UNKNOWN_LABEL", server + " issued no label " + label
+                + ": check the label (the sender's status shows it) and the server part before the slash")))));
   }
 
   private Route mailboxRoutes(String mailbox) {
@@ -175,12 +202,13 @@ public final class HttpApi extends AllDirectives {
         .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "certmail")));
   }
 
-  private Route rateLimited(String mailbox, Supplier<Route> inner) {
-    if (rateLimiter.tryAcquire(mailbox)) {
+  /** @param key whose budget: a mailbox, or the public directory's client address */
+  private Route rateLimited(String key, Supplier<Route> inner) {
+    if (rateLimiter.tryAcquire(key)) {
       return inner.get();
     }
     long retryAfter = rateLimiter.retryAfterSeconds();
-    return complete(Json.error(StatusCodes.TOO_MANY_REQUESTS, "RATE_LIMITED", "too many requests for " + mailbox
+    return complete(Json.error(StatusCodes.TOO_MANY_REQUESTS, "RATE_LIMITED", "too many requests for " + key
         + ": retry after " + retryAfter + " s (limit: certmail.http.rate-limit)")
         .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfter))));
   }

@@ -42,6 +42,9 @@ final class Json {
   record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
                     boolean contentAvailable, List<Evidence> evidence) {}
 
+  /** GET /v1/directory/...: what the origin server published about a label. */
+  record Directory(String server, String label, List<Evidence> evidence) {}
+
   record Content(String label, String subject, String body, String contentType) {}
 
   static Status status(MailStatus status) {

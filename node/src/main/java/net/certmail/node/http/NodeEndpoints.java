@@ -28,7 +28,7 @@ public final class NodeEndpoints {
     org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(node.system());
     String management = PekkoManagement.get(classic).start().toCompletableFuture()
         .thenApply(Object::toString).join();
-    HttpApi api = new HttpApi(node.engine(), node.hostedMailboxes(), node.keys().trustStore(),
+    HttpApi api = new HttpApi(node.engine(), node.organisations(), node.hostedMailboxes(), node.keys().trustStore(),
         TokenStore.open(node.keyDirectory()), settings, clock);
     ServerBinding binding;
     try {

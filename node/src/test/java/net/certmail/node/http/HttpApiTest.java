@@ -157,6 +157,17 @@ class HttpApiTest {
     assertEquals(label, report.label());
     assertTrue(report.allValid(), report.toString());
     assertEquals(delivered.json().path("evidence").size(), report.items().size());
+
+    // The origin server's public directory, without a token: COP, ROD and COD of the label.
+    Answer published = call("GET", "/v1/directory/" + label, null, null);
+    assertEquals(200, published.status(), String.valueOf(published.json()));
+    List<String> publishedKinds = new ArrayList<>();
+    published.json().path("evidence").forEach(item -> publishedKinds.add(item.path("kind").asText()));
+    assertEquals(List.of("COP", "ROD", "COD"), publishedKinds);
+    // The relay carried the mail but publishes nothing; another organisation's server is not here.
+    assertEquals("UNKNOWN_LABEL", call("GET", "/v1/directory/relay.example/" + label.substring(label.indexOf('/') + 1),
+        null, null).error());
+    assertEquals("NOT_HOSTED_HERE", call("GET", "/v1/directory/offline.example/00", null, null).error());
   }
 
   @Test
