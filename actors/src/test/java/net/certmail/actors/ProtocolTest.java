@@ -14,6 +14,7 @@ import static net.certmail.actors.TestNetwork.GINA;
 import static net.certmail.actors.TestNetwork.RELAY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,6 +125,40 @@ class ProtocolTest {
     InboxView inbox = EngineNode.await(() -> engine.inboxEntry(recipient, status.label()),
         view -> view.status().equals("RETRIEVED"), WAIT, "the recipient holding the content");
     assertArrayEquals(content, inbox.content());
+  }
+
+  @Test
+  void originServerPublishesCopRodAndCodWhileRelayAndDestinationPublishNothing() throws Exception {
+    String id = newId();
+    engine.submit(ALICE, id, BOB, mail("published"), deadline(), Flavour.CEM).toCompletableFuture().get();
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("DELIVERED", status.status());
+
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, status.label()).toCompletableFuture().get();
+    assertTrue(directory.published());
+    assertEquals(List.of(EvidenceKind.COP, EvidenceKind.ROD, EvidenceKind.COD),
+        verified(directory.evidence()).stream().map(item -> item.statement().getKind()).toList());
+    // The sender's COP, ROD and COD are the very items in the directory.
+    assertArrayEquals(status.evidence().get(0), directory.evidence().get(0));
+
+    for (String other : List.of(TestNetwork.RELAY, TestNetwork.BETA)) {
+      MailServer.PublicEvidence none = engine.publicEvidence(other, status.label()).toCompletableFuture().get();
+      assertFalse(none.published(), other);
+      assertTrue(none.evidence().isEmpty(), other);
+    }
+    assertFalse(engine.publicEvidence(ALPHA, ALPHA + "/00000000000000000000000000000000").toCompletableFuture().get()
+        .published());
+  }
+
+  @Test
+  void originServerPublishesTheNonDeliveryNotice() throws Exception {
+    String id = newId();
+    engine.submit(ALICE, id, DAVE, mail("refused"), deadline(), Flavour.CEM).toCompletableFuture().get();
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("NOT_DELIVERED", status.status());
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, status.label()).toCompletableFuture().get();
+    assertEquals(List.of(EvidenceKind.COP, EvidenceKind.NDN),
+        verified(directory.evidence()).stream().map(item -> item.statement().getKind()).toList());
   }
 
   @Test
