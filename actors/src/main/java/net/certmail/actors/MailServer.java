@@ -49,6 +49,7 @@ import net.certmail.proto.v1.UpstreamReceiptConfirmed;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Refusal;
 import net.certmail.protocol.Routing;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
