@@ -103,6 +103,15 @@ public final class CertmailEngine {
     return inbox(mailbox, label).ask(replyTo -> new InboxEntry.Refuse(reason, replyTo), askTimeout);
   }
 
+  /**
+   * The public directory of an origin server hosted by this node's organisations: the evidence it
+   * published about a label it issued (read-only; asking never changes the mail's state).
+   */
+  public CompletionStage<MailServer.PublicEvidence> publicEvidence(String server, String label) {
+    return sharding.entityRefFor(MailServer.typeKey(server), EntityKind.entityId(server, label))
+        .ask(MailServer.GetPublicEvidence::new, askTimeout);
+  }
+
   private EntityRef<OutboxEntry.Command> outbox(String sender, String submissionId) {
     return sharding.entityRefFor(OutboxEntry.typeKey(sender), EntityKind.entityId(sender, submissionId));
   }

@@ -24,6 +24,7 @@ import net.certmail.proto.v1.ReceiptRefused;
 import net.certmail.proto.v1.ReceiptSigned;
 import net.certmail.proto.v1.RecipientRefusal;
 import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -171,6 +172,10 @@ public final class InboxEntry
     if (notice.isEmpty()) {
       return ignore("NO_SUCH_MAIL", opened.get().message().getMessageCase() + " before any notification");
     }
+    if (!fromHomeServer(opened.get())) {
+      return ignore("NOT_HOME_SERVER", "notification from " + opened.get().from() + ", not from "
+          + Routing.domainOf(mailbox));
+    }
     NotificationReceived received = notice.get();
     return switch (services.mailboxPolicies.of(mailbox)) {
       case AUTO_ACCEPT -> Effect().persist(List.of(notified(received), signed(received)))
@@ -285,6 +290,9 @@ public final class InboxEntry
     if (again.isEmpty()) {
       return ignore("UNEXPECTED_MESSAGE", opened.message().getMessageCase().name());
     }
+    if (!fromHomeServer(opened)) {
+      return ignore("NOT_HOME_SERVER", "notification from " + opened.from() + ", not from " + Routing.domainOf(mailbox));
+    }
     boolean sameMail = again.get().getAgent().equals(notice.getAgent())
         && again.get().getExpectedHash().equals(notice.getExpectedHash())
         && again.get().getFlavour() == notice.getFlavour();
@@ -296,6 +304,14 @@ public final class InboxEntry
       services.postman.toServer(mailbox, notice.getAgent(), label, answer); // the agent resent: answer again
     }
     return Effect().noReply();
+  }
+
+  /**
+   * Only B's own server may deliver to B. The paper's B cannot tell agents apart; here every
+   * notification is a signed envelope, so a bogus agent cannot even take the label lock first.
+   */
+  private boolean fromHomeServer(OpenedEnvelope opened) {
+    return opened.from().equals(Routing.domainOf(mailbox));
   }
 
   // ---- evidence B signs ----

@@ -49,6 +49,7 @@ import net.certmail.proto.v1.UpstreamReceiptConfirmed;
 import net.certmail.protocol.EvidenceChecks;
 import net.certmail.protocol.Refusal;
 import net.certmail.protocol.Routing;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
@@ -86,7 +87,18 @@ import org.slf4j.Logger;
  */
 public final class MailServer extends EventSourcedBehavior<MailServer.Command, ServerEvent, MailServer.State> {
 
-  public sealed interface Command permits Inbound, Tick {}
+  public sealed interface Command permits Inbound, Tick, GetPublicEvidence {}
+
+  /**
+   * The public directory of an origin server P1: what it published about a label it issued
+   * (COP, ROD, COD, NDN). Anyone may ask; nothing here is secret, and other servers' entities
+   * for the label (relays, the destination) answer that they published nothing.
+   */
+  public record GetPublicEvidence(ActorRef<PublicEvidence> replyTo) implements Command, CborSerializable {}
+
+  /** {@code published}: false when this server issued no such label; evidence as SignedEvidence bytes. */
+  public record PublicEvidence(String server, String label, boolean published, List<byte[]> evidence)
+      implements CborSerializable {}
 
   private enum Tick implements Command { INSTANCE }
 
@@ -195,14 +207,32 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
           lifecycle.startTicking();
           return onInboundUnassigned(state, inbound);
         })
-        .onCommand(Tick.class, (state, tick) -> passivate());
+        .onCommand(Tick.class, (state, tick) -> passivate())
+        .onCommand(GetPublicEvidence.class, (state, query) -> replyPublic(null, query));
     builder.forStateType(Declined.class)
         .onCommand(Inbound.class, this::onInboundDeclined)
-        .onCommand(Tick.class, (state, tick) -> passivate());
+        .onCommand(Tick.class, (state, tick) -> passivate())
+        .onCommand(GetPublicEvidence.class, (state, query) -> replyPublic(null, query));
     builder.forStateType(Carrying.class)
         .onCommand(Inbound.class, this::onInboundCarrying)
-        .onCommand(Tick.class, (state, tick) -> onTick(state.carriage()));
+        .onCommand(Tick.class, (state, tick) -> onTick(state.carriage()))
+        .onCommand(GetPublicEvidence.class, (state, query) -> replyPublic(state.carriage(), query));
     return builder.build();
+  }
+
+  /** P1's directory entry: COP, then the verdict's evidence (ROD and COD, or NDN); late evidence is not published. */
+  private Effect<ServerEvent, State> replyPublic(Carriage carriage, GetPublicEvidence query) {
+    if (carriage == null || !carriage.origin()) {
+      return Effect().reply(query.replyTo(), new PublicEvidence(me, label, false, List.of()));
+    }
+    List<byte[]> published = new ArrayList<>();
+    for (SignedEvidence item : new SignedEvidence[] {carriage.mail().getCop(), carriage.rod(), carriage.cod(),
+        carriage.ndn()}) {
+      if (item != null && !item.getSignature().isEmpty()) {
+        published.add(item.toByteArray());
+      }
+    }
+    return Effect().reply(query.replyTo(), new PublicEvidence(me, label, true, published));
   }
 
   // ---- Unassigned: a submission (P1) or a relay (Pi+1) starts this server's part ----

@@ -154,6 +154,12 @@ public final class OutboxEntry
   // ---- Empty ----
 
   private ReplyEffect<OutboxEvent, State> onSubmit(Empty state, Submit submit) {
+    if (submissionId.isBlank() || submissionId.contains("/") || submissionId.contains("|")) {
+      // A label contains '/': an id like a label would give this entry the persistence id of an
+      // inbox entry ("<mailbox>|<label>"), and two entities must never write one journal stream.
+      passivateSoon();
+      return Effect().reply(submit.replyTo(), problem("a submission id must not be empty or contain '/' or '|'"));
+    }
     Flavour flavour;
     try {
       flavour = Flavour.valueOf(submit.flavour());

@@ -14,6 +14,7 @@ import static net.certmail.actors.TestNetwork.GINA;
 import static net.certmail.actors.TestNetwork.RELAY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,6 +128,40 @@ class ProtocolTest {
   }
 
   @Test
+  void originServerPublishesCopRodAndCodWhileRelayAndDestinationPublishNothing() throws Exception {
+    String id = newId();
+    engine.submit(ALICE, id, BOB, mail("published"), deadline(), Flavour.CEM).toCompletableFuture().get();
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("DELIVERED", status.status());
+
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, status.label()).toCompletableFuture().get();
+    assertTrue(directory.published());
+    assertEquals(List.of(EvidenceKind.COP, EvidenceKind.ROD, EvidenceKind.COD),
+        verified(directory.evidence()).stream().map(item -> item.statement().getKind()).toList());
+    // The sender's COP, ROD and COD are the very items in the directory.
+    assertArrayEquals(status.evidence().get(0), directory.evidence().get(0));
+
+    for (String other : List.of(TestNetwork.RELAY, TestNetwork.BETA)) {
+      MailServer.PublicEvidence none = engine.publicEvidence(other, status.label()).toCompletableFuture().get();
+      assertFalse(none.published(), other);
+      assertTrue(none.evidence().isEmpty(), other);
+    }
+    assertFalse(engine.publicEvidence(ALPHA, ALPHA + "/00000000000000000000000000000000").toCompletableFuture().get()
+        .published());
+  }
+
+  @Test
+  void originServerPublishesTheNonDeliveryNotice() throws Exception {
+    String id = newId();
+    engine.submit(ALICE, id, DAVE, mail("refused"), deadline(), Flavour.CEM).toCompletableFuture().get();
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("NOT_DELIVERED", status.status());
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, status.label()).toCompletableFuture().get();
+    assertEquals(List.of(EvidenceKind.COP, EvidenceKind.NDN),
+        verified(directory.evidence()).stream().map(item -> item.statement().getKind()).toList());
+  }
+
+  @Test
   void resubmissionWithTheSameKeyReturnsTheSameLabelAndCop() throws Exception {
     String id = newId();
     engine.submit(ALICE, id, BOB, mail("twice"), deadline(), Flavour.CEM).toCompletableFuture().get();
@@ -138,6 +173,14 @@ class ProtocolTest {
     MailStatus conflicting = engine.submit(ALICE, id, BOB, mail("other"), deadline(), Flavour.CEM)
         .toCompletableFuture().get();
     assertTrue(conflicting.problem().contains("already used"), conflicting.problem());
+  }
+
+  @Test
+  void submissionIdsThatCouldCollideWithALabelAreRefused() throws Exception {
+    MailStatus refused = engine.submit(ALICE, "alpha.example/0123", BOB, mail("collision"), deadline(), Flavour.CEM)
+        .toCompletableFuture().get();
+    assertTrue(refused.problem().contains("must not"), refused.problem());
+    assertEquals(MailStatus.UNKNOWN, refused.status());
   }
 
   @Test
@@ -199,13 +242,19 @@ class ProtocolTest {
     EngineNode.await(() -> engine.inboxEntry(CAROL, label), view -> view.status().equals("AWAITING_DECISION"),
         WAIT, "carol notified by beta.example");
 
+    double bogusBefore = engine.metrics().ignoredCount("NOT_HOME_SERVER");
     double lockedBefore = engine.metrics().ignoredCount("LABEL_LOCKED");
     byte[] otherHash = ContentHash.labelled(label, "a lousy piece of code".getBytes());
-    send(BOGUS, CAROL, EntityKind.INBOX, label, ProtocolMessage.newBuilder().setNotification(Notification.newBuilder()
+    ProtocolMessage otherNotification = ProtocolMessage.newBuilder().setNotification(Notification.newBuilder()
         .setLabel(label).setSender(ALICE).setFlavour(Flavour.IP).setLabelledContentHash(ByteString.copyFrom(otherHash))
-        .setDeadlineMillis(deadline()).setCodDeadlineMillis(deadline())).build());
+        .setDeadlineMillis(deadline()).setCodDeadlineMillis(deadline())).build();
+    send(BOGUS, CAROL, EntityKind.INBOX, label, otherNotification);
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("NOT_HOME_SERVER") > bogusBefore, WAIT,
+        "the bogus agent refused");
+    // Even carol's own server cannot swap the hash of a label she was notified about.
+    send(BETA, CAROL, EntityKind.INBOX, label, otherNotification);
     EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("LABEL_LOCKED") > lockedBefore, WAIT,
-        "the bogus notification refused");
+        "the conflicting notification refused by the label lock");
 
     engine.accept(CAROL, label).toCompletableFuture().get();
     InboxView retrieved = EngineNode.await(() -> engine.inboxEntry(CAROL, label),
@@ -216,10 +265,11 @@ class ProtocolTest {
 
   @Test
   void ipRecipientRejectsContentWhoseLabelledHashDiffersAndTakesTheRightOne() throws Exception {
-    // An agent no node runs (bogus.example) notifies carol; the test speaks for it.
-    String label = "bogus.example/" + "c".repeat(32);
+    // The test speaks for carol's server on a label that no entity carries, so that it alone
+    // decides which content arrives.
+    String label = "gamma.example/" + "c".repeat(32);
     byte[] genuine = mail("the genuine mail").toByteArray();
-    send(BOGUS, CAROL, EntityKind.INBOX, label, ProtocolMessage.newBuilder().setNotification(Notification.newBuilder()
+    send(BETA, CAROL, EntityKind.INBOX, label, ProtocolMessage.newBuilder().setNotification(Notification.newBuilder()
         .setLabel(label).setSender(ALICE).setFlavour(Flavour.IP)
         .setLabelledContentHash(ByteString.copyFrom(ContentHash.labelled(label, genuine)))
         .setContentSize(genuine.length).setDeadlineMillis(deadline()).setCodDeadlineMillis(deadline())).build());
@@ -229,20 +279,20 @@ class ProtocolTest {
 
     double mismatchesBefore = engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH");
     byte[] substitute = mail("a particularly lousy piece of code").toByteArray();
-    send(BOGUS, CAROL, EntityKind.INBOX, label, content(label, substitute));
+    send(BETA, CAROL, EntityKind.INBOX, label, content(label, substitute));
     EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH") > mismatchesBefore, WAIT,
         "the substitute rejected");
     assertEquals("ACKNOWLEDGED", engine.inboxEntry(CAROL, label).toCompletableFuture().get().status());
 
-    send(BOGUS, CAROL, EntityKind.INBOX, label, content(label, genuine));
+    send(BETA, CAROL, EntityKind.INBOX, label, content(label, genuine));
     InboxView retrieved = EngineNode.await(() -> engine.inboxEntry(CAROL, label),
         view -> view.status().equals("RETRIEVED"), WAIT, "the genuine content taken");
     assertArrayEquals(genuine, retrieved.content());
   }
 
   private static ProtocolMessage content(String label, byte[] bytes) {
-    SignedEvidence handover = new EvidenceSigner(network.keys.get(BOGUS)).sign(EvidenceStatements.contentHandover(
-        BOGUS, CAROL, label, ALICE, Flavour.IP, ContentHash.of(bytes), clock.millis()));
+    SignedEvidence handover = new EvidenceSigner(network.keys.get(BETA)).sign(EvidenceStatements.contentHandover(
+        BETA, CAROL, label, ALICE, Flavour.IP, ContentHash.of(bytes), clock.millis()));
     return ProtocolMessage.newBuilder().setContent(net.certmail.proto.v1.Content.newBuilder().setLabel(label)
         .setContent(ByteString.copyFrom(bytes)).setHandover(handover)).build();
   }

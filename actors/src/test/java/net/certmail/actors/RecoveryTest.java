@@ -105,6 +105,54 @@ class RecoveryTest {
     }
   }
 
+  @Test
+  void senderRestartedDuringSubmissionKeepsSubmittingUntilTheOriginAnswers(@TempDir Path dir) throws Exception {
+    // alice posts through relay.example, which is down: she is stuck in phase 1, resending.
+    String id = UUID.randomUUID().toString();
+    MailItem item = mail();
+    try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
+      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(alphaOnly.system)
+          .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), "CEM",
+              RELAY, replyTo), Duration.ofSeconds(10))
+          .toCompletableFuture().get();
+      assertEquals("SUBMITTED", submitted.status());
+      EngineNode.sleep(500);
+      assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
+    }
+    try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      // Nobody touches the submission: alice's entry is remembered, comes back and resends.
+      MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+          "the verdict once the origin runs");
+      assertEquals("DELIVERED", status.status());
+    }
+  }
+
+  @Test
+  void originDownWhileTheDeliveringServerReportsStillEndsInDelivery(@TempDir Path dir) throws Exception {
+    var journal = EngineNode.embeddedJournal(dir);
+    List<String> origins = List.of(ALPHA, RELAY, GAMMA, DELTA);
+    EngineNode senders = EngineNode.start(network, clock, origins, journal, null);
+    try (EngineNode beta = EngineNode.start(network, clock, List.of(BETA), journal, senders.address())) {
+      String id = UUID.randomUUID().toString();
+      senders.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.IP).toCompletableFuture().get();
+      String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
+          "COP").label();
+      EngineNode.await(() -> beta.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+          WAIT, "carol notified");
+      senders.close(); // P1 (and A) go down: phase 4 has nobody to report to
+      beta.engine.accept(CAROL, label).toCompletableFuture().get();
+      EngineNode.sleep(1000); // Pn signs ROD_n and keeps resending its report into the void
+      try (EngineNode sendersAgain = EngineNode.start(network, clock, origins, journal, beta.address())) {
+        MailStatus status = EngineNode.await(() -> sendersAgain.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+            "the verdict once the origin is back");
+        assertEquals("DELIVERED", status.status());
+      }
+    } finally {
+      senders.close();
+    }
+  }
+
   private long deadline() {
     return clock.millis() + Duration.ofMinutes(10).toMillis();
   }

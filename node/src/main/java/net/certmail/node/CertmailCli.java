@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CertmailCli.Version.class,
     description = "Certified electronic mail (Zhou & Gollmann CEM, CEM-nsr, CEM-ip): the network, its keys, evidence and verification.",
-    subcommands = {DemoCommand.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
+    subcommands = {DemoCommand.class, NodeCommand.class, ClientCommands.Send.class,
+        ClientCommands.Status.class, ClientCommands.Inbox.class, ClientCommands.Accept.class, ClientCommands.Refuse.class,
+        ClientCommands.Fetch.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
         AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

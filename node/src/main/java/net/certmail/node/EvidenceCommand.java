@@ -24,8 +24,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code certmail evidence ...}: work with evidence bundles outside a running network. */
 @Command(name = "evidence", mixinStandardHelpOptions = true,
-    description = "Evidence bundles: export their signatures for OpenSSL, make a sample bundle.",
-    subcommands = {EvidenceCommand.OpenSsl.class, EvidenceCommand.Sample.class})
+    description = "Evidence bundles: export one from a node, export their signatures for OpenSSL, make a sample bundle.",
+    subcommands = {ClientCommands.Export.class, EvidenceCommand.OpenSsl.class, EvidenceCommand.Sample.class})
 final class EvidenceCommand implements Runnable {
   @Spec
   CommandSpec spec;

@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail keys ...}: key material of a network. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
     description = "Create and inspect the network's CA, certificates and per-node key directories.",
-    subcommands = {KeysCommand.Init.class})
+    subcommands = {KeysCommand.Init.class, KeysCommand.Token.class})
 final class KeysCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -104,6 +104,48 @@ final class KeysCommand implements Runnable {
       try (Stream<Path> entries = Files.list(directory)) {
         return entries.findAny().isPresent();
       }
+    }
+  }
+
+  @Command(name = "token", mixinStandardHelpOptions = true,
+      description = {
+          "Issue a bearer token for a mailbox hosted by a node, for its HTTP API. The token is printed once;",
+          "the node's key directory keeps only its SHA-256 (KEYS/tokens/<mailbox>, owner-only). A running",
+          "node accepts it at once. Issue another to rotate; delete the hash line to revoke."},
+      footer = {"%nExample:%n  export CERTMAIL_TOKEN=$(certmail keys token --mailbox alice@alpha.example --keys var/local/keys/alpha-1)"})
+  static final class Token implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mailbox", required = true, paramLabel = "MAILBOX", description = "The mailbox, e.g. alice@alpha.example.")
+    String mailbox;
+
+    @Option(names = "--keys", required = true, paramLabel = "NODE_KEYDIR",
+        description = "The key directory of a node hosting the mailbox (certmail.node.key-directory).")
+    Path keys;
+
+    @Override
+    public Integer call() throws IOException {
+      Path privateKey = keys.resolve(KeyDirectory.PRIVATE).resolve(mailbox + ".key.pem");
+      if (!Files.isDirectory(keys.resolve(KeyDirectory.PRIVATE))) {
+        throw new UserInputException(keys + " is not a node key directory (no private/): pass the directory"
+            + " named by the node's certmail.node.key-directory, e.g. var/local/keys/alpha-1");
+      }
+      if (!Files.isRegularFile(privateKey)) {
+        // Only a node holding the mailbox's key hosts it; a token elsewhere would never be asked for.
+        throw new UserInputException("the node of " + keys + " does not host " + mailbox
+            + " (no " + privateKey.getFileName() + "): use the key directory of a node of its organisation");
+      }
+      String token;
+      try {
+        token = net.certmail.node.http.TokenStore.issue(keys, mailbox);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException(e.getMessage(), e);
+      }
+      spec.commandLine().getOut().println(token);
+      spec.commandLine().getErr().println("certmail keys token: issued for " + mailbox
+          + "; it is shown only now. Use it as --token or CERTMAIL_TOKEN.");
+      return CertmailCli.OK;
     }
   }
 }

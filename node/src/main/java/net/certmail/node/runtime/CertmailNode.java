@@ -37,14 +37,18 @@ import org.apache.pekko.cluster.typed.Join;
  */
 public final class CertmailNode implements AutoCloseable {
   private final String name;
+  private final List<String> organisations;
   private final ActorSystem<Void> system;
   private final CertmailEngine engine;
   private final KeyDirectory.Loaded keys;
   private final MeterRegistry meters;
+  private final Path keyDirectory;
 
-  private CertmailNode(String name, ActorSystem<Void> system, CertmailEngine engine, KeyDirectory.Loaded keys,
-                       MeterRegistry meters) {
+  private CertmailNode(String name, List<String> organisations, ActorSystem<Void> system, CertmailEngine engine,
+                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters) {
     this.name = name;
+    this.keyDirectory = keyDirectory;
+    this.organisations = List.copyOf(organisations);
     this.system = system;
     this.engine = engine;
     this.keys = keys;
@@ -85,7 +89,7 @@ public final class CertmailNode implements AutoCloseable {
       MeterRegistry meters = new SimpleMeterRegistry();
       CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config), hosted,
           keys.trustStore(), clock, meters);
-      return new CertmailNode(name, system, engine, keys, meters);
+      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -110,6 +114,23 @@ public final class CertmailNode implements AutoCloseable {
 
   public String name() {
     return name;
+  }
+
+  /** The organisations (cluster roles) this node serves. */
+  public List<String> organisations() {
+    return organisations;
+  }
+
+  /** The mailboxes this node hosts: those of its organisations whose private keys it holds. */
+  public java.util.Set<String> hostedMailboxes() {
+    return keys.keys().keySet().stream()
+        .filter(principal -> Routing.isMailbox(principal) && organisations.contains(Routing.organisationOf(principal)))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  /** The node's key directory (certificates, own private keys, bearer tokens). */
+  public Path keyDirectory() {
+    return keyDirectory;
   }
 
   public ActorSystem<Void> system() {

@@ -1,0 +1,230 @@
+package net.certmail.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The commands a mailbox owner runs against a node's HTTP API. Each prints a short summary, or the JSON with --json. */
+final class ClientCommands {
+  private ClientCommands() {}
+
+  /** What every client command shares: the connection options and the output. */
+  abstract static class ClientCommand implements Callable<Integer> {
+    @Mixin
+    NodeClient client;
+
+    @Option(names = "--json", description = "Print the node's JSON answer instead of a summary.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    int print(NodeClient.Answer answer, java.util.function.Consumer<JsonNode> summary) throws IOException {
+      JsonNode body = answer.json();
+      if (json) {
+        out().println(NodeClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+      } else {
+        summary.accept(body);
+      }
+      return CertmailCli.OK;
+    }
+
+    void printStatus(JsonNode status) {
+      out().printf("submission %s  label %s%n", status.path("submissionId").asText(),
+          status.path("label").asText().isEmpty() ? "(none yet)" : status.path("label").asText());
+      out().printf("status     %s%s%n", status.path("status").asText(),
+          status.path("reason").asText().isEmpty() ? "" : " (" + status.path("reason").asText() + ")");
+      printEvidence(status.path("evidence"));
+    }
+
+    void printInboxEntry(JsonNode entry) {
+      out().printf("label   %s  from %s via %s, %s%n", entry.path("label").asText(), entry.path("sender").asText(),
+          entry.path("agent").asText(), entry.path("flavour").asText());
+      out().printf("status  %s%s%n", entry.path("status").asText(),
+          entry.path("contentAvailable").asBoolean() ? "  (content available: certmail fetch)" : "");
+      printEvidence(entry.path("evidence"));
+    }
+
+    private void printEvidence(JsonNode items) {
+      for (JsonNode item : items) {
+        out().printf("  %-22s by %-22s %s%n", item.path("kind").asText(), item.path("issuer").asText(),
+            item.path("etsiEvent").asText());
+      }
+    }
+  }
+
+  @Command(name = "send", mixinStandardHelpOptions = true,
+      description = {"Send a certified mail from --mailbox through its node. Prints the submission id; resending",
+          "with the same --idempotency-key (and the same mail and --deadline) never sends twice."},
+      footer = {"%nExample:%n  certmail send --mailbox alice@alpha.example --to bob@beta.example --subject Offer --body 'See attached.' --flavour IP"})
+  static final class Send extends ClientCommand {
+    @Option(names = "--to", required = true, paramLabel = "MAILBOX", description = "Recipient, e.g. bob@beta.example.")
+    String to;
+
+    @Option(names = "--subject", defaultValue = "", description = "Subject line.")
+    String subject;
+
+    @Option(names = "--body", description = "The mail's text.")
+    String body;
+
+    @Option(names = "--body-file", paramLabel = "FILE", description = "Read the mail's text from FILE instead.")
+    Path bodyFile;
+
+    @Option(names = "--flavour", defaultValue = "CEM", description = "CEM (recipient sees the mail first), NSR or IP (default ${DEFAULT-VALUE}).")
+    String flavour;
+
+    @Option(names = "--deadline", paramLabel = "T",
+        description = "Deadline: an ISO-8601 instant (2026-12-01T12:00:00Z) or a duration from now (PT10M, 1h, 90s). Default 1h.")
+    String deadline;
+
+    @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Your id for this mail (default: a new random one).")
+    String idempotencyKey;
+
+    @Override
+    public Integer call() throws Exception {
+      if (body != null && bodyFile != null) {
+        throw new UserInputException("give --body or --body-file, not both");
+      }
+      String text = bodyFile != null ? Files.readString(bodyFile, StandardCharsets.UTF_8) : body == null ? "" : body;
+      Map<String, Object> request = new LinkedHashMap<>();
+      request.put("recipient", to);
+      request.put("subject", subject);
+      request.put("body", text);
+      request.put("flavour", flavour);
+      // An absolute deadline, computed once here: a resend with the same key is then the same mail.
+      request.put("deadline", deadlineOf(deadline).toString());
+      request.put("idempotencyKey", idempotencyKey != null ? idempotencyKey : UUID.randomUUID().toString());
+      NodeClient.Answer answer = client.call("POST", "/outbox", request);
+      return print(answer, status -> {
+        printStatus(status);
+        out().println("follow it with: certmail status --mailbox " + client.mailbox + " "
+            + status.path("submissionId").asText());
+      });
+    }
+
+    static Instant deadlineOf(String value) {
+      if (value == null) {
+        return Instant.now().plus(Duration.ofHours(1));
+      }
+      try {
+        return Instant.parse(value);
+      } catch (DateTimeParseException notInstant) {
+        String iso = value.toUpperCase(java.util.Locale.ROOT);
+        try {
+          return Instant.now().plus(Duration.parse(iso.startsWith("P") ? iso : "PT" + iso));
+        } catch (DateTimeParseException notDuration) {
+          throw new UserInputException("--deadline " + value + " is neither an instant (2026-12-01T12:00:00Z)"
+              + " nor a duration (PT10M, 1h, 90s)");
+        }
+      }
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Show a submission's status and the evidence the sender holds so far.")
+  static final class Status extends ClientCommand {
+    @Parameters(paramLabel = "SUBMISSION_ID", description = "The id `certmail send` printed.")
+    String submissionId;
+
+    @Override
+    public Integer call() throws Exception {
+      return print(client.call("GET", "/outbox/" + submissionId, null), this::printStatus);
+    }
+  }
+
+  @Command(name = "inbox", mixinStandardHelpOptions = true,
+      description = {"Show one mail delivered to --mailbox, by label (the sender's status shows it).",
+          "Listing a mailbox's labels is not offered yet: the node keeps no per-mailbox index."})
+  static final class Inbox extends ClientCommand {
+    @Parameters(paramLabel = "LABEL", description = "e.g. alpha.example/4f1c...")
+    String label;
+
+    @Override
+    public Integer call() throws Exception {
+      return print(client.call("GET", "/inbox/" + NodeClient.labelPath(label), null), this::printInboxEntry);
+    }
+  }
+
+  @Command(name = "accept", mixinStandardHelpOptions = true,
+      description = "Accept a mail: your node signs the receipt (COD) with your key; NSR/IP content then arrives.")
+  static final class Accept extends ClientCommand {
+    @Parameters(paramLabel = "LABEL")
+    String label;
+
+    @Override
+    public Integer call() throws Exception {
+      return print(client.call("POST", "/inbox/" + NodeClient.labelPath(label) + "/accept", null), this::printInboxEntry);
+    }
+  }
+
+  @Command(name = "refuse", mixinStandardHelpOptions = true,
+      description = "Refuse a mail: the sender gets a signed non-delivery notice (RECIPIENT_REFUSED).")
+  static final class Refuse extends ClientCommand {
+    @Parameters(paramLabel = "LABEL")
+    String label;
+
+    @Option(names = "--reason", description = "Why, for the refusal evidence.")
+    String reason;
+
+    @Override
+    public Integer call() throws Exception {
+      return print(client.call("POST", "/inbox/" + NodeClient.labelPath(label) + "/refuse",
+          NodeClient.refusal(reason)), this::printInboxEntry);
+    }
+  }
+
+  @Command(name = "fetch", mixinStandardHelpOptions = true,
+      description = "Print a mail's content once it is released (CEM: at once; NSR, IP: after `certmail accept`).")
+  static final class Fetch extends ClientCommand {
+    @Parameters(paramLabel = "LABEL")
+    String label;
+
+    @Override
+    public Integer call() throws Exception {
+      return print(client.call("GET", "/inbox/" + NodeClient.labelPath(label) + "/content", null), content -> {
+        out().println("Subject: " + content.path("subject").asText());
+        out().println("Content-Type: " + content.path("contentType").asText());
+        out().println();
+        out().println(content.path("body").asText());
+      });
+    }
+  }
+
+  @Command(name = "export", mixinStandardHelpOptions = true,
+      description = "Write a submission's evidence bundle (CMBNDL01) to a file, for `certmail verify FILE`.")
+  static final class Export extends ClientCommand {
+    @Parameters(paramLabel = "SUBMISSION_ID")
+    String submissionId;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The bundle file to write.")
+    Path file;
+
+    @Override
+    public Integer call() throws Exception {
+      NodeClient.Answer answer = client.call("GET", "/outbox/" + submissionId + "/bundle", null);
+      Files.write(file, answer.body());
+      out().println("Wrote " + answer.body().length + " bytes to " + file + "; check it offline with: certmail verify " + file);
+      return CertmailCli.OK;
+    }
+  }
+}

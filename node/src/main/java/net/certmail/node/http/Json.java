@@ -1,0 +1,89 @@
+package net.certmail.node.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.Base64;
+import java.util.List;
+import net.certmail.actors.InboxView;
+import net.certmail.actors.MailStatus;
+import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.SignedEvidence;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+
+/** The JSON shapes of the API (described in openapi.yaml) and their rendering. */
+final class Json {
+  static final ObjectMapper MAPPER = new ObjectMapper()
+      // A misspelt field must not be silently ignored (e.g. "dealine"): the client hears about it.
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+  private Json() {}
+
+  /** POST /outbox. Either {@code deadline} (ISO-8601 instant) or {@code leadSeconds}. */
+  record SubmitRequest(String recipient, String subject, String body, String contentType, String deadline,
+                       Long leadSeconds, String flavour, String idempotencyKey) {}
+
+  /** POST /inbox/.../refuse; the body is optional. */
+  record RefuseRequest(String reason) {}
+
+  /**
+   * One evidence item: the exact SignedEvidence bytes (base64) and, for reading, what its statement
+   * says. The decoded fields are NOT verified by this answer: verify the bundle offline.
+   */
+  record Evidence(String kind, String etsiEvent, String issuer, String label, String signer, String base64) {}
+
+  record Status(String sender, String submissionId, String label, String status, String reason,
+                List<Evidence> evidence, List<Evidence> lateEvidence) {}
+
+  record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
+                    boolean contentAvailable, List<Evidence> evidence) {}
+
+  /** GET /v1/directory/...: what the origin server published about a label. */
+  record Directory(String server, String label, List<Evidence> evidence) {}
+
+  record Content(String label, String subject, String body, String contentType) {}
+
+  static Status status(MailStatus status) {
+    return new Status(status.sender(), status.submissionId(), status.label(), status.status(), status.reason(),
+        evidence(status.evidence()), evidence(status.lateEvidence()));
+  }
+
+  static InboxEntry inboxEntry(InboxView view) {
+    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status(),
+        view.content() != null, evidence(view.evidence()));
+  }
+
+  static List<Evidence> evidence(List<byte[]> items) {
+    return items.stream().map(Json::evidence).toList();
+  }
+
+  private static Evidence evidence(byte[] bytes) {
+    String base64 = Base64.getEncoder().encodeToString(bytes);
+    try {
+      SignedEvidence signed = SignedEvidence.parseFrom(bytes);
+      EvidenceStatement statement = EvidenceStatement.parseFrom(signed.getStatement());
+      return new Evidence(statement.getKind().name(), statement.getEtsiEvent().name(), statement.getIssuer(),
+          statement.getLabel(), signed.getSigner(), base64);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      // The engine only holds evidence it parsed and verified; show the bytes rather than fail.
+      return new Evidence("UNREADABLE", "", "", "", "", base64);
+    }
+  }
+
+  static HttpResponse response(StatusCode code, Object body) {
+    try {
+      return HttpResponse.create().withStatus(code)
+          .withEntity(ContentTypes.APPLICATION_JSON, MAPPER.writeValueAsBytes(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render " + body.getClass().getSimpleName() + " as JSON", e);
+    }
+  }
+
+  static HttpResponse error(StatusCode code, String reason, String message) {
+    return response(code, new ApiError(reason, message));
+  }
+}

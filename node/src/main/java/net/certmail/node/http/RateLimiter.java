@@ -1,0 +1,55 @@
+package net.certmail.node.http;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * A token bucket per mailbox: {@code burst} requests at once, refilled at {@code perSecond}.
+ * Keyed by the authenticated mailbox, so one mailbox's client cannot spend another's budget.
+ */
+final class RateLimiter {
+  private final double burst;
+  private final double perNano;
+  private final LongSupplier nanoTime;
+  private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+  RateLimiter(int burst, double perSecond, LongSupplier nanoTime) {
+    if (burst < 1 || perSecond <= 0) {
+      throw new IllegalArgumentException("certmail.http.rate-limit needs burst >= 1 and per-second > 0");
+    }
+    this.burst = burst;
+    this.perNano = perSecond / 1e9;
+    this.nanoTime = nanoTime;
+  }
+
+  /** Takes one token; false when the mailbox has none left (answer 429). */
+  boolean tryAcquire(String mailbox) {
+    Bucket bucket = buckets.computeIfAbsent(mailbox, key -> new Bucket(burst, nanoTime.getAsLong()));
+    synchronized (bucket) {
+      long now = nanoTime.getAsLong();
+      bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.updated) * perNano);
+      bucket.updated = now;
+      if (bucket.tokens < 1) {
+        return false;
+      }
+      bucket.tokens -= 1;
+      return true;
+    }
+  }
+
+  /** Seconds until the next token, for the Retry-After header. */
+  long retryAfterSeconds() {
+    return Math.max(1, (long) Math.ceil(1 / (perNano * 1e9)));
+  }
+
+  private static final class Bucket {
+    double tokens;
+    long updated;
+
+    Bucket(double tokens, long updated) {
+      this.tokens = tokens;
+      this.updated = updated;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package net.certmail.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.certmail.node.CertmailCliTest.Result;
+import net.certmail.node.http.TestNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client commands, in-process as `./certmail` runs them, against a real node's HTTP API. */
+class ClientCommandsTest {
+  @TempDir
+  static Path dir;
+  static TestNetwork network;
+  static String node;
+
+  @BeforeAll
+  static void startNode() throws Exception {
+    network = TestNetwork.start(dir);
+    node = network.endpoints.apiUri();
+  }
+
+  @AfterAll
+  static void stopNode() {
+    if (network != null) {
+      network.close();
+    }
+  }
+
+  static Result as(String mailbox, String token, String... command) {
+    String[] args = new String[command.length + 6];
+    System.arraycopy(command, 0, args, 0, command.length);
+    System.arraycopy(new String[] {"--node", node, "--mailbox", mailbox, "--token", token}, 0, args, command.length, 6);
+    return CertmailCliTest.run(args);
+  }
+
+  static String token(String mailbox) {
+    Result issued = CertmailCliTest.run("keys", "token", "--mailbox", mailbox, "--keys", network.keys.toString());
+    assertEquals(0, issued.exitCode(), issued.err());
+    return issued.out().trim();
+  }
+
+  @Test
+  void keysTokenStoresOnlyTheHashOwnerOnly() throws Exception {
+    String token = token("anna@alpha.example");
+    Path stored = network.keys.resolve("tokens").resolve("anna@alpha.example");
+    String hashes = Files.readString(stored);
+    assertTrue(!hashes.contains(token) && hashes.lines().allMatch(line -> line.matches("[0-9a-f]{64}")), hashes);
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stored)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stored.getParent())));
+    // A node that does not host the mailbox gives no token for it.
+    Result elsewhere = CertmailCliTest.run("keys", "token", "--mailbox", "dan@offline.example", "--keys",
+        network.keys.toString());
+    assertEquals(CertmailCli.BAD_INPUT, elsewhere.exitCode());
+    assertTrue(elsewhere.err().contains("does not host dan@offline.example"), elsewhere.err());
+  }
+
+  @Test
+  void sendAcceptFetchAndExportAVerifiedBundle() throws Exception {
+    String alice = token("alice@alpha.example");
+    String carol = token("carol@beta.example");
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "carol@beta.example", "--subject", "Offer",
+        "--body", "Twelve apples.", "--flavour", "IP", "--deadline", "PT2M", "--idempotency-key", "cli-1");
+    assertEquals(0, sent.exitCode(), sent.err());
+    assertTrue(sent.out().contains("submission cli-1"), sent.out());
+
+    String label = awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"),
+        Pattern.compile("label (alpha\\.example/[0-9a-f]+)"));
+    awaitOutput(() -> as("carol@beta.example", carol, "inbox", label), Pattern.compile("(AWAITING_DECISION)"));
+    Result accepted = as("carol@beta.example", carol, "accept", label);
+    assertEquals(0, accepted.exitCode(), accepted.err());
+    String body = awaitOutput(() -> as("carol@beta.example", carol, "fetch", label), Pattern.compile("(Twelve apples\\.)"));
+    assertEquals("Twelve apples.", body);
+
+    awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"), Pattern.compile("status\\s+(DELIVERED)"));
+    Path bundle = dir.resolve("cli-1.cmbundle");
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    assertEquals(0, exported.exitCode(), exported.err());
+    Result verified = CertmailCliTest.run("verify", bundle.toString());
+    assertEquals(0, verified.exitCode(), verified.out() + verified.err());
+  }
+
+  @Test
+  void refusedRequestsExit2AndAnUnreachableNodeExits3WithWhatToDo() throws Exception {
+    String bob = token("bob@beta.example");
+    Result wrongMailbox = as("alice@alpha.example", bob, "status", "x");
+    assertEquals(CertmailCli.BAD_INPUT, wrongMailbox.exitCode());
+    assertTrue(wrongMailbox.err().contains("403 WRONG_MAILBOX"), wrongMailbox.err());
+    Result badLabel = as("bob@beta.example", bob, "inbox", "not-a-label");
+    assertEquals(CertmailCli.BAD_INPUT, badLabel.exitCode());
+
+    Result down = CertmailCliTest.run("status", "x", "--node", "http://127.0.0.1:1", "--mailbox",
+        "bob@beta.example", "--token", bob);
+    assertEquals(CertmailCli.FAILED, down.exitCode());
+    assertTrue(down.err().contains("is the node running? start it with ./certmail node --config"), down.err());
+  }
+
+  private static String awaitOutput(java.util.function.Supplier<Result> command, Pattern pattern) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Result result;
+    do {
+      result = command.get();
+      Matcher matcher = pattern.matcher(result.out());
+      if (matcher.find()) {
+        return matcher.group(1);
+      }
+      Thread.sleep(300);
+    } while (System.nanoTime() < until);
+    throw new AssertionError("no " + pattern + " within 60 s; last output: " + result.out() + result.err());
+  }
+}

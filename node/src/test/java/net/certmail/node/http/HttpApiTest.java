@@ -1,0 +1,329 @@
+package net.certmail.node.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import net.certmail.crypto.BundleVerifier;
+import net.certmail.crypto.EvidenceBundles;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP API against a real node (embedded journal, sample network, real signatures): mails are
+ * submitted, delivered, accepted, refused and exported over HTTP only.
+ */
+class HttpApiTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @TempDir
+  static Path dir;
+  static TestNetwork network;
+  static String base;
+  static String alice;
+  static String bob;
+  static String carol;
+
+  @BeforeAll
+  static void startNode() throws Exception {
+    network = TestNetwork.start(dir);
+    base = network.endpoints.apiUri();
+    alice = network.token("alice@alpha.example");
+    bob = network.token("bob@beta.example");
+    carol = network.token("carol@beta.example");
+  }
+
+  @AfterAll
+  static void stopNode() {
+    if (network != null) {
+      network.close();
+    }
+  }
+
+  record Answer(int status, JsonNode json, byte[] bytes, HttpResponse<byte[]> raw) {
+    String error() {
+      return json == null ? null : json.path("error").asText(null);
+    }
+  }
+
+  static Answer call(String method, String path, String token, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<byte[]> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    JsonNode json = response.headers().firstValue("Content-Type").orElse("").startsWith("application/json")
+        ? JSON.readTree(response.body()) : null;
+    return new Answer(response.statusCode(), json, response.body(), response);
+  }
+
+  /** An absolute deadline, so that a resend with the same key is the same mail. */
+  static String submission(String recipient, String flavour, String key) {
+    return """
+        {"recipient": "%s", "subject": "Contract %s", "body": "Please sign.", "deadline": "%s",
+         "flavour": "%s", "idempotencyKey": "%s"}""".formatted(recipient, key, DEADLINE, flavour, key);
+  }
+
+  static final String DEADLINE = java.time.Instant.now().plusSeconds(90).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+
+  static Answer awaitStatus(String mailbox, String path, String token, Predicate<Answer> done) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Answer answer;
+    do {
+      answer = call("GET", "/v1/mailboxes/" + mailbox + path, token, null);
+      if (done.test(answer)) {
+        return answer;
+      }
+      Thread.sleep(300);
+    } while (System.nanoTime() < until);
+    fail("no expected answer within 60 s; last: " + answer.status() + " " + answer.json());
+    return answer;
+  }
+
+  static String submit(String recipient, String flavour) throws Exception {
+    String key = "t-" + UUID.randomUUID();
+    Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
+        submission(recipient, flavour, key));
+    assertEquals(202, submitted.status(), submitted.json().toString());
+    return key;
+  }
+
+  static String labelOf(String key) throws Exception {
+    return awaitStatus("alice@alpha.example", "/outbox/" + key, alice,
+        answer -> !answer.json().path("label").asText().isEmpty()).json().path("label").asText();
+  }
+
+  @Test
+  void submittedMailIsDeliveredWithEvidenceAndItsBundleVerifies() throws Exception {
+    String key = "t-" + UUID.randomUUID();
+    Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
+        submission("bob@beta.example", "CEM", key));
+    assertEquals(202, submitted.status());
+    assertEquals("/v1/mailboxes/alice@alpha.example/outbox/" + key, submitted.raw().headers().firstValue("Location").orElseThrow());
+
+    Answer delivered = awaitStatus("alice@alpha.example", "/outbox/" + key, alice,
+        answer -> answer.json().path("status").asText().equals("DELIVERED"));
+    List<String> kinds = new ArrayList<>();
+    delivered.json().path("evidence").forEach(item -> kinds.add(item.path("kind").asText()));
+    assertTrue(kinds.containsAll(List.of("COP", "ROD", "COD")), kinds.toString());
+    String label = delivered.json().path("label").asText();
+    assertTrue(label.startsWith("alpha.example/"), label);
+
+    // The same idempotency key again: the same submission and label, no second mail.
+    Answer again = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
+        submission("bob@beta.example", "CEM", key));
+    assertEquals(202, again.status());
+    assertEquals(label, again.json().path("label").asText());
+    // The same key for another mail is a conflict, not a silent second mail.
+    Answer other = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
+        submission("carol@beta.example", "CEM", key));
+    assertEquals(409, other.status());
+    assertEquals("SUBMISSION_CONFLICT", other.error());
+
+    Answer bundle = call("GET", "/v1/mailboxes/alice@alpha.example/outbox/" + key + "/bundle", alice, null);
+    assertEquals(200, bundle.status());
+    assertArrayEquals(EvidenceBundles.MAGIC, java.util.Arrays.copyOf(bundle.bytes(), 8));
+    BundleVerifier.Report report = BundleVerifier.verify(EvidenceBundles.parse(bundle.bytes(), "HTTP"));
+    assertEquals(label, report.label());
+    assertTrue(report.allValid(), report.toString());
+    assertEquals(delivered.json().path("evidence").size(), report.items().size());
+
+    // The origin server's public directory, without a token: COP, ROD and COD of the label.
+    Answer published = call("GET", "/v1/directory/" + label, null, null);
+    assertEquals(200, published.status(), String.valueOf(published.json()));
+    List<String> publishedKinds = new ArrayList<>();
+    published.json().path("evidence").forEach(item -> publishedKinds.add(item.path("kind").asText()));
+    assertEquals(List.of("COP", "ROD", "COD"), publishedKinds);
+    // The relay carried the mail but publishes nothing; another organisation's server is not here.
+    assertEquals("UNKNOWN_LABEL", call("GET", "/v1/directory/relay.example/" + label.substring(label.indexOf('/') + 1),
+        null, null).error());
+    assertEquals("NOT_HOSTED_HERE", call("GET", "/v1/directory/offline.example/00", null, null).error());
+  }
+
+  @Test
+  void holdingRecipientSeesNothingBeforeAcceptingThenFetchesTheContent() throws Exception {
+    String label = labelOf(submit("carol@beta.example", "NSR"));
+    String entry = "/inbox/" + label;
+    Answer held = awaitStatus("carol@beta.example", entry, carol, answer -> answer.status() == 200);
+    assertEquals("AWAITING_DECISION", held.json().path("status").asText());
+    assertEquals("alice@alpha.example", held.json().path("sender").asText());
+    // NSR: no content before the receipt (no selective receipt).
+    Answer early = call("GET", "/v1/mailboxes/carol@beta.example" + entry + "/content", carol, null);
+    assertEquals(409, early.status());
+    assertEquals("CONTENT_NOT_RELEASED", early.error());
+
+    Answer accepted = call("POST", "/v1/mailboxes/carol@beta.example" + entry + "/accept", carol, null);
+    assertEquals(200, accepted.status(), String.valueOf(accepted.json()));
+    Answer content = awaitStatus("carol@beta.example", entry + "/content", carol, answer -> answer.status() == 200);
+    assertTrue(content.json().path("subject").asText().startsWith("Contract"));
+    assertEquals("Please sign.", content.json().path("body").asText());
+
+    // Deciding twice is refused, with what to do.
+    Answer twice = call("POST", "/v1/mailboxes/carol@beta.example" + entry + "/refuse", carol, "{\"reason\":\"no\"}");
+    assertEquals(409, twice.status());
+    assertEquals("DECISION_NOT_POSSIBLE", twice.error());
+  }
+
+  @Test
+  void refusalReachesTheSenderAsNonDelivery() throws Exception {
+    String key = submit("carol@beta.example", "CEM");
+    String label = labelOf(key);
+    awaitStatus("carol@beta.example", "/inbox/" + label, carol, answer -> answer.status() == 200);
+    Answer refused = call("POST", "/v1/mailboxes/carol@beta.example/inbox/" + label + "/refuse", carol,
+        "{\"reason\": \"not mine\"}");
+    assertEquals(200, refused.status());
+    assertEquals("REFUSED", refused.json().path("status").asText());
+    Answer verdict = awaitStatus("alice@alpha.example", "/outbox/" + key, alice,
+        answer -> answer.json().path("status").asText().equals("NOT_DELIVERED"));
+    assertEquals("RECIPIENT_REFUSED", verdict.json().path("reason").asText());
+  }
+
+  @Test
+  void aMailboxNeverReadsOrActsOnAnothersData() throws Exception {
+    String key = submit("carol@beta.example", "CEM");
+    String label = labelOf(key);
+    String status = "/v1/mailboxes/alice@alpha.example/outbox/" + key;
+    String inbox = "/v1/mailboxes/carol@beta.example/inbox/" + label;
+
+    assertEquals("MISSING_TOKEN", call("GET", status, null, null).error());
+    assertEquals(401, call("GET", status, null, null).status());
+    Answer forged = call("GET", status, "cm_" + "A".repeat(43), null);
+    assertEquals(401, forged.status());
+    assertEquals("INVALID_TOKEN", forged.error());
+    // Valid tokens of other mailboxes: 403, on every kind of route.
+    for (String[] attempt : new String[][] {{"GET", status}, {"GET", status + "/bundle"},
+        {"POST", "/v1/mailboxes/alice@alpha.example/outbox"}, {"GET", inbox}, {"POST", inbox + "/accept"},
+        {"POST", inbox + "/refuse"}, {"GET", inbox + "/content"}}) {
+      String token = attempt[1].contains("alice@") ? bob : alice;
+      Answer answer = call(attempt[0], attempt[1], token, attempt[0].equals("POST") ? "{}" : null);
+      assertEquals(403, answer.status(), attempt[0] + " " + attempt[1]);
+      assertEquals("WRONG_MAILBOX", answer.error());
+    }
+    // Nothing was decided on carol's behalf.
+    Answer entry = awaitStatus("carol@beta.example", "/inbox/" + label, carol, answer -> answer.status() == 200);
+    assertEquals("AWAITING_DECISION", entry.json().path("status").asText());
+    // Bob's own inbox has no mail under that label.
+    assertEquals("UNKNOWN_LABEL", call("GET", "/v1/mailboxes/bob@beta.example/inbox/" + label, bob, null).error());
+  }
+
+  @Test
+  void mailboxesOfOtherOrganisationsAreSentToTheirNodes() throws Exception {
+    Answer elsewhere = call("GET", "/v1/mailboxes/dan@offline.example/outbox/x", alice, null);
+    assertEquals(404, elsewhere.status());
+    assertEquals("NOT_HOSTED_HERE", elsewhere.error());
+    assertTrue(elsewhere.json().path("message").asText().contains("offline.example"));
+    assertEquals("UNKNOWN_MAILBOX", call("GET", "/v1/mailboxes/eve@nowhere.example/outbox/x", alice, null).error());
+  }
+
+  @Test
+  void badInputIsRejectedWithAReasonAndWhatToDo() throws Exception {
+    String outbox = "/v1/mailboxes/alice@alpha.example/outbox";
+    assertEquals("BAD_JSON", call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"dealine\": 5}").error());
+    assertEquals("BAD_RECIPIENT", call("POST", outbox, alice, "{\"subject\": \"x\"}").error());
+    assertEquals("BAD_FLAVOUR", call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"flavour\": \"XX\"}").error());
+    assertEquals("BAD_DEADLINE", call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"deadline\": \"soon\"}").error());
+    assertEquals("UNKNOWN_SUBMISSION", call("GET", outbox + "/never-sent", alice, null).error());
+    Answer noRoute = call("GET", "/v1/nothing", null, null);
+    assertEquals(404, noRoute.status());
+    assertEquals("NOT_FOUND", noRoute.error());
+    Answer wrongMethod = call("DELETE", outbox + "/x", alice, null);
+    assertEquals(405, wrongMethod.status());
+    assertEquals("METHOD_NOT_ALLOWED", wrongMethod.error());
+  }
+
+  @Test
+  void requestsLargerThanTheLimitAre413() throws Exception {
+    String body = "{\"recipient\": \"bob@beta.example\", \"body\": \"" + "x".repeat(1200 * 1024) + "\"}";
+    Answer tooLarge = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice, body);
+    assertEquals(413, tooLarge.status());
+    assertEquals("REQUEST_TOO_LARGE", tooLarge.error());
+  }
+
+  @Test
+  void aMailboxOverItsRateIs429WhileOthersGoOn() throws Exception {
+    String anna = network.token("anna@alpha.example");
+    int limited = 0;
+    Answer last = null;
+    for (int i = 0; i < 120 && limited == 0; i++) {
+      last = call("GET", "/v1/mailboxes/anna@alpha.example/outbox/none", anna, null);
+      limited += last.status() == 429 ? 1 : 0;
+    }
+    assertEquals(429, last.status(), "no 429 after 120 requests at once");
+    assertEquals("RATE_LIMITED", last.error());
+    assertTrue(last.raw().headers().firstValue("Retry-After").isPresent());
+    // Anna's budget is hers: alice is not limited by it.
+    assertEquals(404, call("GET", "/v1/mailboxes/alice@alpha.example/outbox/none", alice, null).status());
+  }
+
+  @Test
+  void readinessSaysReadyOnceTheNodeIsUpAndItsEngineStarted() throws Exception {
+    HttpResponse<String> ready = CLIENT.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + network.managementPort + "/ready")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, ready.statusCode(), ready.body());
+  }
+
+  /** The OpenAPI description and the server agree: every described route answers, every route is described. */
+  @Test
+  void openApiDescribesExactlyTheRoutesTheServerHas() throws Exception {
+    String yaml;
+    try (InputStream in = HttpApi.class.getResourceAsStream("openapi.yaml")) {
+      yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    SwaggerParseResult parsed = new OpenAPIV3Parser().readContents(yaml, null, null);
+    assertTrue(parsed.getMessages() == null || parsed.getMessages().isEmpty(), String.valueOf(parsed.getMessages()));
+    OpenAPI api = parsed.getOpenAPI();
+    TreeSet<String> described = new TreeSet<>();
+    for (Map.Entry<String, PathItem> path : api.getPaths().entrySet()) {
+      path.getValue().readOperationsMap().keySet().forEach(method -> described.add(method.name() + " " + path.getKey()));
+    }
+    assertEquals(new TreeSet<>(HttpApi.ROUTES), described);
+
+    // The document the node serves is this one.
+    Answer served = call("GET", "/v1/openapi.yaml", null, null);
+    assertEquals(200, served.status());
+    assertEquals(yaml, new String(served.bytes(), StandardCharsets.UTF_8));
+
+    // Every described route exists on the server: it answers something other than "no such route".
+    for (String route : described) {
+      String method = route.substring(0, route.indexOf(' '));
+      String path = route.substring(route.indexOf(' ') + 1).replace("{mailbox}", "alice@alpha.example")
+          .replace("{submissionId}", "probe").replace("{labelServer}", "alpha.example").replace("{labelId}", "0");
+      Answer answer = call(method, path, alice, method.equals("POST") ? "{}" : null);
+      assertNotEquals("NOT_FOUND", answer.error(), route);
+      assertNotEquals(405, answer.status(), route);
+    }
+    // And a path that is not described does not exist.
+    assertEquals("NOT_FOUND", call("GET", "/v1/mailboxes/alice@alpha.example/inbox", alice, null).error());
+    assertEquals(described.stream().map(route -> route.split(" ")[1]).collect(Collectors.toSet()), api.getPaths().keySet());
+  }
+}

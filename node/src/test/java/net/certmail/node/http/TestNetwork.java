@@ -1,0 +1,120 @@
+package net.certmail.node.http;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.stream.Stream;
+import net.certmail.crypto.KeyDirectory;
+import net.certmail.crypto.NetworkDescription;
+import net.certmail.node.runtime.CertmailNode;
+
+/**
+ * One real node on the embedded journal in a temporary directory, hosting alpha.example,
+ * relay.example and beta.example of the sample local network (offline.example stays down), with
+ * its HTTP API and management endpoints on free ports. Short protocol timings, like the demo's.
+ */
+public final class TestNetwork implements AutoCloseable {
+  static final String TIMINGS = """
+      certmail.engine {
+        tick = 100ms
+        retry-min = 200ms
+        retry-max = 2s
+        relay-timeout = 5s
+        delivery-timeout = 6s
+        cod-margin = 10s
+        verdict-margin = 3s
+        grace = 10s
+        min-lead-time = 20s
+      }
+      pekko.loglevel = "WARNING"
+      pekko.log-dead-letters = off
+      pekko.remote.artery.canonical.port = 0
+      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+      pekko.coordinated-shutdown.exit-jvm = off
+      certmail.http.port = 0
+      """;
+
+  public final CertmailNode node;
+  public final NodeEndpoints endpoints;
+  public final Path keys;
+  public final int managementPort;
+
+  private TestNetwork(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
+    this.node = node;
+    this.endpoints = endpoints;
+    this.keys = keys;
+    this.managementPort = managementPort;
+  }
+
+  public static TestNetwork start(Path dir) throws IOException {
+    String description;
+    try (InputStream in = TestNetwork.class.getResourceAsStream("/networks/local-network.conf")) {
+      description = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    Path all = dir.resolve("keys");
+    KeyDirectory.initNetwork(NetworkDescription.parse(description), all, new KeyDirectory.InitOptions(
+        KeyDirectory.InitOptions.defaults().algorithm(), Duration.ofDays(30), Clock.systemUTC(), false, line -> {}));
+    // One node for three organisations: its key directory holds the private keys of all three.
+    Path keys = all.resolve("test-node");
+    copyTree(all.resolve("alpha-1"), keys);
+    for (String node : new String[] {"relay-1", "beta-1"}) {
+      copyTree(all.resolve(node).resolve(KeyDirectory.PRIVATE), keys.resolve(KeyDirectory.PRIVATE));
+    }
+    int managementPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      managementPort = socket.getLocalPort();
+    }
+    Config settings = ConfigFactory.parseString(TIMINGS)
+        .withFallback(ConfigFactory.parseString("""
+            include classpath("certmail-node")
+            include classpath("certmail-local-network")
+            certmail.node {
+              name = "test-node"
+              organisations = ["alpha.example", "relay.example", "beta.example"]
+              key-directory = "%s"
+            }
+            certmail.journal {
+              backend = embedded
+              embedded.path = "%s"
+            }
+            pekko.management.http.port = %d
+            """.formatted(keys, dir.resolve("journal").resolve("certmail"), managementPort)));
+    CertmailNode node = CertmailNode.start(settings, Clock.systemUTC(), null);
+    try {
+      return new TestNetwork(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  public String token(String mailbox) throws IOException {
+    return TokenStore.issue(keys, mailbox);
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path file : files.toList()) {
+        Path target = to.resolve(from.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          // Keep the owner-only mode: the key directory refuses private keys others can read.
+          Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    node.close();
+  }
+}
