@@ -59,7 +59,13 @@ final class NodeCommand implements Callable<Integer> {
     // The node stops by coordinated shutdown, then this command returns its exit code: the
     // JVM must not be halted from inside the shutdown.
     settings = settings.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef(false));
-    CertmailNode node = CertmailNode.start(settings, Clock.systemUTC(), null);
+    CertmailNode node;
+    try {
+      node = CertmailNode.start(settings, Clock.systemUTC(), null);
+    } catch (IllegalArgumentException e) {
+      // A missing key directory or organisation: the configuration must change, not the network.
+      throw new UserInputException(e.getMessage() + " (in " + config + ")", e);
+    }
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(node.system()));
     // A handler of our own rather than the JVM's shutdown hook: in a hook the exit code is 143,
     // and this way SIGTERM runs the same graceful leave and the command exits 0.

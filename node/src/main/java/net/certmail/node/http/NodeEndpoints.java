@@ -26,8 +26,15 @@ public final class NodeEndpoints {
   public static NodeEndpoints start(CertmailNode node, Clock clock) throws IOException {
     HttpSettings settings = HttpSettings.fromConfig(node.system().settings().config());
     org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(node.system());
-    String management = PekkoManagement.get(classic).start().toCompletableFuture()
-        .thenApply(Object::toString).join();
+    String management;
+    try {
+      management = PekkoManagement.get(classic).start().toCompletableFuture()
+          .thenApply(Object::toString).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("cannot start the health endpoints (is another node using port "
+          + node.system().settings().config().getInt("pekko.management.http.port")
+          + "? set pekko.management.http.port): " + e.getMessage(), e);
+    }
     HttpApi api = new HttpApi(node.engine(), node.organisations(), node.hostedMailboxes(), node.keys().trustStore(),
         TokenStore.open(node.keyDirectory()), settings, clock);
     ServerBinding binding;
