@@ -153,14 +153,18 @@ final class ClientCommands {
   }
 
   @Command(name = "inbox", mixinStandardHelpOptions = true,
-      description = {"Show one mail delivered to --mailbox, by label (the sender's status shows it).",
-          "Listing a mailbox's labels is not offered yet: the node keeps no per-mailbox index."})
+      description = {"List the mails delivered to --mailbox, or show one by label (the sender's status shows it).",
+          "The list is read from the node's journal (at most 200 mails)."})
   static final class Inbox extends ClientCommand {
-    @Parameters(paramLabel = "LABEL", description = "e.g. alpha.example/4f1c...")
+    @Parameters(paramLabel = "LABEL", arity = "0..1",
+        description = "e.g. alpha.example/4f1c...; without it, every mail delivered to --mailbox.")
     String label;
 
     @Override
     public Integer call() throws Exception {
+      if (label == null) {
+        return print(client.call("GET", "/inbox", null), list -> list.path("entries").forEach(this::printInboxEntry));
+      }
       return print(client.call("GET", "/inbox/" + NodeClient.labelPath(label), null), this::printInboxEntry);
     }
   }

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -27,6 +28,7 @@ import net.certmail.actors.InboxView;
 import net.certmail.actors.MailStatus;
 import net.certmail.crypto.EvidenceBundles;
 import net.certmail.crypto.TrustStore;
+import net.certmail.persistence.InboxLabels;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.proto.v1.SignedEvidence;
@@ -67,6 +69,7 @@ public final class HttpApi extends AllDirectives {
       "POST /v1/mailboxes/{mailbox}/outbox",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}/bundle",
+      "GET /v1/mailboxes/{mailbox}/inbox",
       "GET /v1/mailboxes/{mailbox}/inbox/{labelServer}/{labelId}",
       "POST /v1/mailboxes/{mailbox}/inbox/{labelServer}/{labelId}/accept",
       "POST /v1/mailboxes/{mailbox}/inbox/{labelServer}/{labelId}/refuse",
@@ -80,6 +83,7 @@ public final class HttpApi extends AllDirectives {
       .toContentType();
 
   private final CertmailEngine engine;
+  private final InboxLabels inboxLabels;
   private final Set<String> hostedMailboxes;
   private final Set<String> organisations;
   private final Set<String> knownPrincipals;
@@ -95,8 +99,9 @@ public final class HttpApi extends AllDirectives {
    * @param hostedMailboxes the mailboxes this node serves (with their private keys here)
    */
   public HttpApi(CertmailEngine engine, Collection<String> organisations, Set<String> hostedMailboxes,
-                 TrustStore trustStore, TokenStore tokens, HttpSettings settings, Clock clock) {
+                 TrustStore trustStore, TokenStore tokens, HttpSettings settings, Clock clock, InboxLabels inboxLabels) {
     this.engine = engine;
+    this.inboxLabels = inboxLabels;
     this.organisations = Set.copyOf(organisations);
     this.hostedMailboxes = Set.copyOf(hostedMailboxes);
     this.knownPrincipals = trustStore.certificates().stream()
@@ -139,6 +144,7 @@ public final class HttpApi extends AllDirectives {
   private Route mailboxRoutes(String mailbox) {
     return hostedHere(mailbox, () -> authenticated(mailbox, () -> rateLimited(mailbox, () -> concat(
         pathPrefix("outbox", () -> outboxRoutes(mailbox)),
+        path("inbox", () -> get(() -> answer(inboxList(mailbox)))),
         pathPrefix(segment("inbox").slash(segment()).slash(segment()),
             (server, id) -> inboxRoutes(mailbox, server + "/" + id))))));
   }
@@ -319,6 +325,21 @@ public final class HttpApi extends AllDirectives {
   }
 
   // ---- inbox ----
+
+  /** At most this many entries in one listing; the answer says when there are more. */
+  static final int INBOX_LIST_LIMIT = 200;
+
+  private CompletionStage<HttpResponse> inboxList(String mailbox) {
+    return inboxLabels.of(mailbox, INBOX_LIST_LIMIT + 1).thenCompose(labels -> {
+      List<String> shown = labels.subList(0, Math.min(labels.size(), INBOX_LIST_LIMIT));
+      List<CompletableFuture<Json.InboxEntry>> entries = shown.stream()
+          .map(label -> engine.inboxEntry(mailbox, label).thenApply(Json::inboxEntry).toCompletableFuture())
+          .toList();
+      return CompletableFuture.allOf(entries.toArray(CompletableFuture[]::new)).thenApply(done ->
+          Json.response(StatusCodes.OK, new Json.InboxList(mailbox,
+              entries.stream().map(CompletableFuture::join).toList(), labels.size() > INBOX_LIST_LIMIT)));
+    });
+  }
 
   private CompletionStage<HttpResponse> inboxEntry(String mailbox, String label) {
     return engine.inboxEntry(mailbox, label).thenApply(view -> unknownLabel(view)

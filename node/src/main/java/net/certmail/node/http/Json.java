@@ -42,6 +42,9 @@ final class Json {
   record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
                     boolean contentAvailable, List<Evidence> evidence) {}
 
+  /** GET /inbox: the mailbox's mails, by label; {@code truncated} when there were more than listed. */
+  record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated) {}
+
   /** GET /v1/directory/...: what the origin server published about a label. */
   record Directory(String server, String label, List<Evidence> evidence) {}
 

@@ -36,7 +36,7 @@ public final class NodeEndpoints {
           + "? set pekko.management.http.port): " + e.getMessage(), e);
     }
     HttpApi api = new HttpApi(node.engine(), node.organisations(), node.hostedMailboxes(), node.keys().trustStore(),
-        TokenStore.open(node.keyDirectory()), settings, clock);
+        TokenStore.open(node.keyDirectory()), settings, clock, node.inboxLabels());
     ServerBinding binding;
     try {
       binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).bind(api.routes())

@@ -17,6 +17,7 @@ import net.certmail.actors.EngineSettings;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.persistence.EmbeddedJournalSchema;
+import net.certmail.persistence.InboxLabels;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.Address;
@@ -43,10 +44,12 @@ public final class CertmailNode implements AutoCloseable {
   private final KeyDirectory.Loaded keys;
   private final MeterRegistry meters;
   private final Path keyDirectory;
+  private final JournalBackend journal;
 
   private CertmailNode(String name, List<String> organisations, ActorSystem<Void> system, CertmailEngine engine,
-                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters) {
+                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters, JournalBackend journal) {
     this.name = name;
+    this.journal = journal;
     this.keyDirectory = keyDirectory;
     this.organisations = List.copyOf(organisations);
     this.system = system;
@@ -89,7 +92,7 @@ public final class CertmailNode implements AutoCloseable {
       MeterRegistry meters = new SimpleMeterRegistry();
       CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config), hosted,
           keys.trustStore(), clock, meters);
-      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters);
+      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -117,6 +120,11 @@ public final class CertmailNode implements AutoCloseable {
   }
 
   /** The organisations (cluster roles) this node serves. */
+  /** The labels delivered to a mailbox, from this node's journal. */
+  public InboxLabels inboxLabels() {
+    return new InboxLabels(system, journal);
+  }
+
   public List<String> organisations() {
     return organisations;
   }

@@ -177,6 +177,13 @@ class HttpApiTest {
     Answer held = awaitStatus("carol@beta.example", entry, carol, answer -> answer.status() == 200);
     assertEquals("AWAITING_DECISION", held.json().path("status").asText());
     assertEquals("alice@alpha.example", held.json().path("sender").asText());
+    // The mailbox's list shows the mail, read from the journal.
+    Answer list = call("GET", "/v1/mailboxes/carol@beta.example/inbox", carol, null);
+    assertEquals(200, list.status(), String.valueOf(list.json()));
+    List<String> listed = new ArrayList<>();
+    list.json().path("entries").forEach(item -> listed.add(item.path("label").asText()));
+    assertTrue(listed.contains(label), listed + " lists " + label);
+    list.json().path("entries").forEach(item -> assertEquals("carol@beta.example", item.path("mailbox").asText()));
     // NSR: no content before the receipt (no selective receipt).
     Answer early = call("GET", "/v1/mailboxes/carol@beta.example" + entry + "/content", carol, null);
     assertEquals(409, early.status());
@@ -323,7 +330,7 @@ class HttpApiTest {
       assertNotEquals(405, answer.status(), route);
     }
     // And a path that is not described does not exist.
-    assertEquals("NOT_FOUND", call("GET", "/v1/mailboxes/alice@alpha.example/inbox", alice, null).error());
+    assertEquals("NOT_FOUND", call("GET", "/v1/mailboxes/alice@alpha.example/drafts", alice, null).error());
     assertEquals(described.stream().map(route -> route.split(" ")[1]).collect(Collectors.toSet()), api.getPaths().keySet());
   }
 }

@@ -1,0 +1,38 @@
+package net.certmail.persistence;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * The labels delivered to a mailbox, read from the journal itself: every inbox entry persists
+ * under "{@code <mailbox>|<label>}" and a label always contains a '/', which a submission id
+ * (the other "{@code <mailbox>|...}" ids) never does. No second index has to be kept in step.
+ * The query scans every persistence id, so it costs time in proportion to the journal: fine for
+ * an owner looking at their mailbox, not for a hot path.
+ */
+public final class InboxLabels {
+  private final ActorSystem<?> system;
+  private final String readJournalPluginId;
+
+  public InboxLabels(ActorSystem<?> system, JournalBackend backend) {
+    this.system = system;
+    this.readJournalPluginId = backend.readJournalPluginId();
+  }
+
+  /** Up to {@code limit} labels of the mailbox, sorted (labels of one origin are time-ordered only by chance). */
+  public CompletionStage<List<String>> of(String mailbox, int limit) {
+    String prefix = mailbox + "|";
+    CurrentPersistenceIdsQuery journal = PersistenceQuery.get(system)
+        .getReadJournalFor(CurrentPersistenceIdsQuery.class, readJournalPluginId);
+    return journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(prefix) && id.indexOf('/', prefix.length()) > 0)
+        .map(id -> id.substring(prefix.length()))
+        .take(limit)
+        .runWith(Sink.seq(), system)
+        .thenApply(labels -> labels.stream().sorted().toList());
+  }
+}
