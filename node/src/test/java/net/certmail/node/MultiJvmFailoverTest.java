@@ -55,8 +55,11 @@ class MultiJvmFailoverTest {
   @Test
   void killingOneNodeOfATwoNodeOrganisationLosesNoMail(@TempDir Path dir) throws Exception {
     requireCassandra();
-    NetworkDescription network = NetworkDescription.parse(Files.readString(
-        Path.of(getClass().getClassLoader().getResource("networks/local-network.conf").toURI())));
+    NetworkDescription network;
+    try (var sample = getClass().getClassLoader().getResourceAsStream("networks/local-network.conf")) {
+      // a stream, not a Path: under `mvn verify` the file lies inside the cluster-config jar
+      network = NetworkDescription.parse(new String(sample.readAllBytes(), StandardCharsets.UTF_8));
+    }
     Path keys = dir.resolve("keys");
     KeyDirectory.initNetwork(network, keys, new KeyDirectory.InitOptions(
         KeyDirectory.InitOptions.defaults().algorithm(), Duration.ofDays(30), Clock.systemUTC(), false, line -> { }));
