@@ -2,6 +2,7 @@ package net.certmail.actors;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +38,15 @@ public final class EngineNode implements AutoCloseable {
     this.engine = engine;
   }
 
+  /**
+   * The Artery settings every certmail node runs with (certmail-artery.conf, which the nodes'
+   * certmail-cluster.conf includes): the large-message channel for mails up to max-content-size.
+   */
+  public static Config artery() {
+    return ConfigFactory.parseResources(EngineNode.class.getClassLoader(), "certmail-artery.conf",
+        ConfigParseOptions.defaults().setAllowMissing(false));
+  }
+
   /** The in-memory journal of pekko-persistence-testkit: one per ActorSystem. */
   public static Config inMemoryJournal() {
     return PersistenceTestKitPlugin.getInstance().config()
@@ -53,7 +63,13 @@ public final class EngineNode implements AutoCloseable {
 
   public static EngineNode start(TestNetwork network, AdjustableClock clock, List<String> organisations,
                                  Config journal, Address seed) {
-    Config config = ConfigFactory.parseString("""
+    return start(network, clock, organisations, journal, seed, ConfigFactory.empty());
+  }
+
+  /** @param overrides settings that take precedence over the test network's (e.g. the engine's limits) */
+  public static EngineNode start(TestNetwork network, AdjustableClock clock, List<String> organisations,
+                                 Config journal, Address seed, Config overrides) {
+    Config config = overrides.withFallback(ConfigFactory.parseString("""
             pekko.actor.provider = cluster
             pekko.remote.artery.canonical.hostname = "127.0.0.1"
             pekko.remote.artery.canonical.port = 0
@@ -69,7 +85,8 @@ public final class EngineNode implements AutoCloseable {
         .withValue("pekko.cluster.roles", ConfigFactory.parseString("r = " + quoted(organisations)).getValue("r"))
         .withFallback(ConfigFactory.parseString(TestNetwork.engineConfig()))
         .withFallback(journal)
-        .withFallback(ConfigFactory.load())
+        .withFallback(artery())
+        .withFallback(ConfigFactory.load()))
         .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
     if (config.getString("pekko.persistence.journal.plugin").equals("jdbc-journal")) {
