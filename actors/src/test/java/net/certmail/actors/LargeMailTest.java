@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.proto.v1.EvidenceKind;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Mails as large as the submission policy admits cross real Artery TCP connections: three servers
@@ -120,15 +122,20 @@ class LargeMailTest {
     System.out.printf("large mail: %s, %d bytes over 3 nodes, DELIVERED in %d ms%n", flavour, content.length, millis);
   }
 
-  @Test
-  void contentOneByteOverMaxContentSizeIsRefusedWithMessageTooLarge() throws Exception {
-    MailItem item = mailOfSize(MAX_CONTENT + 1, "one byte too many");
-    // Submitted through beta's node: the submission itself crosses Artery to alice's outbox at
-    // alpha.example, which must see it to sign the rejection.
+  /**
+   * Content over the limit, submitted through beta's node: the submission itself crosses Artery to
+   * alice's outbox at alpha.example, which must see it to have it refused with a signed rejection.
+   * One byte over, and as much as one large frame carries with 64 KiB to spare (the node's HTTP
+   * limit, certmail.http.max-request-size, stays below that: NodeConfigurationTest).
+   */
+  @ParameterizedTest(name = "{0} bytes")
+  @MethodSource("oversizes")
+  void contentOverMaxContentSizeIsRefusedWithMessageTooLarge(int size) throws Exception {
+    MailItem item = mailOfSize(size, "too large");
     String id = UUID.randomUUID().toString();
     beta.engine.submit(ALICE, id, BOB, item, deadline(), Flavour.CEM).toCompletableFuture().get(15, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
-        "the rejection of " + (MAX_CONTENT + 1) + " bytes");
+        "the rejection of " + size + " bytes");
     assertEquals("NOT_DELIVERED", status.status());
     assertEquals(ReasonCode.MESSAGE_TOO_LARGE.name(), status.reason());
     EvidenceStatement rejection = verified(status.evidence()).get(0);
@@ -136,6 +143,11 @@ class LargeMailTest {
     assertEquals(ALPHA, rejection.getIssuer());
     assertEquals(id, rejection.getSubmissionId());
     assertEquals("", status.label(), "no label is issued for a refused submission");
+  }
+
+  static Stream<Integer> oversizes() {
+    long largeFrame = EngineNode.artery().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
+    return Stream.of(MAX_CONTENT + 1, (int) (largeFrame - 64 * 1024));
   }
 
   /** A mail item whose protobuf encoding (what max-content-size limits) is exactly {@code bytes} long. */

@@ -93,6 +93,8 @@ public final class HttpApi extends AllDirectives {
   private final HttpSettings settings;
   private final Clock clock;
   private final byte[] openApi;
+  /** certmail.engine.max-content-size, for the message of 413. */
+  private final long maxContentBytes;
 
   /**
    * @param organisations the organisations this node serves: the public directory answers for their servers
@@ -112,16 +114,31 @@ public final class HttpApi extends AllDirectives {
     this.settings = settings;
     this.clock = clock;
     this.openApi = openApiDocument();
+    this.maxContentBytes = engine.system().settings().config().getBytes("certmail.engine.max-content-size");
   }
 
   public Route routes() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
-        withSizeLimit(settings.maxRequestBytes(), () -> concat(
+        withSizeLimit(settings.maxRequestBytes(), () -> declaredSizeWithinLimit(() -> concat(
             path(segment("v1").slash("openapi.yaml"), () -> get(() -> complete(
                 HttpResponse.create().withEntity(HttpEntities.create(YAML, openApi))))),
             path(segment("v1").slash("directory").slash(segment()).slash(segment()), (server, id) ->
                 get(() -> directory(server, server + "/" + id))),
-            pathPrefix(segment("v1").slash("mailboxes").slash(segment()), this::mailboxRoutes)))));
+            pathPrefix(segment("v1").slash("mailboxes").slash(segment()), this::mailboxRoutes))))));
+  }
+
+  /**
+   * A request that declares more than max-request-size is answered 413 from its headers, before its
+   * body is read: a client that sent Expect: 100-continue then never sends the body, and any other
+   * gets the answer while it is still sending, instead of a connection closed under it later.
+   * (withSizeLimit still stops bodies without a declared length.)
+   */
+  private Route declaredSizeWithinLimit(Supplier<Route> inner) {
+    return extractRequestEntity(entity -> {
+      java.util.OptionalLong declared = entity.getContentLengthOption();
+      return declared.isPresent() && declared.getAsLong() > settings.maxRequestBytes()
+          ? complete(requestTooLarge()) : inner.get();
+    });
   }
 
   /**
@@ -420,17 +437,30 @@ public final class HttpApi extends AllDirectives {
 
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(Json.error(StatusCodes.PAYLOAD_TOO_LARGE,
-            "REQUEST_TOO_LARGE", "the request is larger than " + settings.maxRequestBytes()
-                + " bytes (certmail.http.max-request-size): send a smaller mail")))
+        .match(EntityStreamSizeException.class, e -> complete(requestTooLarge()))
         .build();
   }
 
+  /**
+   * 413: the request is over certmail.http.max-request-size. Below it, a mail whose content is over
+   * max-content-size reaches the origin server, which refuses it with a signed MESSAGE_TOO_LARGE.
+   */
+  private HttpResponse requestTooLarge() {
+    return Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "REQUEST_TOO_LARGE", "the request is larger than "
+        + settings.maxRequestBytes() + " bytes (certmail.http.max-request-size); a mail's content (subject, body"
+        + " and content type) may be at most " + maxContentBytes + " bytes (certmail.engine.max-content-size):"
+        + " send a smaller mail");
+  }
+
   /** pekko-http's rejections (no such route, wrong method, ...) as JSON errors like every other answer. */
-  private static RejectionHandler rejections() {
+  private RejectionHandler rejections() {
     Function<HttpResponse, HttpResponse> asJson = response -> {
       if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
         return response;
+      }
+      if (response.status().intValue() == 413) {
+        // An entity over the size limit: the same answer as when the exception reaches us.
+        return requestTooLarge().addHeaders(response.getHeaders());
       }
       String text = response.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String() : "";
       String reason = switch (response.status().intValue()) {

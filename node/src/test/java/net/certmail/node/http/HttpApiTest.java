@@ -29,6 +29,11 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import net.certmail.crypto.BundleVerifier;
 import net.certmail.crypto.EvidenceBundles;
+import net.certmail.crypto.EvidenceVerifier;
+import net.certmail.proto.v1.EvidenceKind;
+import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.MailItem;
+import net.certmail.proto.v1.SignedEvidence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -268,12 +273,123 @@ class HttpApiTest {
     assertEquals("METHOD_NOT_ALLOWED", wrongMethod.error());
   }
 
+  /**
+   * A request declaring more than max-request-size is refused from its headers: the node does not
+   * wait for the body (nor is it sent, after Expect: 100-continue). Raw sockets that send only the
+   * headers, since a client still sending when the node closes the connection may lose the answer,
+   * and the JDK client hangs when the answer to Expect: 100-continue is not 100.
+   */
   @Test
-  void requestsLargerThanTheLimitAre413() throws Exception {
-    String body = "{\"recipient\": \"bob@beta.example\", \"body\": \"" + "x".repeat(1200 * 1024) + "\"}";
-    Answer tooLarge = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice, body);
-    assertEquals(413, tooLarge.status());
-    assertEquals("REQUEST_TOO_LARGE", tooLarge.error());
+  void requestsLargerThanTheLimitAre413WithTheLimitsInTheMessage() throws Exception {
+    for (long declared : new long[] {MAX_REQUEST + 1, 64L * MIB}) {
+      for (boolean expectContinue : new boolean[] {false, true}) {
+        URI uri = URI.create(base);
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+          socket.setSoTimeout(10_000);
+          socket.getOutputStream().write(("POST /v1/mailboxes/alice@alpha.example/outbox HTTP/1.1\r\nHost: "
+              + uri.getAuthority() + "\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: application/json\r\n"
+              + "Content-Length: " + declared + "\r\n" + (expectContinue ? "Expect: 100-continue\r\n" : "") + "\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+          socket.getOutputStream().flush();
+          // The node closes the connection after the answer (the body it did not read cannot be skipped).
+          String answer = new String(socket.getInputStream().readNBytes(8192), StandardCharsets.UTF_8);
+          assertTrue(answer.startsWith("HTTP/1.1 413 "), declared + " bytes: " + answer);
+          JsonNode error = JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+          assertEquals("REQUEST_TOO_LARGE", error.path("error").asText());
+          assertLimitsNamed(error.path("message").asText());
+        }
+      }
+    }
+  }
+
+  private static void assertLimitsNamed(String message) {
+    assertTrue(message.contains(MAX_REQUEST + " bytes (certmail.http.max-request-size)"), message);
+    assertTrue(message.contains(MAX_CONTENT + " bytes (certmail.engine.max-content-size)"), message);
+  }
+
+  // ---- mails as large as the limits ----
+
+  static final int MIB = 1024 * 1024;
+  /** The node's shipped limits: certmail.engine.max-content-size, certmail.http.max-request-size. */
+  static final long MAX_CONTENT = 1024 * 1024;
+  static final long MAX_REQUEST = 2 * 1024 * 1024;
+
+  @Test
+  void theNodeRunsWithTheShippedLimits() {
+    com.typesafe.config.Config config = network.node.system().settings().config();
+    assertEquals(MAX_CONTENT, config.getBytes("certmail.engine.max-content-size"));
+    assertEquals(MAX_REQUEST, config.getBytes("certmail.http.max-request-size"));
+  }
+
+  /**
+   * A mail of exactly max-content-size whose JSON is larger than the content: quotes, backslashes,
+   * tabs and line breaks are escaped (non-ASCII goes as UTF-8). The limit before this test was
+   * 1100 KiB, which refused it.
+   */
+  @Test
+  void mailOfMaxContentSizeIsAdmittedWithItsJsonEscapesAndDelivered() throws Exception {
+    MailItem item = mailOfSize(MAX_CONTENT, "Line \"quoted\" with a \\ backslash,\tété, 1 €\n");
+    String key = "large-" + UUID.randomUUID();
+    String json = JSON.writeValueAsString(Map.of("recipient", "bob@beta.example", "subject", item.getSubject(),
+        "body", item.getBody(), "contentType", item.getContentType(), "flavour", "CEM", "leadSeconds", 600,
+        "idempotencyKey", key));
+    int jsonBytes = json.getBytes(StandardCharsets.UTF_8).length;
+    assertTrue(jsonBytes > 1100 * 1024 && jsonBytes < MAX_REQUEST, "JSON of " + jsonBytes + " bytes");
+
+    Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice, json);
+    assertEquals(202, submitted.status(), String.valueOf(submitted.json()));
+    Answer delivered = awaitStatus("alice@alpha.example", "/outbox/" + key, alice,
+        HttpApiTest::isFinal);
+    assertEquals("DELIVERED", delivered.json().path("status").asText(), delivered.json().toString());
+    String label = delivered.json().path("label").asText();
+    Answer content = awaitStatus("bob@beta.example", "/inbox/" + label + "/content", bob,
+        answer -> answer.status() == 200);
+    assertEquals(item.getBody(), content.json().path("body").asText());
+  }
+
+  /**
+   * Content over max-content-size but within the HTTP limit reaches alpha.example's server, which
+   * refuses it with a signed rejection: one byte over, and as much as the HTTP limit lets through.
+   */
+  @Test
+  void contentOverMaxContentSizeBelowTheHttpLimitGetsASignedMessageTooLarge() throws Exception {
+    EvidenceVerifier verifier = new EvidenceVerifier(network.node.keys().trustStore());
+    for (long size : new long[] {MAX_CONTENT + 1, MAX_REQUEST - 1024}) {
+      MailItem item = mailOfSize(size, "a");
+      String key = "too-large-" + UUID.randomUUID();
+      String json = JSON.writeValueAsString(Map.of("recipient", "bob@beta.example", "subject", item.getSubject(),
+          "body", item.getBody(), "contentType", item.getContentType(), "idempotencyKey", key));
+      assertTrue(json.length() < MAX_REQUEST, json.length() + " bytes");
+      Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice, json);
+      assertEquals(202, submitted.status(), String.valueOf(submitted.json()));
+      Answer refused = awaitStatus("alice@alpha.example", "/outbox/" + key, alice, HttpApiTest::isFinal);
+      assertEquals("NOT_DELIVERED", refused.json().path("status").asText(), size + " bytes");
+      assertEquals("MESSAGE_TOO_LARGE", refused.json().path("reason").asText(), size + " bytes");
+      byte[] rejection = java.util.Base64.getDecoder().decode(refused.json().path("evidence").get(0).path("base64").asText());
+      EvidenceStatement statement = verifier.verify(SignedEvidence.parseFrom(rejection)).statement();
+      assertEquals(EvidenceKind.SUBMISSION_REJECTION, statement.getKind());
+      assertEquals("alpha.example", statement.getIssuer());
+      assertEquals(key, statement.getSubmissionId());
+    }
+  }
+
+  static boolean isFinal(Answer answer) {
+    return List.of("DELIVERED", "NOT_DELIVERED", "LOST").contains(answer.json().path("status").asText());
+  }
+
+  /** A mail whose protobuf encoding (what max-content-size limits) is exactly {@code bytes} long. */
+  static MailItem mailOfSize(long bytes, String unit) {
+    MailItem.Builder builder = MailItem.newBuilder().setSubject("Large").setContentType("text/plain; charset=utf-8");
+    // Room for the body's tag and length prefix (at most 5 bytes); ASCII padding fills the rest.
+    long units = (bytes - builder.build().getSerializedSize() - 6) / unit.getBytes(StandardCharsets.UTF_8).length;
+    StringBuilder body = new StringBuilder(unit.repeat((int) units));
+    // Pad with ASCII; the body's length prefix may grow by a byte meanwhile, hence the loop.
+    for (int size; (size = builder.setBody(body.toString()).build().getSerializedSize()) < bytes; ) {
+      body.append("x".repeat((int) (bytes - size)));
+    }
+    MailItem item = builder.build();
+    assertEquals(bytes, item.getSerializedSize());
+    return item;
   }
 
   @Test
