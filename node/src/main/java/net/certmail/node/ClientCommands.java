@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import net.certmail.node.http.HttpApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -122,22 +124,47 @@ final class ClientCommands {
       });
     }
 
+    /**
+     * The absolute deadline to send: an instant, or now plus a positive duration. Refused here (exit 2,
+     * nothing sent) when it cannot be a deadline: a duration that is not positive, or a time beyond
+     * what the node takes (four-digit years; an instant such as +1000000000-12-31T23:59:59Z has no
+     * epoch milliseconds, and PT9223372036854775807S overflows). Whether it lies within the origin
+     * server's window (min-lead-time to max-lead-time ahead) is the server's to say, signed.
+     */
     static Instant deadlineOf(String value) {
       if (value == null) {
         return Instant.now().plus(Duration.ofHours(1));
       }
+      Instant deadline;
       try {
-        return Instant.parse(value);
+        deadline = Instant.parse(value);
       } catch (DateTimeParseException notInstant) {
         String iso = value.toUpperCase(java.util.Locale.ROOT);
+        Duration lead;
         try {
-          return Instant.now().plus(Duration.parse(iso.startsWith("P") ? iso : "PT" + iso));
+          lead = Duration.parse(iso.startsWith("P") ? iso : "PT" + iso);
         } catch (DateTimeParseException notDuration) {
           throw new UserInputException("--deadline " + value + " is neither an instant (2026-12-01T12:00:00Z)"
               + " nor a duration (PT10M, 1h, 90s)");
         }
+        if (lead.isNegative() || lead.isZero()) {
+          throw new UserInputException("--deadline " + value + " is not ahead: give a positive duration from now"
+              + " (PT10M, 1h, 90s); " + ACCEPTED_DEADLINES);
+        }
+        try {
+          deadline = Instant.now().plus(lead);
+        } catch (DateTimeException | ArithmeticException overflow) {
+          deadline = Instant.MAX;
+        }
       }
+      if (deadline.isBefore(HttpApi.EARLIEST_DEADLINE) || deadline.isAfter(HttpApi.LATEST_DEADLINE)) {
+        throw new UserInputException("--deadline " + value + " is out of range; " + ACCEPTED_DEADLINES);
+      }
+      return deadline;
     }
+
+    static final String ACCEPTED_DEADLINES = "the origin server accepts a deadline between its min-lead-time and"
+        + " max-lead-time ahead (certmail.engine; by default 30s to 30d)";
   }
 
   @Command(name = "status", mixinStandardHelpOptions = true,

@@ -104,6 +104,26 @@ class ClientCommandsTest {
     assertTrue(down.err().contains("is the node running? start it with ./certmail node --config"), down.err());
   }
 
+  /**
+   * A --deadline that cannot be a deadline is refused before anything is sent (exit 2, not 3 for
+   * the unreachable node given here), with what is accepted: no overflow, no deadline in the past.
+   */
+  @Test
+  void sendRefusesDeadlinesThatCannotBeWithoutCallingTheNode() {
+    for (String deadline : new String[] {"+1000000000-12-31T23:59:59Z", "+10000-01-01T00:00:00Z",
+        "PT9223372036854775807S", "9223372036854775807s", "P106751991167300D", "-1h", "PT0S"}) {
+      Result sent = CertmailCliTest.run("send", "--to", "bob@beta.example", "--body", "x", "--deadline", deadline,
+          "--node", "http://127.0.0.1:1", "--mailbox", "alice@alpha.example", "--token", "cm_unused");
+      assertEquals(CertmailCli.BAD_INPUT, sent.exitCode(), deadline + ": " + sent.out() + sent.err());
+      assertTrue(sent.err().contains("--deadline " + deadline) && sent.err().contains("max-lead-time"),
+          deadline + ": " + sent.err());
+    }
+    // What can be a deadline is computed once, as an instant.
+    java.time.Instant inAnHour = ClientCommands.Send.deadlineOf("1h");
+    assertTrue(Math.abs(Duration.between(java.time.Instant.now().plus(Duration.ofHours(1)), inAnHour).toSeconds()) < 5);
+    assertEquals(java.time.Instant.parse("9999-12-31T23:59:59Z"), ClientCommands.Send.deadlineOf("9999-12-31T23:59:59Z"));
+  }
+
   private static String awaitOutput(java.util.function.Supplier<Result> command, Pattern pattern) throws Exception {
     long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     Result result;

@@ -3,6 +3,7 @@ package net.certmail.node.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -79,6 +80,13 @@ public final class HttpApi extends AllDirectives {
   /** Submission ids become part of persistence ids and URLs: keep them plain. */
   private static final Pattern SUBMISSION_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
   private static final Duration DEFAULT_LEAD = Duration.ofHours(1);
+  /**
+   * The deadlines the API hands to the engine: instants with a four-digit year. Far inside the
+   * epoch-millis range, so that the engine's arithmetic on T (minus its margins, plus grace) never
+   * overflows; anything the submission policy accepts (max-lead-time ahead) lies well inside.
+   */
+  public static final Instant EARLIEST_DEADLINE = Instant.parse("0000-01-01T00:00:00Z");
+  public static final Instant LATEST_DEADLINE = Instant.parse("9999-12-31T23:59:59.999Z");
   private static final ContentType YAML = MediaTypes.applicationWithFixedCharset("yaml", HttpCharsets.UTF_8)
       .toContentType();
 
@@ -93,7 +101,9 @@ public final class HttpApi extends AllDirectives {
   private final HttpSettings settings;
   private final Clock clock;
   private final byte[] openApi;
-  /** certmail.engine.max-content-size, for the message of 413. */
+  /** certmail.engine's submission policy, for messages that say what is accepted. */
+  private final Duration minLeadTime;
+  private final Duration maxLeadTime;
   private final long maxContentBytes;
 
   /**
@@ -114,7 +124,10 @@ public final class HttpApi extends AllDirectives {
     this.settings = settings;
     this.clock = clock;
     this.openApi = openApiDocument();
-    this.maxContentBytes = engine.system().settings().config().getBytes("certmail.engine.max-content-size");
+    com.typesafe.config.Config policy = engine.system().settings().config().getConfig("certmail.engine");
+    this.minLeadTime = policy.getDuration("min-lead-time");
+    this.maxLeadTime = policy.getDuration("max-lead-time");
+    this.maxContentBytes = policy.getBytes("max-content-size");
   }
 
   public Route routes() {
@@ -243,6 +256,12 @@ public final class HttpApi extends AllDirectives {
     try {
       request = Json.MAPPER.readValue(body, Json.SubmitRequest.class);
     } catch (JsonProcessingException e) {
+      if (e instanceof JsonMappingException mapping && mapping.getPath().stream()
+          .anyMatch(field -> "leadSeconds".equals(field.getFieldName()) || "deadline".equals(field.getFieldName()))) {
+        // e.g. a leadSeconds beyond a 64-bit integer, or not a number
+        return done(badRequest("BAD_DEADLINE", "\"" + mapping.getPath().get(mapping.getPath().size() - 1).getFieldName()
+            + "\" cannot be read (" + e.getOriginalMessage() + "); " + acceptedDeadlines()));
+      }
       return done(badRequest("BAD_JSON", "the body is not a submission: " + e.getOriginalMessage()
           + "; expected {\"recipient\", \"subject\", \"body\", \"deadline\" or \"leadSeconds\", \"flavour\"}"));
     }
@@ -291,19 +310,57 @@ public final class HttpApi extends AllDirectives {
     });
   }
 
+  /**
+   * T in epoch milliseconds, from "deadline" or "leadSeconds" (default one hour). Only what cannot
+   * be a deadline is refused here (400): unparsable, a negative lead, or beyond the four-digit
+   * years (an instant outside epoch milliseconds, or a lead whose sum with now overflows). A
+   * deadline that is merely too soon or too far is the origin server's to refuse, with a signed
+   * rejection (DEADLINE_NOT_ACCEPTABLE).
+   */
   private long deadlineOf(Json.SubmitRequest request) {
     if (request.deadline() != null && request.leadSeconds() != null) {
       throw new IllegalArgumentException("give either \"deadline\" or \"leadSeconds\", not both");
     }
     if (request.deadline() != null) {
+      Instant deadline;
       try {
-        return Instant.parse(request.deadline()).toEpochMilli();
+        deadline = Instant.parse(request.deadline());
       } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("\"deadline\" is an ISO-8601 instant such as 2026-12-01T12:00:00Z");
+        throw new IllegalArgumentException("\"deadline\" is an ISO-8601 instant such as 2026-12-01T12:00:00Z; "
+            + acceptedDeadlines());
       }
+      if (deadline.isBefore(EARLIEST_DEADLINE) || deadline.isAfter(LATEST_DEADLINE)) {
+        throw new IllegalArgumentException("\"deadline\" " + request.deadline() + " is out of range; "
+            + acceptedDeadlines());
+      }
+      return deadline.toEpochMilli();
     }
-    Duration lead = request.leadSeconds() == null ? DEFAULT_LEAD : Duration.ofSeconds(request.leadSeconds());
-    return clock.millis() + lead.toMillis();
+    long now = clock.millis();
+    if (request.leadSeconds() == null) {
+      return now + DEFAULT_LEAD.toMillis();
+    }
+    long leadSeconds = request.leadSeconds();
+    if (leadSeconds < 0) {
+      throw new IllegalArgumentException("\"leadSeconds\" " + leadSeconds + " is negative; " + acceptedDeadlines());
+    }
+    try {
+      long deadline = Math.addExact(now, Math.multiplyExact(leadSeconds, 1000L));
+      if (deadline <= LATEST_DEADLINE.toEpochMilli()) {
+        return deadline;
+      }
+    } catch (ArithmeticException overflow) {
+      // falls through: as out of range as a deadline after year 9999
+    }
+    throw new IllegalArgumentException("\"leadSeconds\" " + leadSeconds + " is out of range; " + acceptedDeadlines());
+  }
+
+  /** What a deadline may be, for the messages of 400 BAD_DEADLINE. */
+  private String acceptedDeadlines() {
+    return "the origin server accepts a deadline between " + minLeadTime.toSeconds() + " s and "
+        + maxLeadTime.toSeconds() + " s (" + maxLeadTime.toDays() + " days) ahead"
+        + " (certmail.engine.min-lead-time and max-lead-time): \"leadSeconds\" from " + minLeadTime.toSeconds()
+        + " to " + maxLeadTime.toSeconds() + ", or \"deadline\" an ISO-8601 instant in that window,"
+        + " e.g. " + Instant.ofEpochSecond(clock.instant().plus(DEFAULT_LEAD).getEpochSecond());
   }
 
   private CompletionStage<HttpResponse> status(String mailbox, String submissionId) {

@@ -392,6 +392,49 @@ class HttpApiTest {
     return item;
   }
 
+  // ---- deadlines ----
+
+  /**
+   * What cannot be a deadline is a 400 that says what is accepted, never a 500 or a deadline in
+   * the past: instants outside epoch milliseconds (or beyond year 9999), leads that overflow or
+   * are negative. A representable deadline outside the policy is the server's to refuse, signed.
+   */
+  @Test
+  void deadlinesThatCannotBeAreRefusedWithTheAcceptedRange() throws Exception {
+    String outbox = "/v1/mailboxes/alice@alpha.example/outbox";
+    List<String> impossible = List.of(
+        "\"deadline\": \"+1000000000-12-31T23:59:59Z\"",   // Instant.MAX: no epoch millis
+        "\"deadline\": \"-1000000000-01-01T00:00:00Z\"",   // Instant.MIN
+        "\"deadline\": \"+10000-01-01T00:00:00Z\"",        // epoch millis, but not a four-digit year
+        "\"deadline\": \"+1000000001-01-01T00:00:00Z\"",   // beyond Instant
+        "\"leadSeconds\": 9223372036854775807",             // Long.MAX_VALUE: seconds to millis overflows
+        "\"leadSeconds\": 9223372036854775",                // to millis fits, plus now overflows: wrapped into the past
+        "\"leadSeconds\": 9000000000000000",                // no overflow, year 287,000,000
+        "\"leadSeconds\": -1",
+        "\"leadSeconds\": 99999999999999999999",            // not a 64-bit integer
+        "\"leadSeconds\": \"soon\"");
+    for (String deadline : impossible) {
+      Answer answer = call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", " + deadline + "}");
+      assertEquals(400, answer.status(), deadline + ": " + answer.json());
+      assertEquals("BAD_DEADLINE", answer.error(), deadline);
+      String message = answer.json().path("message").asText();
+      assertTrue(message.contains("between 20 s and 2592000 s (30 days) ahead") && message.contains("max-lead-time"),
+          deadline + ": " + message);
+    }
+
+    // Representable but outside the policy: accepted by the API, refused by the origin server, signed.
+    for (String deadline : List.of("\"leadSeconds\": " + (30L * 24 * 3600 + 3600),
+        "\"deadline\": \"9999-12-31T23:59:59.999Z\"", "\"deadline\": \"0000-01-01T00:00:00Z\"")) {
+      String key = "far-" + UUID.randomUUID();
+      Answer submitted = call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"idempotencyKey\": \""
+          + key + "\", " + deadline + "}");
+      assertEquals(202, submitted.status(), deadline + ": " + submitted.json());
+      Answer refused = awaitStatus("alice@alpha.example", "/outbox/" + key, alice, HttpApiTest::isFinal);
+      assertEquals("DEADLINE_NOT_ACCEPTABLE", refused.json().path("reason").asText(), deadline);
+      assertEquals("SUBMISSION_REJECTION", refused.json().path("evidence").get(0).path("kind").asText(), deadline);
+    }
+  }
+
   @Test
   void aMailboxOverItsRateIs429WhileOthersGoOn() throws Exception {
     String anna = network.token("anna@alpha.example");
