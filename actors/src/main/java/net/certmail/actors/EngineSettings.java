@@ -3,7 +3,9 @@ package net.certmail.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigObject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
@@ -16,12 +18,23 @@ public record EngineSettings(Timings timings, SubmissionPolicy submissionPolicy,
   public static EngineSettings fromConfig(Config root) {
     Config engine = root.getConfig("certmail.engine");
     Timings timings = new Timings(
+        engine.getDuration("clock-skew"), engine.getDuration("max-transit"),
         engine.getDuration("retry-min"), engine.getDuration("retry-max"),
         engine.getDuration("relay-timeout"), engine.getDuration("delivery-timeout"),
         engine.getDuration("cod-margin"), engine.getDuration("verdict-margin"),
-        engine.getDuration("grace"), engine.getDuration("tick"));
+        engine.getDuration("grace"), engine.getDuration("min-recipient-window"));
     SubmissionPolicy policy = new SubmissionPolicy(engine.getDuration("min-lead-time"),
         engine.getDuration("max-lead-time"), (int) engine.getBytes("max-content-size").longValue());
+    List<String> problems = new ArrayList<>(timings.check(policy));
+    Duration freshness = engine.getDuration("freshness-window");
+    if (freshness.toMillis() < timings.maxTransit().toMillis() + 2 * timings.clockSkew().toMillis()) {
+      problems.add("freshness-window " + freshness + " is shorter than max-transit + 2 x clock-skew: honest"
+          + " messages would be rejected as stale");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("inconsistent certmail.engine timings (see reference.conf):\n  - "
+          + String.join("\n  - ", problems));
+    }
     Map<String, Map<String, String>> routes = new HashMap<>();
     ConfigObject routeTable = engine.getObject("routes");
     for (String server : routeTable.keySet()) {
@@ -33,7 +46,7 @@ public record EngineSettings(Timings timings, SubmissionPolicy submissionPolicy,
     Map<String, MailboxPolicies.Policy> policies = new HashMap<>();
     engine.getObject("mailbox-policies").forEach((mailbox, value) ->
         policies.put(mailbox, MailboxPolicies.Policy.parse(value.unwrapped().toString())));
-    return new EngineSettings(timings, policy, engine.getDuration("freshness-window"),
+    return new EngineSettings(timings, policy, freshness,
         engine.getInt("max-fetch-attempts"), Map.copyOf(routes),
         new MailboxPolicies(Map.copyOf(policies), MailboxPolicies.Policy.parse(engine.getString("default-mailbox-policy"))));
   }

@@ -76,7 +76,7 @@ public final class InboxEntry
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
         new InboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
-            services.timings.tick()), actorContext.getLog())));
+            java.time.Duration.ofMillis(250)), actorContext.getLog())));
   }
 
   // ---- state ----

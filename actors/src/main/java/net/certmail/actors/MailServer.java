@@ -109,7 +109,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
         new MailServer(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
-            services.timings.tick()), actorContext.getLog())));
+            java.time.Duration.ofMillis(250)), actorContext.getLog())));
   }
 
   // ---- state ----

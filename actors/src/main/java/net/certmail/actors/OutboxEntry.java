@@ -79,7 +79,7 @@ public final class OutboxEntry
   public static Behavior<Command> create(EntityContext<Command> context, ProtocolServices services) {
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers ->
         new OutboxEntry(context, services, new EntityLifecycle<>(context, actorContext.getSelf(), timers, Tick.INSTANCE,
-            services.timings.tick()), actorContext.getLog())));
+            java.time.Duration.ofMillis(250)), actorContext.getLog())));
   }
 
   // ---- state: one type per stage ----
@@ -497,6 +497,8 @@ public final class OutboxEntry
         yield new Concluded(concluded.mail(), concluded.label(), concluded.cop(), concluded.status(),
             concluded.reason(), concluded.evidence(), List.copyOf(late));
       }
+      case SUBMISSION_UNANSWERED -> new Concluded(mailOf(state), "", null, DeliveryStatus.NOT_POSTED,
+          ReasonCode.REASON_UNSPECIFIED, List.of(), List.of());
       case EVENT_NOT_SET -> throw new IllegalStateException("an outbox event without content");
     };
   }

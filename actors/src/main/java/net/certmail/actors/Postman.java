@@ -6,6 +6,8 @@ import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeSealer;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.proto.v1.ProtocolMessage;
+import net.certmail.protocol.Addressee;
+import net.certmail.protocol.Outgoing;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
@@ -22,6 +24,16 @@ public final class Postman {
     this.sharding = sharding;
     this.sealers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EnvelopeSealer(e.getValue(), clock))));
+  }
+
+  /** Sends what a role decided to send, sealed as {@code from}. */
+  void send(String from, Outgoing outgoing) {
+    Addressee to = outgoing.to();
+    switch (to.role()) {
+      case SENDER -> toOutbox(from, to.principal(), to.key(), outgoing.message());
+      case SERVER -> toServer(from, to.principal(), to.key(), outgoing.message());
+      case RECIPIENT -> toInbox(from, to.principal(), to.key(), outgoing.message());
+    }
   }
 
   void toOutbox(String from, String mailbox, String submissionId, ProtocolMessage message) {

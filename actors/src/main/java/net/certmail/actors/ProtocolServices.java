@@ -14,6 +14,7 @@ import net.certmail.crypto.VerifiedEvidence;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Routing;
+import net.certmail.protocol.Signatures;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
 import org.slf4j.Logger;
@@ -66,6 +67,11 @@ public final class ProtocolServices {
           + "; its entities must run only on nodes of organisation " + Routing.organisationOf(principal));
     }
     return signer;
+  }
+
+  /** The protocol core's evidence crypto for a principal hosted here. */
+  Signatures signatures(String principal) {
+    return new NodeSignatures(signer(principal), verifier);
   }
 
   /** Verifies one evidence item, counting and logging a failure; empty when it is not valid. */

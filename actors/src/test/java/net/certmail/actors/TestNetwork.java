@@ -74,9 +74,11 @@ public final class TestNetwork {
   public static String engineConfig() {
     return """
         certmail.engine {
+          clock-skew = 100ms
+          max-transit = 1s
+          min-recipient-window = 5s
           retry-min = 100ms
           retry-max = 1s
-          tick = 50ms
           relay-timeout = 2m
           delivery-timeout = 5m
           cod-margin = 30s

@@ -86,17 +86,7 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Short protocol timings, so every outcome shows within a minute. */
   static final String DEMO_TIMINGS = """
-      certmail.engine {
-        tick = 100ms
-        retry-min = 200ms
-        retry-max = 2s
-        relay-timeout = 5s
-        delivery-timeout = 6s
-        cod-margin = 10s
-        verdict-margin = 3s
-        grace = 10s
-        min-lead-time = 20s
-      }
+      include classpath("certmail-demo-timings.conf")
       # Pekko's own warnings (a shard region for the offline organisation, connections closing as
       # the nodes stop) are expected in the demo; certmail's own warnings still show.
       pekko.loglevel = "ERROR"

@@ -22,17 +22,7 @@ import net.certmail.node.runtime.CertmailNode;
  */
 public final class TestNetwork implements AutoCloseable {
   static final String TIMINGS = """
-      certmail.engine {
-        tick = 100ms
-        retry-min = 200ms
-        retry-max = 2s
-        relay-timeout = 5s
-        delivery-timeout = 6s
-        cod-margin = 10s
-        verdict-margin = 3s
-        grace = 10s
-        min-lead-time = 20s
-      }
+      include classpath("certmail-demo-timings.conf")
       pekko.loglevel = "WARNING"
       pekko.log-dead-letters = off
       pekko.remote.artery.canonical.port = 0

@@ -163,7 +163,7 @@ public final class JournalAuditor {
         case NON_DELIVERY_NOTIFIED -> List.of(outbox.getNonDeliveryNotified().getNdn());
         case MAIL_DECLARED_LOST -> List.of(outbox.getMailDeclaredLost().getClaim());
         case LATE_EVIDENCE_RECORDED -> skipLate(outbox.getLateEvidenceRecorded().getEvidenceCount());
-        case MAIL_SUBMITTED, EVENT_NOT_SET -> List.of();
+        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof ServerEvent server) {
