@@ -62,7 +62,7 @@ public final class CertmailEngine {
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow())), postman, metrics,
-        settings.mailboxPolicies(), settings.maxFetchAttempts(), hostedKeys);
+        settings.mailboxPolicies(), hostedKeys);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))

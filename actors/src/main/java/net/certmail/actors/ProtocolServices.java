@@ -34,12 +34,11 @@ public final class ProtocolServices {
   final Postman postman;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
-  final int maxFetchAttempts;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
                    TrustStore trustStore, EnvelopeOpener opener, Postman postman, EnvelopeMetrics metrics,
-                   MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
+                   MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -50,7 +49,6 @@ public final class ProtocolServices {
     this.postman = postman;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
-    this.maxFetchAttempts = maxFetchAttempts;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }

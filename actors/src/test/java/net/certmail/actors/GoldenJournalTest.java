@@ -39,6 +39,8 @@ import net.certmail.proto.v1.EventsProto;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.recipient.RecipientMachine;
+import net.certmail.protocol.recipient.RecipientStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,15 +83,16 @@ class GoldenJournalTest {
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
     MailServer.Carriage origin = ((MailServer.Carrying) states.get(TestNetwork.ALPHA + "|" + cem)).carriage();
     assertNotNull(origin.rod(), "the origin's verdict survived the replay");
-    assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
+    assertInstanceOf(RecipientStage.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
     assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, refused).status());
-    assertInstanceOf(InboxEntry.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
+    assertInstanceOf(RecipientStage.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
 
     String held = golden.labels.get("nsr-held-accepted");
-    InboxEntry.Acknowledged carol = (InboxEntry.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
-    assertNotNull(carol.handover(), "the NSR content was retrieved after the COD");
+    RecipientStage.Acknowledged carol = (RecipientStage.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
+    assertTrue(carol.retrieval().isPresent(), "the NSR content was retrieved after the COD");
+    assertTrue(carol.signedAtMillis() > 0, "a receipt written before signed_at_millis fetches on its COD's schedule");
     assertNotNull(((MailServer.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().handover());
 
     String relay = golden.labels.get("ip-relay-unreachable");
@@ -171,7 +174,8 @@ class GoldenJournalTest {
     if (event instanceof ServerEvent server) {
       return MailServer.apply(state == null ? MailServer.Unassigned.INSTANCE : (MailServer.State) state, server);
     }
-    return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
+    return RecipientMachine.after(state == null ? new RecipientStage.Empty() : (RecipientStage) state,
+        (InboxEvent) event);
   }
 
   private static OutboxEntry.Concluded outboxOf(Map<String, Object> states, String label) {

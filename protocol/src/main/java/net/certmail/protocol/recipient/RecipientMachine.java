@@ -97,6 +97,11 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
 
   @Override
   public RecipientStage apply(RecipientStage stage, InboxEvent event) {
+    return after(stage, event);
+  }
+
+  /** The stage after an event; needs nothing of a machine (no keys, no settings), so an audit replays with it. */
+  public static RecipientStage after(RecipientStage stage, InboxEvent event) {
     return switch (event.getEventCase()) {
       case NOTIFICATION_RECEIVED -> new Held(event.getNotificationReceived());
       case RECEIPT_SIGNED -> {
