@@ -1,6 +1,7 @@
 package net.certmail.actors;
 
 import com.google.protobuf.ByteString;
+import java.time.Duration;
 import java.util.Optional;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.crypto.VerificationException;
@@ -11,6 +12,7 @@ import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Decision;
 import net.certmail.protocol.Input;
+import net.certmail.protocol.RoleMachine;
 import net.certmail.protocol.Signatures;
 import net.certmail.protocol.recipient.RecipientMachine;
 import net.certmail.protocol.recipient.RecipientStage;
@@ -72,6 +74,8 @@ public final class InboxEntry
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new InboxEntry(entity, services, context, timers)));
   }
 
+  private static final Duration IDLE_AFTER_RECOVERY = Duration.ofSeconds(1);
+
   private final String entityId;
   private final String mailbox;
   private final String label;
@@ -79,6 +83,7 @@ public final class InboxEntry
   private final RecipientMachine machine;
   private final CoreShell<Command, RecipientStage, InboxEvent> shell;
   private final ActorRef<Command> self;
+  private final TimerScheduler<Command> timers;
   private final Logger log;
 
   private InboxEntry(EntityContext<Command> entity, ProtocolServices services, ActorContext<Command> context,
@@ -92,6 +97,7 @@ public final class InboxEntry
         signaturesOf(services, mailbox));
     this.shell = new CoreShell<>(entity, context.getSelf(), timers, WakeUp.INSTANCE, machine, services, context.getLog());
     this.self = context.getSelf();
+    this.timers = timers;
     this.log = context.getLog();
   }
 
@@ -164,11 +170,23 @@ public final class InboxEntry
     return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
   }
 
+  /**
+   * Whatever was due while the entry was down (a fetch of M) is done at once, and the timer
+   * re-armed. With nothing due the entry waits a moment before it wakes: the command that
+   * started it arms or passivates it first (so that no wake-up handled before that command asks
+   * to passivate an entry the command is about to give work, such as a COD to fetch M for); an
+   * entry restarted by remember-entities with nothing due then passivates.
+   */
   @Override
   public SignalHandler<RecipientStage> signalHandler() {
-    // Whatever was due while the entry was down (a fetch of M) is done now, and the timer re-armed.
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), stage -> self.tell(WakeUp.INSTANCE))
+        .onSignal(RecoveryCompleted.instance(), stage -> {
+          if (machine.dueAt(stage, shell.now()) != RoleMachine.NEVER) {
+            self.tell(WakeUp.INSTANCE);
+          } else {
+            timers.startSingleTimer(WakeUp.INSTANCE, WakeUp.INSTANCE, IDLE_AFTER_RECOVERY);
+          }
+        })
         .build();
   }
 
