@@ -822,6 +822,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
             c.forwardAck(), c.cod(), c.rodN(), c.refusal(), c.handover(), c.ndn(), c.rod(), c.upstreamConfirmed(),
             List.copyOf(late));
       });
+      case DUTY_ENDED -> state;
       case EVENT_NOT_SET -> throw new IllegalStateException("a server event without content");
     };
   }
