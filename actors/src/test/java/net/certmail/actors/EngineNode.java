@@ -86,26 +86,6 @@ public final class EngineNode implements AutoCloseable {
     return new EngineNode(system, engine);
   }
 
-  /** Whether this node's shard region currently runs the entity. */
-  public boolean hosts(EntityTypeKey<?> typeKey, String entityId) {
-    if (system.whenTerminated().isCompleted()) {
-      return false;
-    }
-    return shards(typeKey).stream().anyMatch(shard -> shard.getEntityIds().contains(entityId));
-  }
-
-  private java.util.Set<ShardState> shards(EntityTypeKey<?> typeKey) {
-    try {
-      CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, CurrentShardRegionState>ask(
-              ClusterSharding.get(system).shardState(), replyTo -> new GetShardRegionState(typeKey, replyTo),
-              Duration.ofSeconds(5), system.scheduler())
-          .toCompletableFuture().get(10, TimeUnit.SECONDS);
-      return state.getShards();
-    } catch (Exception e) {
-      throw new IllegalStateException("could not ask the shard region of " + typeKey.name(), e);
-    }
-  }
-
   /**
    * Whether this node's shard region holds the shard of the entity, running or not: an entity
    * with nothing due passivates, but its shard stays where it was allocated, and a message to the

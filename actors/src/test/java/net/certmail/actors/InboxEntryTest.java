@@ -38,8 +38,9 @@ import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.Notification;
 import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ProtocolMessage.MessageCase;
-import net.certmail.proto.v1.SignedEnvelope;
+import net.certmail.protocol.Addressee;
 import net.certmail.protocol.Labels;
+import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.recipient.RecipientStage;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -49,14 +50,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,8 +62,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The inbox entry as a shell: what it persists, sends, answers and when it wakes or passivates,
- * with a clock that stands still. B's server is a sharded stand-in that hands every envelope it
- * gets to a probe; everything else (sealing, opening, signing, the postman) is the real thing.
+ * with a clock that stands still. What it sends goes to a probe per mail (the transport seam);
+ * envelopes, signatures and the journal's serialization are the real thing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(TestKitJUnit5Extension.class)
@@ -83,12 +78,6 @@ class InboxEntryTest {
    * armed earlier.
    */
   static final Config CONFIG = ConfigFactory.parseString("""
-          pekko.actor.provider = cluster
-          pekko.remote.artery.canonical.hostname = "127.0.0.1"
-          pekko.remote.artery.canonical.port = 0
-          pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-          pekko.cluster.sharding.remember-entities = off
-          pekko.cluster.sharding.distributed-data.durable.keys = []
           pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
           pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
           certmail.engine.retry-min = 5s
@@ -103,28 +92,20 @@ class InboxEntryTest {
   @JUnit5TestKit
   final ActorTestKit testKit = new JUnit5TestKitBuilder().withName("inbox-entry-test").withCustomConfig(CONFIG).build();
 
-  /** B's server stand-in hands what it receives about a label to the probe of the test of that label. */
-  final Map<String, ActorRef<Inbound>> betaInboxes = new ConcurrentHashMap<>();
+  /** What the entries send, to the probe of the test of that mail. */
+  final Map<String, ActorRef<Outgoing>> sentAbout = new ConcurrentHashMap<>();
   ProtocolServices services;
 
-  /** What B's server receives, as the envelopes' bytes. */
-  TestProbe<Inbound> toBeta;
+  /** What this test's entry sends. */
+  TestProbe<Outgoing> toBeta;
   TestProbe<ClusterSharding.ShardCommand> shard;
   String label;
   long deadline;
   long codDeadline;
   final EnvelopeSealer beta = new EnvelopeSealer(NETWORK.keys.get(BETA), CLOCK);
-  final EnvelopeOpener betaOpener = new EnvelopeOpener(NETWORK.trustStore(), new ReplayGuard(CLOCK, Duration.ofMinutes(5)));
 
   @BeforeAll
-  void joinTheClusterAndStandInForBeta() {
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    EngineNode.awaitCondition(() -> cluster.selfMember().status() == MemberStatus.up(), Duration.ofSeconds(20),
-        "the test node is up");
-    ClusterSharding sharding = ClusterSharding.get(testKit.system());
-    sharding.init(Entity.of(MailServer.typeKey(BETA),
-        entity -> forwardTo(betaInboxes.get(EntityKind.keyOf(entity.getEntityId())))));
+  void services() {
     TrustStore trustStore = NETWORK.trustStore();
     Set<String> servers = new HashSet<>();
     trustStore.certificates().stream().map(PrincipalNames::principalOf).filter(p -> !Routing.isMailbox(p))
@@ -133,7 +114,8 @@ class InboxEntryTest {
     services = new ProtocolServices(CLOCK, SETTINGS.timings(), SETTINGS.submissionPolicy(),
         new Routing(servers, SETTINGS.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(CLOCK, SETTINGS.freshnessWindow())),
-        new Postman(sharding, hosted, CLOCK), new EnvelopeMetrics(new SimpleMeterRegistry()),
+        (from, outgoing) -> sentAbout.get(outgoing.to().key()).tell(outgoing),
+        new EnvelopeMetrics(new SimpleMeterRegistry()),
         SETTINGS.mailboxPolicies(), hosted);
   }
 
@@ -142,18 +124,9 @@ class InboxEntryTest {
     toBeta = testKit.createTestProbe();
     shard = testKit.createTestProbe();
     label = Labels.forSubmission(ALPHA, ALICE, UUID.randomUUID().toString());
-    betaInboxes.put(label, toBeta.getRef());
+    sentAbout.put(label, toBeta.getRef());
     deadline = CLOCK.millis() + Duration.ofHours(1).toMillis();
     codDeadline = SETTINGS.timings().recipientDeadline(CLOCK.millis(), deadline);
-  }
-
-  private static Behavior<MailServer.Command> forwardTo(ActorRef<Inbound> probe) {
-    return Behaviors.receive(MailServer.Command.class)
-        .onMessage(Inbound.class, inbound -> {
-          probe.tell(inbound);
-          return Behaviors.same();
-        })
-        .build();
   }
 
   private EventSourcedBehaviorTestKit<InboxEntry.Command, InboxEvent, RecipientStage> entry(String mailbox) {
@@ -191,13 +164,14 @@ class InboxEntryTest {
 
   static final byte[] MAIL = "Dear recipient, the contract.".getBytes();
 
-  /** The next message B's server gets about this test's mail. */
-  private ProtocolMessage received(Duration within) throws Exception {
-    Inbound inbound = toBeta.receiveMessage(within);
-    return betaOpener.open(SignedEnvelope.parseFrom(inbound.envelope()), BETA).message();
+  /** The next message this test's entry sends: always to B's server. */
+  private ProtocolMessage received(Duration within) {
+    Outgoing outgoing = toBeta.receiveMessage(within);
+    assertEquals(Addressee.server(BETA, label), outgoing.to());
+    return outgoing.message();
   }
 
-  private ProtocolMessage received() throws Exception {
+  private ProtocolMessage received() {
     return received(Duration.ofSeconds(3));
   }
 
