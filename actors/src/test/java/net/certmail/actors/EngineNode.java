@@ -97,6 +97,18 @@ public final class EngineNode implements AutoCloseable {
     return shards(typeKey).stream().anyMatch(shard -> shard.shardId().equals(shardId));
   }
 
+  private java.util.Set<ShardState> shards(EntityTypeKey<?> typeKey) {
+    try {
+      CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, CurrentShardRegionState>ask(
+              ClusterSharding.get(system).shardState(), replyTo -> new GetShardRegionState(typeKey, replyTo),
+              Duration.ofSeconds(5), system.scheduler())
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return state.getShards();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not ask the shard region of " + typeKey.name(), e);
+    }
+  }
+
   public Address address() {
     return Cluster.get(system).selfMember().address();
   }
