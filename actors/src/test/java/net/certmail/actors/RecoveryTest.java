@@ -106,25 +106,35 @@ class RecoveryTest {
   }
 
   @Test
-  void senderRestartedDuringSubmissionKeepsSubmittingUntilTheOriginAnswers(@TempDir Path dir) throws Exception {
-    // alice posts through relay.example, which is down: she is stuck in phase 1, resending.
+  void senderRestartedDuringAnUnansweredSubmissionEndsItAtDeadlinePlusGraceByItself(@TempDir Path dir)
+      throws Exception {
+    // alice posts through dead.example, which runs on no node: she is stuck in phase 1, resending.
+    // (Her home server cannot play this part: it runs wherever she runs.)
     String id = UUID.randomUUID().toString();
-    MailItem item = mail();
-    try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
-      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(alphaOnly.system)
+    var journal = EngineNode.embeddedJournal(dir);
+    try (EngineNode node = EngineNode.start(network, clock, ALL, journal, null)) {
+      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
           .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
-          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), "CEM",
-              RELAY, replyTo), Duration.ofSeconds(10))
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, mail().toByteArray(), deadline(),
+              Flavour.CEM, TestNetwork.DEAD, replyTo), Duration.ofSeconds(10))
           .toCompletableFuture().get();
       assertEquals("SUBMITTED", submitted.status());
-      EngineNode.sleep(500);
-      assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
     }
-    try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
-      // Nobody touches the submission: alice's entry is remembered, comes back and resends.
-      MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
-          "the verdict once the origin runs");
-      assertEquals("DELIVERED", status.status());
+    clock.advance(Duration.ofMinutes(15)); // T plus grace passes while no node runs
+    JournalTampering rows = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
+    String persistenceId = EntityKind.entityId(ALICE, id);
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
+      // Nobody asks about the mail: alice's remembered entry comes back and ends the stage.
+      EngineNode.awaitCondition(() -> unanswered(rows, persistenceId), WAIT, "the submission concluded unanswered");
+      assertEquals("NOT_POSTED", restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
+    }
+  }
+
+  private static boolean unanswered(JournalTampering rows, String persistenceId) {
+    try {
+      return rows.rows(persistenceId).stream().anyMatch(row -> row.manifest().equals("outbox.v1/submission_unanswered"));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 
