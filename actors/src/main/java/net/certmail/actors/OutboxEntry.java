@@ -1,5 +1,6 @@
 package net.certmail.actors;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import net.certmail.crypto.OpenedEnvelope;
@@ -62,6 +63,13 @@ public final class OutboxEntry
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
 
+  /**
+   * How long an entry asked about a submission never made stays before it passivates: a client
+   * polling an id it has not submitted yet meets a running entry instead of a journal recovery
+   * per request.
+   */
+  private static final Duration UNKNOWN_LINGER = Duration.ofSeconds(1);
+
   public static EntityTypeKey<Command> typeKey(String mailbox) {
     return Postman.key(Command.class, EntityKind.OUTBOX, mailbox);
   }
@@ -74,6 +82,7 @@ public final class OutboxEntry
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
   private final ActorRef<Command> self;
+  private final TimerScheduler<Command> timers;
   private final Logger log;
   private final String sender;
   private final String submissionId;
@@ -88,6 +97,7 @@ public final class OutboxEntry
     this.entity = entity;
     this.services = services;
     this.self = context.getSelf();
+    this.timers = timers;
     this.log = context.getLog();
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
@@ -133,9 +143,13 @@ public final class OutboxEntry
         .thenReply(submit.replyTo(), next -> withProblem(statusOf(next), decision.problem()));
   }
 
-  /** A query for a submission never made must not leave a (remembered) entity behind. */
+  /**
+   * A query for a submission never made must not leave a (remembered) entity behind: the wake-up
+   * after a short linger finds nothing due and passivates it, unless a submission came meanwhile.
+   */
   private ReplyEffect<OutboxEvent, SenderStage> onUnknownSubmission(SenderStage stage, GetStatus query) {
-    return shell.carryOut(Effect(), Decision.none()).thenReply(query.replyTo(), this::statusOf);
+    timers.startSingleTimer(WakeUp.INSTANCE, WakeUp.INSTANCE, UNKNOWN_LINGER);
+    return Effect().reply(query.replyTo(), statusOf(stage));
   }
 
   /**
