@@ -116,7 +116,7 @@ class RecoveryTest {
       MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
           .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
           .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, mail().toByteArray(), deadline(),
-              Flavour.CEM, TestNetwork.DEAD, replyTo), Duration.ofSeconds(10))
+              Flavour.CEM, TestNetwork.DEAD, replyTo), WAIT) // a fresh journal's first writes can be slow
           .toCompletableFuture().get();
       assertEquals("SUBMITTED", submitted.status());
     }
