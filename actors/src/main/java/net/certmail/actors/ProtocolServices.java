@@ -15,13 +15,14 @@ import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
+import net.certmail.protocol.server.ServerRules;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
 import org.slf4j.Logger;
 
 /**
  * Everything the entities of one node share: the clock, the rules' settings, the trust store,
- * the signers of the principals this node hosts (and only those), and the postman.
+ * the signers of the principals this node hosts (and only those), and the transport.
  */
 public final class ProtocolServices {
   final Clock clock;
@@ -32,13 +33,14 @@ public final class ProtocolServices {
   final EvidenceVerifier verifier;
   final EnvelopeOpener opener;
   final Postman postman;
+  final Transport transport;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
   final int maxFetchAttempts;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
-                   TrustStore trustStore, EnvelopeOpener opener, Postman postman, EnvelopeMetrics metrics,
+                   TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
                    MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
     this.clock = clock;
     this.timings = timings;
@@ -47,7 +49,8 @@ public final class ProtocolServices {
     this.trustStore = trustStore;
     this.verifier = new EvidenceVerifier(trustStore);
     this.opener = opener;
-    this.postman = postman;
+    this.postman = transport instanceof Postman cluster ? cluster : null;
+    this.transport = transport;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
     this.maxFetchAttempts = maxFetchAttempts;
@@ -67,6 +70,11 @@ public final class ProtocolServices {
           + "; its entities must run only on nodes of organisation " + Routing.organisationOf(principal));
     }
     return signer;
+  }
+
+  /** A server's protocol settings: time model, policy, routes, and which principals the network has. */
+  ServerRules serverRules() {
+    return new ServerRules(timings, submissionPolicy, routing, trustStore::knows);
   }
 
   /** The protocol core's evidence crypto for a principal hosted here. */

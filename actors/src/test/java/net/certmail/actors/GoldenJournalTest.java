@@ -42,7 +42,10 @@ import net.certmail.protocol.sender.SenderMachine;
 import net.certmail.protocol.sender.SenderStage;
 import net.certmail.protocol.sender.SenderStage.AwaitingCop;
 import net.certmail.protocol.sender.SenderStage.Concluded;
-import net.certmail.protocol.sender.SenderStage.Outcome;
+import net.certmail.protocol.server.Carriage;
+import net.certmail.protocol.server.Outcome;
+import net.certmail.protocol.server.ServerMachine;
+import net.certmail.protocol.server.ServerStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,23 +84,24 @@ class GoldenJournalTest {
 
     String cem = golden.labels.get("cem-3-servers");
     Concluded delivered = outboxOf(states, cem);
-    assertEquals(Outcome.DELIVERED, delivered.status());
+    assertEquals(SenderStage.Outcome.DELIVERED, delivered.status());
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
-    MailServer.Carriage origin = ((MailServer.Carrying) states.get(TestNetwork.ALPHA + "|" + cem)).carriage();
-    assertNotNull(origin.rod(), "the origin's verdict survived the replay");
+    Outcome verdict = ServerMachine.verdictOf((ServerStage) states.get(TestNetwork.ALPHA + "|" + cem)).orElseThrow();
+    assertTrue(((Outcome.Delivered) verdict).rod().isPresent(), "the origin's verdict survived the replay");
     assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
-    assertEquals(Outcome.NOT_DELIVERED, outboxOf(states, refused).status());
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, refused).status());
     assertInstanceOf(InboxEntry.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
 
     String held = golden.labels.get("nsr-held-accepted");
     InboxEntry.Acknowledged carol = (InboxEntry.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
     assertNotNull(carol.handover(), "the NSR content was retrieved after the COD");
-    assertNotNull(((MailServer.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().handover());
+    assertTrue(((ServerStage.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().receipt()
+        .flatMap(Carriage.Receipt::handover).isPresent(), "the destination still holds the content handover");
 
     String relay = golden.labels.get("ip-relay-unreachable");
-    assertEquals(Outcome.NOT_DELIVERED, outboxOf(states, relay).status());
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, relay).status());
   }
 
   @Test
@@ -175,7 +179,9 @@ class GoldenJournalTest {
       return machine.apply(state == null ? machine.empty() : (SenderStage) state, outbox);
     }
     if (event instanceof ServerEvent server) {
-      return MailServer.apply(state == null ? MailServer.Unassigned.INSTANCE : (MailServer.State) state, server);
+      ServerMachine machine = new ServerMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
+          TestNetwork.serverRules(), null);
+      return machine.apply(state == null ? machine.empty() : (ServerStage) state, server);
     }
     return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
   }

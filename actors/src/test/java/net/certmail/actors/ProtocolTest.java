@@ -202,6 +202,32 @@ class ProtocolTest {
     assertTrue(ndn.getIssuedAtMillis() < deadline, "the notice precedes the deadline");
   }
 
+  @Test
+  void nonDeliveryNoticesFromPrincipalsOffTheRouteDoNotBecomeTheVerdict() throws Exception {
+    // erin (a mailbox) and gamma.example (a server not on alpha -> relay -> beta) hold valid certificates and
+    // know the label: each signs an NDN for it and sends it to the origin while carol still decides.
+    String id = newId();
+    MailStatus submitted = submitAndAwaitCop(CAROL, id, Flavour.NSR, deadline());
+    String label = submitted.label();
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), view -> view.status().equals("AWAITING_DECISION"), WAIT,
+        "carol notified");
+    double refusedBefore = engine.metrics().ignoredCount("NOT_ENTITLED");
+    for (String rogue : List.of(TestNetwork.ERIN, TestNetwork.GAMMA)) {
+      SignedEvidence ndn = new EvidenceSigner(network.keys.get(rogue)).sign(EvidenceStatements.ndn(rogue, label, ALICE,
+          CAROL, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RELAY_UNREACHABLE, "not mine to say",
+          clock.millis()));
+      send(rogue, ALPHA, EntityKind.SERVER, label, ProtocolMessage.newBuilder().setNonDeliveryNotice(
+          NonDeliveryNotice.newBuilder().setLabel(label).setNdn(ndn)).build());
+    }
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("NOT_ENTITLED") >= refusedBefore + 2, WAIT,
+        "both notices refused by the origin");
+
+    engine.accept(CAROL, label).toCompletableFuture().get();
+    assertEquals("DELIVERED", awaitFinal(ALICE, id).status(), "the recipient's COD decides, not a stranger's notice");
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, label).toCompletableFuture().get();
+    assertEquals(3, directory.evidence().size(), "COP, ROD and COD only: no NDN published");
+  }
+
   @ParameterizedTest
   @MethodSource("noSelectiveReceiptFlavours")
   void recipientCannotObtainContentBeforeSigningCod(Flavour flavour) throws Exception {

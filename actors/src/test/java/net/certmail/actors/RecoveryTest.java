@@ -106,10 +106,34 @@ class RecoveryTest {
   }
 
   @Test
+  void submissionToAServerThatIsNotTheSendersHomeIsRefusedWhenThatServerComesUp(@TempDir Path dir) throws Exception {
+    // alice posts through relay.example, which is down: she is stuck in phase 1, resending. Once it runs it refuses:
+    // only a sender's home server may issue the COP for her labels (a COP by another server is a squatted label).
+    String id = UUID.randomUUID().toString();
+    MailItem item = mail();
+    try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
+      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(alphaOnly.system)
+          .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), Flavour.CEM,
+              RELAY, replyTo), Duration.ofSeconds(10))
+          .toCompletableFuture().get();
+      assertEquals("SUBMITTED", submitted.status());
+      EngineNode.sleep(500);
+      assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
+    }
+    try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+      // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
+      MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
+          "the answer once the server runs");
+      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals("POLICY_VIOLATION", status.reason());
+    }
+  }
+
+  @Test
   void senderRestartedDuringAnUnansweredSubmissionEndsItAtDeadlinePlusGraceByItself(@TempDir Path dir)
       throws Exception {
     // alice posts through dead.example, which runs on no node: she is stuck in phase 1, resending.
-    // (Her home server cannot play this part: it runs wherever she runs.)
     String id = UUID.randomUUID().toString();
     var journal = EngineNode.embeddedJournal(dir);
     try (EngineNode node = EngineNode.start(network, clock, ALL, journal, null)) {
