@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -19,8 +17,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EnvelopeOpener;
@@ -31,50 +31,47 @@ import net.certmail.crypto.ReplayGuard;
 import net.certmail.proto.v1.CopReply;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ProtocolMessage;
-import net.certmail.proto.v1.SignedEnvelope;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.protocol.Labels;
-import net.certmail.protocol.Routing;
+import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.sender.SenderStage;
-import net.certmail.protocol.sender.SenderStage.AwaitingCop;
 import net.certmail.protocol.sender.SenderStage.Concluded;
 import net.certmail.protocol.sender.SenderStage.InDelivery;
 import net.certmail.protocol.sender.SenderStage.Outcome;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The outbox entry as a shell, on Pekko's EventSourcedBehaviorTestKit with a clock the test sets:
- * what it persists, what it sends (to alpha.example's server entities, played by a probe behind
- * real sharding), how it recovers and when it passivates. The rules themselves are tested
- * without actors in SenderMachineTest.
+ * The outbox entry as a shell, on Pekko's EventSourcedBehaviorTestKit with a clock the test sets
+ * and a transport that records what it sends: what it persists, what it sends and when, how it
+ * recovers and when it passivates. The rules themselves are tested without actors in
+ * SenderMachineTest.
  */
 @ExtendWith(LogCapturingExtension.class)
 class OutboxEntryTest {
   static final Duration WAIT = Duration.ofSeconds(5);
 
-  static TestNetwork network;
-  static ActorTestKit testKit;
-  static TestProbe<MailServer.Command> alpha;
-  static SettableClock clock;
-  static ProtocolServices services;
+  static final TestNetwork NETWORK = new TestNetwork();
+  static final ActorTestKit KIT = ActorTestKit.create("outbox-entry-test",
+      EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
+  /** Everything any entry of this class sent, with its addressee: alpha.example's entities, here. */
+  static final BlockingQueue<Outgoing> SENT = new LinkedBlockingQueue<>();
+  static final SettableClock CLOCK = new SettableClock(Instant.now().toEpochMilli());
+  static final ProtocolServices SERVICES = services();
 
   final String id = UUID.randomUUID().toString();
   final String label = Labels.forSubmission(ALPHA, ALICE, id);
@@ -84,60 +81,34 @@ class OutboxEntryTest {
   long t0;
   long deadline;
 
-  @BeforeAll
-  static void startSystem() {
-    network = new TestNetwork();
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = "127.0.0.1"
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-            """)
-        .withFallback(ConfigFactory.parseString(TestNetwork.engineConfig()))
-        .withFallback(EventSourcedBehaviorTestKit.config())
-        .withFallback(ConfigFactory.load())
-        .resolve();
-    testKit = ActorTestKit.create("outbox-entry", config);
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    EngineNode.awaitCondition(() -> cluster.selfMember().status() == org.apache.pekko.cluster.MemberStatus.up(),
-        Duration.ofSeconds(30), "the test system joined itself");
-
-    // alpha.example's server entities: every envelope for them lands in one probe.
-    alpha = testKit.createTestProbe();
-    ClusterSharding.get(testKit.system()).init(Entity.of(MailServer.typeKey(ALPHA),
-        context -> Behaviors.<MailServer.Command>receiveMessage(message -> {
-          alpha.ref().tell(message);
-          return Behaviors.same();
-        })));
-
-    clock = new SettableClock(Instant.now().toEpochMilli());
-    EngineSettings settings = EngineSettings.fromConfig(config);
-    Map<String, net.certmail.crypto.PrincipalKeys> hosted = network.keysOf(List.of(ALPHA));
-    services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
-        new Routing(java.util.Set.of(ALPHA, TestNetwork.RELAY, BETA), settings.routes()), network.trustStore(),
-        new EnvelopeOpener(network.trustStore(), new ReplayGuard(clock, settings.freshnessWindow())),
-        new Postman(ClusterSharding.get(testKit.system()), hosted, clock),
+  static ProtocolServices services() {
+    EngineSettings settings = EngineSettings.fromConfig(ConfigFactory.parseString(TestNetwork.engineConfig())
+        .withFallback(ConfigFactory.defaultReference()));
+    return new ProtocolServices(CLOCK, settings.timings(), settings.submissionPolicy(),
+        TestNetwork.serverRules().routing(), NETWORK.trustStore(),
+        new EnvelopeOpener(NETWORK.trustStore(), new ReplayGuard(CLOCK, settings.freshnessWindow())),
+        (from, outgoing) -> {
+          assertEquals(ALICE, from, "an outbox entry speaks for its mailbox");
+          SENT.add(outgoing);
+        },
         new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(), settings.maxFetchAttempts(),
-        hosted);
+        NETWORK.keysOf(List.of(ALPHA)));
   }
 
   @AfterAll
   static void stopSystem() {
-    testKit.shutdownTestKit();
+    KIT.shutdownTestKit();
   }
 
   @BeforeEach
   void newEntry() {
-    clock.set(clock.millis() + 3_600_000); // each test an hour after the last: no timer of theirs is due
-    t0 = clock.millis();
+    CLOCK.set(CLOCK.millis() + 3_600_000); // each test an hour after the last: its entries conclude when woken
+    t0 = CLOCK.millis();
     deadline = t0 + Duration.ofMinutes(10).toMillis();
-    shard = testKit.createTestProbe();
+    shard = KIT.createTestProbe();
     EntityContext<OutboxEntry.Command> context = new EntityContext<>(OutboxEntry.typeKey(ALICE),
         EntityKind.entityId(ALICE, id), shard.ref());
-    entry = EventSourcedBehaviorTestKit.create(testKit.system(), OutboxEntry.create(context, services),
+    entry = EventSourcedBehaviorTestKit.create(KIT.system(), OutboxEntry.create(context, SERVICES),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
   }
 
@@ -156,12 +127,12 @@ class OutboxEntryTest {
     assertInstanceOf(InDelivery.class, entry.getState());
 
     // The node was down over T: the recovered entry asks the origin at once and keeps its timer.
-    clock.set(deadline + 50);
+    CLOCK.set(deadline + 50);
     assertInstanceOf(InDelivery.class, entry.restart().state());
     assertEquals(label, expectSent(ProtocolMessage.MessageCase.STATUS_QUERY).getStatusQuery().getLabel());
 
     // With no command at all, the re-armed timer declares the mail lost once T plus grace has passed.
-    clock.set(deadline + Duration.ofMinutes(2).toMillis());
+    CLOCK.set(deadline + Duration.ofMinutes(2).toMillis());
     shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);
     Concluded lost = assertInstanceOf(Concluded.class, entry.getState());
     assertEquals(Outcome.LOST, lost.status());
@@ -191,7 +162,7 @@ class OutboxEntryTest {
   @Test
   void statusAskedAfterADeadlineIsTheStatusAtThatInstant() {
     certify();
-    clock.set(deadline + Duration.ofMinutes(2).toMillis()); // past T plus grace; the timer has not fired yet
+    CLOCK.set(deadline + Duration.ofMinutes(2).toMillis()); // past T plus grace; the timer has not fired yet
     var result = entry.<MailStatus>runCommand(OutboxEntry.GetStatus::new);
     assertEquals(OutboxEvent.EventCase.MAIL_DECLARED_LOST, result.event().getEventCase());
     assertEquals("LOST", result.reply().status());
@@ -218,7 +189,7 @@ class OutboxEntryTest {
     EntityContext<OutboxEntry.Command> context = new EntityContext<>(OutboxEntry.typeKey(ALICE),
         EntityKind.entityId(ALICE, ALPHA + "/" + "0".repeat(32)), shard.ref());
     var labelLike = EventSourcedBehaviorTestKit.<OutboxEntry.Command, OutboxEvent, SenderStage>create(
-        testKit.system(), OutboxEntry.create(context, services),
+        KIT.system(), OutboxEntry.create(context, SERVICES),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
     var result = labelLike.<MailStatus>runCommand(replyTo -> submit(replyTo));
     assertTrue(result.hasNoEvents());
@@ -228,7 +199,7 @@ class OutboxEntryTest {
 
   // ---- fixtures ----
 
-  private OutboxEntry.Submit submit(org.apache.pekko.actor.typed.ActorRef<MailStatus> replyTo) {
+  private OutboxEntry.Submit submit(ActorRef<MailStatus> replyTo) {
     return new OutboxEntry.Submit(BOB, content, deadline, Flavour.CEM, null, replyTo);
   }
 
@@ -254,11 +225,11 @@ class OutboxEntryTest {
 
   /** A fresh envelope from alpha.example to alice (a resend is a new envelope, not a replay). */
   private static Inbound fromAlpha(ProtocolMessage message) {
-    return new Inbound(new EnvelopeSealer(network.keys.get(ALPHA), clock).seal(ALICE, message).toByteArray());
+    return new Inbound(new EnvelopeSealer(NETWORK.keys.get(ALPHA), CLOCK).seal(ALICE, message).toByteArray());
   }
 
-  private static SignedEvidence sign(String principal, net.certmail.proto.v1.EvidenceStatement statement) {
-    return new EvidenceSigner(network.keys.get(principal)).sign(statement);
+  private static SignedEvidence sign(String principal, EvidenceStatement statement) {
+    return new EvidenceSigner(NETWORK.keys.get(principal)).sign(statement);
   }
 
   /**
@@ -267,18 +238,16 @@ class OutboxEntryTest {
    */
   private ProtocolMessage expectSent(ProtocolMessage.MessageCase kind) {
     long until = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < until) {
-      Inbound inbound = (Inbound) alpha.expectMessageClass(Inbound.class, WAIT);
-      try {
-        SignedEnvelope envelope = SignedEnvelope.parseFrom(inbound.envelope());
-        ProtocolMessage message = ProtocolMessage.parseFrom(envelope.getPayload());
-        if (message.getMessageCase() == kind && aboutThisMail(message)) {
-          assertEquals(ALICE, envelope.getFrom());
-          return message;
+    try {
+      for (Outgoing sent = SENT.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS); sent != null && System.nanoTime() < until;
+          sent = SENT.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (sent.message().getMessageCase() == kind && aboutThisMail(sent.message())) {
+          assertEquals(ALPHA, sent.to().principal());
+          return sent.message();
         }
-      } catch (InvalidProtocolBufferException e) {
-        throw new AssertionError(e);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     throw new AssertionError("no " + kind + " sent to " + ALPHA);
   }
