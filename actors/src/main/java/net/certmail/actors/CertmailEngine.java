@@ -67,10 +67,13 @@ public final class CertmailEngine {
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
+          .withStopMessage(OutboxEntry.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(MailServer.typeKey(organisation), context -> MailServer.create(context, services))
+          .withStopMessage(MailServer.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(InboxEntry.typeKey(organisation), context -> InboxEntry.create(context, services))
+          .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
     }
     return new CertmailEngine(system, sharding, metrics);

@@ -4,16 +4,12 @@ import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.Optional;
 import net.certmail.crypto.OpenedEnvelope;
-import net.certmail.crypto.VerificationException;
-import net.certmail.proto.v1.EvidenceKind;
-import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Decision;
 import net.certmail.protocol.Input;
 import net.certmail.protocol.RoleMachine;
-import net.certmail.protocol.Signatures;
 import net.certmail.protocol.recipient.RecipientMachine;
 import net.certmail.protocol.recipient.RecipientStage;
 import net.certmail.protocol.recipient.RecipientStage.Acknowledged;
@@ -31,7 +27,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -53,7 +48,7 @@ import org.slf4j.Logger;
 public final class InboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<InboxEntry.Command, InboxEvent, RecipientStage> {
 
-  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp {}
+  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp, Stop {}
 
   /** The owner signs the COD of a held mail. */
   public record Accept(ActorRef<InboxView> replyTo) implements Command, CborSerializable {}
@@ -65,6 +60,9 @@ public final class InboxEntry
 
   /** The machine's due instant came, or the entry was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The shard's stop message when the entry passivates (CertmailEngine: withStopMessage). */
+  enum Stop implements Command { INSTANCE }
 
   public static EntityTypeKey<Command> typeKey(String mailbox) {
     return Postman.key(Command.class, EntityKind.INBOX, mailbox);
@@ -94,8 +92,8 @@ public final class InboxEntry
     this.label = EntityKind.keyOf(entityId);
     this.services = services;
     this.machine = new RecipientMachine(mailbox, label, services.mailboxPolicies.of(mailbox), services.timings,
-        signaturesOf(services, mailbox));
-    this.shell = new CoreShell<>(entity, context.getSelf(), timers, WakeUp.INSTANCE, machine, services, context.getLog());
+        services.signatures(mailbox));
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
     this.self = context.getSelf();
     this.timers = timers;
     this.log = context.getLog();
@@ -108,36 +106,18 @@ public final class InboxEntry
 
   @Override
   public CommandHandlerWithReply<Command, InboxEvent, RecipientStage> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, InboxEvent, RecipientStage> builder = newCommandHandlerWithReplyBuilder();
-    // Nothing heard: a notification from B's home server (CEM: the delivery with M) takes the label lock.
-    builder.forStateType(Empty.class)
+    // Every stage takes the same commands; what each means in a stage is the machine's (RecipientStage):
+    // Empty takes a notification from B's home server (the label lock); Held waits for the owner until the
+    // deadline the agent told B; Acknowledged answers repeats with the COD and fetches M (NSR, IP) until taken;
+    // Refused answers repeats with the refusal.
+    return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(Accept.class, this::onAccept)
         .onCommand(Refuse.class, this::onRefuse)
         .onCommand(GetEntry.class, this::onGetEntry)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    // The owner decides until the deadline the agent told B; the agent resends the notification meanwhile.
-    builder.forStateType(Held.class)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(Accept.class, this::onAccept)
-        .onCommand(Refuse.class, this::onRefuse)
-        .onCommand(GetEntry.class, this::onGetEntry)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    // COD signed: a repeated notification is answered with it; in NSR/IP M is fetched on wake-ups until taken.
-    builder.forStateType(Acknowledged.class)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(Accept.class, this::onAccept)
-        .onCommand(Refuse.class, this::onRefuse)
-        .onCommand(GetEntry.class, this::onGetEntry)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    // Refusal signed: a repeated notification is answered with it.
-    builder.forStateType(Refused.class)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(Accept.class, this::onAccept)
-        .onCommand(Refuse.class, this::onRefuse)
-        .onCommand(GetEntry.class, this::onGetEntry)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    return builder.build();
+        .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage).thenNoReply())
+        .build();
   }
 
   private ReplyEffect<InboxEvent, RecipientStage> onInbound(RecipientStage stage, Inbound inbound) {
@@ -202,28 +182,5 @@ public final class InboxEntry
     return new InboxView(mailbox, label, view.sender(), view.agent(), view.flavour().map(Flavour::name).orElse(""),
         view.status().name(), view.content().map(ByteString::toByteArray).orElse(null),
         view.evidence().stream().map(SignedEvidence::toByteArray).toList(), problem);
-  }
-
-  /**
-   * The mailbox's evidence crypto, its key looked up only when B signs: an entry for a mailbox
-   * this node holds no key of (an envelope addressed to a made-up mailbox) still starts, drops
-   * the envelope and passivates.
-   */
-  private static Signatures signaturesOf(ProtocolServices services, String mailbox) {
-    return new Signatures() {
-      @Override
-      public SignedEvidence sign(EvidenceStatement statement) {
-        return services.signatures(mailbox).sign(statement);
-      }
-
-      @Override
-      public EvidenceStatement verify(SignedEvidence item, EvidenceKind kind) throws InvalidEvidence {
-        try {
-          return services.verifier.verify(item, kind).statement();
-        } catch (VerificationException e) {
-          throw new InvalidEvidence(e.getMessage());
-        }
-      }
-    };
   }
 }
