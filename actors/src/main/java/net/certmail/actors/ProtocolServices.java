@@ -15,6 +15,7 @@ import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
+import net.certmail.protocol.server.ServerRules;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
 import org.slf4j.Logger;
@@ -67,6 +68,11 @@ public final class ProtocolServices {
           + "; its entities must run only on nodes of organisation " + Routing.organisationOf(principal));
     }
     return signer;
+  }
+
+  /** A server's protocol settings: time model, policy, routes, and which principals the network has. */
+  ServerRules serverRules() {
+    return new ServerRules(timings, submissionPolicy, routing, trustStore::knows);
   }
 
   /** The protocol core's evidence crypto for a principal hosted here. */

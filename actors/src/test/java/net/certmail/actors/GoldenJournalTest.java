@@ -39,6 +39,10 @@ import net.certmail.proto.v1.EventsProto;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.server.Carriage;
+import net.certmail.protocol.server.Outcome;
+import net.certmail.protocol.server.ServerMachine;
+import net.certmail.protocol.server.ServerStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +75,7 @@ class GoldenJournalTest {
     Map<String, Object> states = new LinkedHashMap<>();
     for (Recorded event : golden.events) {
       Object decoded = serializer.fromBinary(event.payload(), event.manifest());
-      states.put(event.persistenceId(), apply(states.get(event.persistenceId()), decoded));
+      states.put(event.persistenceId(), apply(event.persistenceId(), states.get(event.persistenceId()), decoded));
     }
     assertTrue(states.size() > 30, "golden journal covers many entities: " + states.size());
 
@@ -79,8 +83,8 @@ class GoldenJournalTest {
     OutboxEntry.Concluded delivered = outboxOf(states, cem);
     assertEquals(DeliveryStatus.DELIVERED, delivered.status());
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
-    MailServer.Carriage origin = ((MailServer.Carrying) states.get(TestNetwork.ALPHA + "|" + cem)).carriage();
-    assertNotNull(origin.rod(), "the origin's verdict survived the replay");
+    Outcome verdict = ServerMachine.verdictOf((ServerStage) states.get(TestNetwork.ALPHA + "|" + cem)).orElseThrow();
+    assertTrue(((Outcome.Delivered) verdict).rod().isPresent(), "the origin's verdict survived the replay");
     assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
@@ -90,7 +94,8 @@ class GoldenJournalTest {
     String held = golden.labels.get("nsr-held-accepted");
     InboxEntry.Acknowledged carol = (InboxEntry.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
     assertNotNull(carol.handover(), "the NSR content was retrieved after the COD");
-    assertNotNull(((MailServer.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().handover());
+    assertTrue(((ServerStage.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().receipt()
+        .flatMap(Carriage.Receipt::handover).isPresent(), "the destination still holds the content handover");
 
     String relay = golden.labels.get("ip-relay-unreachable");
     assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, relay).status());
@@ -164,12 +169,14 @@ class GoldenJournalTest {
         EventsProto.getDescriptor().getDependencies().toArray(new FileDescriptor[0]));
   }
 
-  private static Object apply(Object state, Object event) {
+  private static Object apply(String persistenceId, Object state, Object event) {
     if (event instanceof OutboxEvent outbox) {
       return OutboxEntry.apply(state == null ? OutboxEntry.Empty.INSTANCE : (OutboxEntry.State) state, outbox);
     }
     if (event instanceof ServerEvent server) {
-      return MailServer.apply(state == null ? MailServer.Unassigned.INSTANCE : (MailServer.State) state, server);
+      ServerMachine machine = new ServerMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
+          TestNetwork.serverRules(), null);
+      return machine.apply(state == null ? machine.empty() : (ServerStage) state, server);
     }
     return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
   }

@@ -106,8 +106,9 @@ class RecoveryTest {
   }
 
   @Test
-  void senderRestartedDuringSubmissionKeepsSubmittingUntilTheOriginAnswers(@TempDir Path dir) throws Exception {
-    // alice posts through relay.example, which is down: she is stuck in phase 1, resending.
+  void submissionToAServerThatIsNotTheSendersHomeIsRefusedWhenThatServerComesUp(@TempDir Path dir) throws Exception {
+    // alice posts through relay.example, which is down: she is stuck in phase 1, resending. Once it runs it refuses:
+    // only a sender's home server may issue the COP for her labels (a COP by another server is a squatted label).
     String id = UUID.randomUUID().toString();
     MailItem item = mail();
     try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
@@ -121,10 +122,11 @@ class RecoveryTest {
       assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
     }
     try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
-      // Nobody touches the submission: alice's entry is remembered, comes back and resends.
+      // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
       MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
-          "the verdict once the origin runs");
-      assertEquals("DELIVERED", status.status());
+          "the answer once the server runs");
+      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals("POLICY_VIOLATION", status.reason());
     }
   }
 

@@ -1,5 +1,8 @@
 package net.certmail.protocol;
 
+import static net.certmail.protocol.Problems.expect;
+import static net.certmail.protocol.Problems.first;
+
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -163,19 +166,5 @@ public final class Entitlements {
   /** Nobody signs a verdict, or a COD, after T. */
   private static Optional<String> beforeDeadline(EvidenceStatement item, MailFacts mail) {
     return expect(item.getIssuedAtMillis() < mail.deadlineMillis(), item.getKind() + " issued at or after T");
-  }
-
-  @SafeVarargs
-  static Optional<String> first(Optional<String>... problems) {
-    for (Optional<String> problem : problems) {
-      if (problem.isPresent()) {
-        return problem;
-      }
-    }
-    return Optional.empty();
-  }
-
-  static Optional<String> expect(boolean condition, String problem) {
-    return condition ? Optional.empty() : Optional.of(problem);
   }
 }

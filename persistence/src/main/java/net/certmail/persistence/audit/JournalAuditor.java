@@ -181,7 +181,7 @@ public final class JournalAuditor {
             server.getDeliveryCertified().getCod(), server.getDeliveryCertified().getRod());
         case NON_DELIVERY_RECORDED -> List.of(server.getNonDeliveryRecorded().getNdn());
         case LATE_EVIDENCE_RECORDED -> skipLate(server.getLateEvidenceRecorded().getEvidenceCount());
-        case UPSTREAM_RECEIPT_CONFIRMED, EVENT_NOT_SET -> List.of();
+        case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof InboxEvent inbox) {
