@@ -68,21 +68,22 @@ final class Adversary {
   private final SimulatedNetwork network;
   private final Timings timings;
   private final List<MailPlan> plans;
-  private final SplittableRandom random;
+  /** The current act's own randomness: taking one act away leaves the others as they were. */
+  private SplittableRandom random;
   private final Signatures server;
   private final Signatures mailbox;
   private final List<Observed> observed = new ArrayList<>();
-  private int observedNext;
+  private long observedTotal;
+  private long studied;
   /** The latest item seen per label and kind. */
   private final Map<String, SignedEvidence> seen = new LinkedHashMap<>();
   private final Map<String, EvidenceStatement> seenStatements = new HashMap<>();
   private final Map<String, byte[]> labelledHashes = new HashMap<>();
 
-  Adversary(SimulatedNetwork network, List<MailPlan> plans, SplittableRandom random) {
+  Adversary(SimulatedNetwork network, List<MailPlan> plans) {
     this.network = network;
     this.timings = network.timings();
     this.plans = plans;
-    this.random = random;
     this.server = network.signatures(Cast.ROGUE_SERVER);
     this.mailbox = network.signatures(Cast.ROGUE_MAILBOX);
   }
@@ -92,25 +93,36 @@ final class Adversary {
     if (observed.size() < MEMORY) {
       observed.add(new Observed(from, out));
     } else {
-      observed.set(observedNext, new Observed(from, out));
-      observedNext = (observedNext + 1) % MEMORY;
+      observed.set((int) (observedTotal % MEMORY), new Observed(from, out));
     }
-    for (SignedEvidence item : Messages.evidenceIn(out.message())) {
-      EvidenceStatement statement = Messages.statementOf(item);
-      if (statement != null) {
-        String key = statement.getLabel() + "|" + statement.getKind();
-        seen.put(key, item);
-        seenStatements.put(key, statement);
+    observedTotal++;
+    studied = Math.max(studied, observedTotal - MEMORY);
+  }
+
+  /** What the adversary learnt from the wire since it last looked: evidence by label and kind, IP hashes. */
+  private void study() {
+    for (; studied < observedTotal; studied++) {
+      Observed seenMessage = observed.get((int) (studied % MEMORY));
+      ProtocolMessage message = seenMessage.out().message();
+      for (SignedEvidence item : Messages.evidenceIn(message)) {
+        EvidenceStatement statement = Messages.statementOf(item);
+        if (statement != null) {
+          String key = statement.getLabel() + "|" + statement.getKind();
+          seen.put(key, item);
+          seenStatements.put(key, statement);
+        }
       }
-    }
-    if (out.message().hasNotification() && !out.message().getNotification().getLabelledContentHash().isEmpty()) {
-      labelledHashes.put(out.message().getNotification().getLabel(),
-          out.message().getNotification().getLabelledContentHash().toByteArray());
+      if (message.hasNotification() && !message.getNotification().getLabelledContentHash().isEmpty()) {
+        labelledHashes.put(message.getNotification().getLabel(),
+            message.getNotification().getLabelledContentHash().toByteArray());
+      }
     }
   }
 
   /** One dishonest act at true time {@code now}: what it is called and what it sends. */
-  List<Sent> act(long now, List<String> what) {
+  List<Sent> act(long now, SplittableRandom actRandom, List<String> what) {
+    this.random = actRandom;
+    study();
     Attack attack = Attack.values()[random.nextInt(Attack.values().length)];
     MailPlan target = plans.get(random.nextInt(plans.size()));
     what.add(attack + " on " + Messages.shortLabel(target.label()));
@@ -337,9 +349,9 @@ final class Adversary {
 
   private List<Sent> foreignLabelEvidence(MailPlan target) {
     List<Observed> candidates = observed.stream()
-        .filter(o -> !Messages.labelOf(o.out().message()).isEmpty()
-            && !Messages.labelOf(o.out().message()).equals(target.label())
-            && !Messages.evidenceIn(o.out().message()).isEmpty())
+        .filter(o -> !Messages.evidenceIn(o.out().message()).isEmpty()
+            && !Messages.labelOf(o.out().message()).isEmpty()
+            && !Messages.labelOf(o.out().message()).equals(target.label()))
         .toList();
     if (candidates.isEmpty()) {
       return List.of();

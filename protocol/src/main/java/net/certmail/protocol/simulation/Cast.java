@@ -32,23 +32,32 @@ final class Cast {
 
   private Cast() {}
 
+  private static final List<String> HONEST_SERVERS = concat(HOME_SERVERS, RELAYS);
+  private static final List<String> PRINCIPALS = concat(concat(HONEST_SERVERS, List.of(ROGUE_SERVER)),
+      concat(MAILBOXES, List.of(ROGUE_MAILBOX)));
+  private static final Set<String> PRINCIPAL_SET = Set.copyOf(PRINCIPALS);
+
   static List<String> honestServers() {
-    List<String> servers = new ArrayList<>(HOME_SERVERS);
-    servers.addAll(RELAYS);
-    return servers;
+    return HONEST_SERVERS;
   }
 
   /** Every principal holding a key: honest and dishonest. */
   static List<String> principals() {
-    List<String> all = new ArrayList<>(honestServers());
-    all.add(ROGUE_SERVER);
-    all.addAll(MAILBOXES);
-    all.add(ROGUE_MAILBOX);
-    return all;
+    return PRINCIPALS;
+  }
+
+  static boolean isPrincipal(String principal) {
+    return PRINCIPAL_SET.contains(principal);
   }
 
   static boolean isHonest(String principal) {
-    return !principal.equals(ROGUE_SERVER) && !principal.equals(ROGUE_MAILBOX) && principals().contains(principal);
+    return !principal.equals(ROGUE_SERVER) && !principal.equals(ROGUE_MAILBOX) && PRINCIPAL_SET.contains(principal);
+  }
+
+  private static List<String> concat(List<String> first, List<String> second) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(second);
+    return List.copyOf(all);
   }
 
   static boolean isRogue(String principal) {

@@ -33,6 +33,8 @@ public final class FastKeyring implements Keyring {
   private final Map<String, Mac> macs = new HashMap<>();
   private final Map<String, Signatures> signatures = new HashMap<>();
   private final Signatures verifier = new Verifier();
+  private static final int CACHE_LIMIT = 100_000;
+  private final Map<SignedEvidence, Object> verified = new HashMap<>();
 
   public FastKeyring(Collection<String> principals) {
     for (String principal : principals) {
@@ -69,7 +71,34 @@ public final class FastKeyring implements Keyring {
     return macs.get(principal).doFinal(EvidenceSigner.signedBytes(statement, statementBytes));
   }
 
+  /**
+   * Verification is a pure function of the item, so its outcome is remembered (an item is checked
+   * by every party it reaches, and again by the invariants): the statement, or why it fails.
+   */
   private EvidenceStatement verify(SignedEvidence item, EvidenceKind kind) throws Signatures.InvalidEvidence {
+    Object outcome = verified.get(item);
+    if (outcome == null) {
+      try {
+        outcome = verifyOnce(item);
+      } catch (Signatures.InvalidEvidence e) {
+        outcome = e.getMessage();
+      }
+      if (verified.size() >= CACHE_LIMIT) {
+        verified.clear();
+      }
+      verified.put(item, outcome);
+    }
+    if (outcome instanceof String failure) {
+      throw new Signatures.InvalidEvidence(failure);
+    }
+    EvidenceStatement statement = (EvidenceStatement) outcome;
+    if (statement.getKind() != kind) {
+      throw new Signatures.InvalidEvidence("expected " + kind + ", got " + statement.getKind());
+    }
+    return statement;
+  }
+
+  private EvidenceStatement verifyOnce(SignedEvidence item) throws Signatures.InvalidEvidence {
     EvidenceStatement statement;
     byte[] statementBytes = item.getStatement().toByteArray();
     try {
@@ -77,8 +106,8 @@ public final class FastKeyring implements Keyring {
     } catch (InvalidProtocolBufferException e) {
       throw new Signatures.InvalidEvidence("statement does not parse");
     }
-    if (statement.getKind() != kind) {
-      throw new Signatures.InvalidEvidence("expected " + kind + ", got " + statement.getKind());
+    if (statement.getKind() == EvidenceKind.EVIDENCE_KIND_UNSPECIFIED || statement.getKind() == EvidenceKind.UNRECOGNIZED) {
+      throw new Signatures.InvalidEvidence("statement has no known kind");
     }
     if (!statement.getIssuer().equals(item.getSigner())) {
       throw new Signatures.InvalidEvidence("issued by " + statement.getIssuer() + " but signed as " + item.getSigner());
@@ -90,7 +119,8 @@ public final class FastKeyring implements Keyring {
       throw new Signatures.InvalidEvidence("key id " + item.getKeyId() + " is not a key of " + item.getSigner());
     }
     if (!MessageDigest.isEqual(mac(item.getSigner(), statement, statementBytes), item.getSignature().toByteArray())) {
-      throw new Signatures.InvalidEvidence(kind + " for label " + statement.getLabel() + " signed as " + item.getSigner());
+      throw new Signatures.InvalidEvidence(statement.getKind() + " for label " + statement.getLabel() + " signed as "
+          + item.getSigner());
     }
     return statement;
   }

@@ -3,6 +3,8 @@ package net.certmail.protocol.simulation;
 import com.google.protobuf.Message;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Optional;
 import net.certmail.crypto.ContentHash;
@@ -30,6 +32,7 @@ import net.certmail.protocol.Signatures;
 final class Invariants {
   private final Schedule schedule;
   private final Signatures verifier;
+  private final Set<SignedEvidence> checked = new HashSet<>();
 
   private Invariants(Schedule schedule) {
     this.schedule = schedule;
@@ -111,23 +114,13 @@ final class Invariants {
       return;
     }
     OutboxEvent outcome = outcomes.get(0);
-    List<ServerEvent> p1Verdicts = p1 == null ? List.of() : p1.eventsOf(ServerEvent.class).stream()
-        .filter(e -> e.hasDeliveryCertified() || e.hasNonDeliveryRecorded()).toList();
-    if (outcome.hasDeliveryConfirmed()) {
-      boolean same = p1Verdicts.stream().anyMatch(v -> v.hasDeliveryCertified()
-          && v.getDeliveryCertified().getRod().equals(outcome.getDeliveryConfirmed().getRod()));
-      if (!same) {
-        violate(Invariant.VERDICT_AGREES, label, "A holds DELIVERED, P1's verdicts are "
-            + p1Verdicts.stream().map(Messages::caseOf).toList());
-      }
-    } else if (outcome.hasNonDeliveryNotified()) {
-      boolean same = p1Verdicts.stream().anyMatch(v -> v.hasNonDeliveryRecorded()
-          && v.getNonDeliveryRecorded().getNdn().equals(outcome.getNonDeliveryNotified().getNdn()));
-      if (!same) {
-        EvidenceStatement ndn = Messages.statementOf(outcome.getNonDeliveryNotified().getNdn());
-        violate(Invariant.VERDICT_AGREES, label, "A holds NOT_DELIVERED (NDN by "
-            + (ndn == null ? "?" : ndn.getIssuer() + ", " + ndn.getReason()) + "), P1's verdicts are "
-            + p1Verdicts.stream().map(Messages::caseOf).toList());
+    List<SignedEvidence> p1Verdicts = schedule.p1Verdicts(label);
+    if (outcome.hasDeliveryConfirmed() || outcome.hasNonDeliveryNotified()) {
+      SignedEvidence verdict = outcome.hasDeliveryConfirmed() ? outcome.getDeliveryConfirmed().getRod()
+          : outcome.getNonDeliveryNotified().getNdn();
+      if (p1Verdicts.size() != 1 || !p1Verdicts.get(0).equals(verdict)) {
+        violate(Invariant.VERDICT_AGREES, label, "A holds " + describe(verdict) + ", P1's verdicts are "
+            + p1Verdicts.stream().map(Invariants::describe).toList());
       }
     } else if (outcome.hasMailDeclaredLost()) {
       lost(a, submitted, label, outcome.getMailDeclaredLost().getClaim(), genuineCop, p1Verdicts);
@@ -137,7 +130,7 @@ final class Invariants {
       }
       if (genuineCop != null) {
         violate(Invariant.VERDICT_REACHES_SENDER, label, "P1 issued a COP (verdicts " + p1Verdicts.stream()
-            .map(Messages::caseOf).toList() + ") but A concluded NOT_POSTED");
+            .map(Invariants::describe).toList() + ") but A concluded NOT_POSTED");
       }
     } else if (outcome.hasSubmissionRefused()) {
       if (genuineCop != null) {
@@ -154,7 +147,7 @@ final class Invariants {
   }
 
   private boolean validPlan(MailPlan plan) {
-    return schedule.network.routing().knowsDomain(plan.recipient())
+    return Cast.MAILBOXES.contains(plan.recipient())
         && plan.leadMillis() >= schedule.network.policy().minLeadTime().toMillis() + schedule.timings.handshakeMillis();
   }
 
@@ -183,7 +176,7 @@ final class Invariants {
 
   /** LOST: a claim A signed at or after T + grace on the COP its origin issued; never when P1 answered within bounds. */
   private void lost(Instance a, MailSubmitted submitted, String label, SignedEvidence claim, SignedEvidence genuineCop,
-                    List<ServerEvent> p1Verdicts) {
+                    List<SignedEvidence> p1Verdicts) {
     EvidenceStatement statement;
     try {
       statement = verifier.verify(claim, EvidenceKind.COMPENSATION_CLAIM);
@@ -213,8 +206,18 @@ final class Invariants {
     }
     if (genuineCop != null) {
       violate(Invariant.VERDICT_REACHES_SENDER, label, "A declared the mail LOST; P1's verdicts are "
-          + p1Verdicts.stream().map(Messages::caseOf).toList());
+          + p1Verdicts.stream().map(Invariants::describe).toList());
     }
+  }
+
+  /** "NDN by beta.example (RECIPIENT_REFUSED)", "ROD by alpha.example". */
+  static String describe(SignedEvidence item) {
+    EvidenceStatement statement = Messages.statementOf(item);
+    if (statement == null) {
+      return "an unparseable item";
+    }
+    return statement.getKind() + " by " + statement.getIssuer()
+        + (statement.getKind() == EvidenceKind.NDN ? " (" + statement.getReason() + ")" : "");
   }
 
   // --- P1, Pi, Pn ---------------------------------------------------------------------------
@@ -224,8 +227,8 @@ final class Invariants {
     List<ServerEvent> events = server.eventsOf(ServerEvent.class);
     boolean origin = server.principal().equals(Labels.originOf(label));
     if (origin && events.stream().anyMatch(ServerEvent::hasSubmissionAccepted)
-        && events.stream().noneMatch(e -> e.hasDeliveryCertified() || e.hasNonDeliveryRecorded())) {
-      violate(Invariant.EVERY_MAIL_ENDS, label, server.principal() + " issued a COP and reached no verdict");
+        && events.stream().noneMatch(e -> Schedule.verdictOf(e) != null)) {
+      violate(Invariant.P1_DECIDES, label, server.principal() + " issued a COP and reached no verdict");
     }
     MailFacts facts = schedule.facts(label);
     if (facts == null) {
@@ -249,11 +252,10 @@ final class Invariants {
       violate(Invariant.COD_MEANS_CONTENT, label, server.principal() + " accepted " + facts.recipient()
           + "'s COD, but " + facts.recipient() + " never got the content");
     }
-    Instance p1 = schedule.instances.get(Addressee.server(facts.origin(), label));
-    if (p1 == null || p1.eventsOf(ServerEvent.class).stream().noneMatch(ServerEvent::hasDeliveryCertified)) {
+    List<SignedEvidence> verdicts = schedule.p1Verdicts(label);
+    if (verdicts.isEmpty() || Messages.statementOf(verdicts.get(0)).getKind() != EvidenceKind.ROD) {
       violate(Invariant.COD_MEANS_CONTENT, label, server.principal() + " accepted " + facts.recipient()
-          + "'s COD, but P1 did not certify delivery: " + (p1 == null ? "no P1 instance" : p1.eventsOf(
-          ServerEvent.class).stream().map(Messages::caseOf).toList()));
+          + "'s COD, but P1's verdict is " + verdicts.stream().map(Invariants::describe).toList());
     }
   }
 
@@ -301,6 +303,9 @@ final class Invariants {
   }
 
   private void item(Instance instance, Message event, SignedEvidence item) {
+    if (!checked.add(item)) {
+      return; // the same item kept elsewhere: the same verdict, already given
+    }
     String where = Step.entity(instance.entity) + " kept in " + Messages.caseOf(event);
     EvidenceStatement statement = Messages.statementOf(item);
     if (statement == null) {

@@ -22,8 +22,8 @@ public interface Roles {
   /** The recipient's owner refuses an announced mail. */
   Input refuse(String reason);
 
-  /** Whether the mailbox's own policy accepts announced mail without its owner. */
-  boolean acceptsByPolicy(String mailbox);
+  /** Whether the mailbox's own policy answers announced mail (accepts or refuses) without its owner. */
+  boolean answersByPolicy(String mailbox);
 
   /** Roles for one schedule's network. */
   interface Factory {

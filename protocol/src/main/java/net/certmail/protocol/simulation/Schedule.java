@@ -17,6 +17,7 @@ import net.certmail.proto.v1.NotificationReceived;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Addressee;
 import net.certmail.protocol.Decision;
 import net.certmail.protocol.Ignored;
@@ -55,9 +56,13 @@ final class Schedule {
 
   private record Owner(Addressee entity, Input command, String what) implements Item {}
 
-  private record Rogue() implements Item {}
+  private record Rogue(int act, long seed) implements Item {}
 
-  private record PrincipalCrash(String principal) implements Item {}
+  /** A principal's node crashes (or comes back after an outage): every instance is rebuilt from its events. */
+  private record PrincipalCrash(String principal, boolean afterOutage) implements Item {}
+
+  /** A principal down from {@code start} to {@code end}: what reaches it is lost, its timers wait for the restart. */
+  private record Outage(String principal, long start, long end) {}
 
   private record Scheduled(long at, long order, Item item) {}
 
@@ -95,6 +100,7 @@ final class Schedule {
       a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.order, b.order));
   private final Set<String> lastDropped = new HashSet<>();
   private final List<Partition> partitions = new ArrayList<>();
+  private final List<Outage> outages = new ArrayList<>();
   private final Map<String, MailFacts> genuineFacts = new HashMap<>();
   private final Map<Integer, Long> submittedDeadlines = new HashMap<>();
   private final Adversary adversary;
@@ -137,7 +143,7 @@ final class Schedule {
       plans.add(drawPlan(planRandom, i, options));
     }
     this.roles = options.roles().create(network);
-    this.adversary = new Adversary(network, plans, rogueRandom);
+    this.adversary = new Adversary(network, plans);
 
     long handshake = timings.handshakeMillis();
     long lastDeadline = plans.stream().mapToLong(p -> p.submitAt() + p.leadMillis()).max().orElse(epoch);
@@ -151,13 +157,28 @@ final class Schedule {
       }
     }
     long actsEnd = horizon - 3 * handshake;
-    for (int i = 0; i < shape.rogueActs(); i++) {
-      schedule(epoch + timeRandom.nextLong(actsEnd - epoch), new Rogue());
+    for (int i = 0; i < Shape.MAX_DISHONEST_ACTS; i++) {
+      long at = epoch + timeRandom.nextLong(actsEnd - epoch);
+      long actSeed = rogueRandom.nextLong();
+      if (shape.dishonestAct(i)) {
+        schedule(at, new Rogue(i, actSeed));
+      }
     }
     List<String> honest = Cast.principals().stream().filter(Cast::isHonest).toList();
     for (int i = 0; i < shape.principalCrashes(); i++) {
       schedule(epoch + timeRandom.nextLong(horizon - 2 * handshake - epoch),
-          new PrincipalCrash(honest.get(timeRandom.nextInt(honest.size()))));
+          new PrincipalCrash(honest.get(timeRandom.nextInt(honest.size())), false));
+    }
+    for (int i = 0; i < shape.outages(); i++) {
+      // servers mostly: an origin down across T is the case that ends in LOST
+      String principal = timeRandom.nextInt(4) == 0 ? honest.get(timeRandom.nextInt(honest.size()))
+          : Cast.honestServers().get(timeRandom.nextInt(Cast.honestServers().size()));
+      long start = epoch + timeRandom.nextLong(Math.max(1, lastDeadline + timings.grace().toMillis() - epoch));
+      long end = Math.min(start + 5_000 + timeRandom.nextLong(60_000), horizon - 3 * handshake);
+      if (end > start) {
+        outages.add(new Outage(principal, start, end));
+        schedule(end, new PrincipalCrash(principal, true));
+      }
     }
     List<String> organisations = new ArrayList<>(Cast.honestServers());
     for (int i = 0; i < shape.partitions(); i++) {
@@ -204,11 +225,15 @@ final class Schedule {
       deliver(delivery);
     } else if (item instanceof Wake wake) {
       Instance instance = instances.get(wake.entity());
-      if (instance != null && instance.timerGeneration == wake.generation()) {
+      if (instance != null && instance.timerGeneration == wake.generation() && !isDown(wake.entity().principal())) {
         step(instance, Input.WakeUp.INSTANCE, null, null, "wake-up", true);
       }
     } else if (item instanceof Submit submit) {
       MailPlan plan = submit.plan();
+      if (isDown(plan.sender())) {
+        schedule(downUntil(plan.sender()), submit); // the owner tries again when the node is back
+        return;
+      }
       Instance instance = instance(Addressee.sender(plan.sender(), plan.submissionId()));
       long deadline = submittedDeadlines.computeIfAbsent(plan.index(),
           i -> localTime(plan.sender()) + plan.leadMillis());
@@ -216,19 +241,26 @@ final class Schedule {
           (submit.again() ? "owner submits again " : "owner submits ") + plan.flavour() + " to " + plan.recipient()
               + ", T in " + (deadline - localTime(plan.sender())) + "ms", true);
     } else if (item instanceof Owner owner) {
+      if (isDown(owner.entity().principal())) {
+        schedule(downUntil(owner.entity().principal()), owner);
+        return;
+      }
       step(instances.get(owner.entity()), owner.command(), null, null, owner.what(), true);
-    } else if (item instanceof Rogue) {
+    } else if (item instanceof Rogue rogue) {
       List<String> what = new ArrayList<>();
-      List<Adversary.Sent> sent = adversary.act(now, what);
+      List<Adversary.Sent> sent = adversary.act(now, new SplittableRandom(rogue.seed()), what);
       acts.addAll(what);
-      record(new Step(now, now, null, null, "dishonest act: " + String.join(", ", what), null, null,
+      record(new Step(now, now, null, null, "dishonest act " + rogue.act() + ": " + String.join(", ", what), null, null,
           sent.stream().map(Adversary.Sent::out).toList(), null, null));
       for (Adversary.Sent message : sent) {
         send(message.from(), message.out(), false);
       }
     } else if (item instanceof PrincipalCrash crash) {
-      record(new Step(now, now, null, null, "crash of " + crash.principal() + ": every instance rebuilt from its events",
-          null, null, null, null, null));
+      if (!crash.afterOutage() && isDown(crash.principal())) {
+        return;
+      }
+      record(new Step(now, now, null, null, (crash.afterOutage() ? "restart of " : "crash of ") + crash.principal()
+          + ": every instance rebuilt from its events", null, null, null, null, null));
       for (Instance instance : List.copyOf(instances.values())) {
         if (instance.principal().equals(crash.principal())) {
           recover(instance);
@@ -241,6 +273,11 @@ final class Schedule {
     Addressee to = delivery.out().to();
     if (Cast.isRogue(to.principal())) {
       return; // the adversary saw it when it was sent
+    }
+    if (isDown(to.principal())) {
+      record(new Step(now, now, delivery.from(), to, "lost (" + to.principal() + " is down)", delivery.out().message(),
+          null, null, null, null));
+      return;
     }
     boolean serverEntity = to.role() == Addressee.Role.SERVER;
     if (!Cast.isHonest(to.principal()) || serverEntity == Routing.isMailbox(to.principal())) {
@@ -409,6 +446,25 @@ final class Schedule {
     }
   }
 
+  private boolean isDown(String principal) {
+    for (Outage outage : outages) {
+      if (outage.principal().equals(principal) && now >= outage.start() && now < outage.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private long downUntil(String principal) {
+    long until = now;
+    for (Outage outage : outages) {
+      if (outage.principal().equals(principal) && now >= outage.start() && now < outage.end()) {
+        until = Math.max(until, outage.end());
+      }
+    }
+    return until;
+  }
+
   private long transitDelay() {
     return netRandom.nextLong(timings.maxTransit().toMillis() * shape.transitPercent() / 100 + 1);
   }
@@ -478,9 +534,8 @@ final class Schedule {
         .filter(ServerEvent::hasSubmissionAccepted).count() > 1) {
       violate(Invariant.LABEL_ISSUED_ONCE, label, instance.principal() + " issued a second COP for the label");
     }
-    if (event.hasDeliveryCertified() || event.hasNonDeliveryRecorded()) {
-      long verdicts = instance.eventsOf(ServerEvent.class).stream()
-          .filter(e -> e.hasDeliveryCertified() || e.hasNonDeliveryRecorded()).count();
+    if (instance.principal().equals(Labels.originOf(label)) && verdictOf(event) != null) {
+      long verdicts = instance.eventsOf(ServerEvent.class).stream().filter(e -> verdictOf(e) != null).count();
       if (verdicts > 1) {
         violate(Invariant.ONE_VERDICT, label, instance.principal() + " recorded verdict number " + verdicts + ": "
             + Messages.caseOf(event));
@@ -528,7 +583,7 @@ final class Schedule {
     long delay;
     switch (behaviour) {
       case AUTO_ACCEPT -> {
-        if (roles.acceptsByPolicy(instance.principal())) {
+        if (roles.answersByPolicy(instance.principal())) {
           return;
         }
         command = roles.accept();
@@ -543,6 +598,9 @@ final class Schedule {
         delay = held;
       }
       case REFUSE -> {
+        if (roles.answersByPolicy(instance.principal())) {
+          return;
+        }
         command = roles.refuse("unwanted");
         delay = quick;
       }
@@ -624,6 +682,36 @@ final class Schedule {
       }
     }
     return null;
+  }
+
+  /**
+   * The verdict an event of the label's origin P1 records: the ROD it signed, or the NDN it took
+   * from downstream, issued itself, or issued when it is also Pn and B refused; null for any
+   * other event.
+   */
+  static SignedEvidence verdictOf(ServerEvent event) {
+    return switch (event.getEventCase()) {
+      case DELIVERY_CERTIFIED -> event.getDeliveryCertified().getRod();
+      case NON_DELIVERY_RECORDED -> event.getNonDeliveryRecorded().getNdn();
+      case NON_DELIVERY_ISSUED -> event.getNonDeliveryIssued().getNdn();
+      case REFUSAL_ACCEPTED -> event.getRefusalAccepted().getNdn();
+      default -> null;
+    };
+  }
+
+  /** P1's verdicts for the label (its ROD or NDN items), in the order it recorded them. */
+  List<SignedEvidence> p1Verdicts(String label) {
+    Instance p1 = instances.get(Addressee.server(Labels.originOf(label), label));
+    List<SignedEvidence> verdicts = new ArrayList<>();
+    if (p1 != null) {
+      for (ServerEvent event : p1.eventsOf(ServerEvent.class)) {
+        SignedEvidence verdict = verdictOf(event);
+        if (verdict != null) {
+          verdicts.add(verdict);
+        }
+      }
+    }
+    return verdicts;
   }
 
   static MailSubmitted submittedOf(Instance sender) {

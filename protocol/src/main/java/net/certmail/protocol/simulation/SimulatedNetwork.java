@@ -24,7 +24,7 @@ public record SimulatedNetwork(Timings timings, SubmissionPolicy policy, Routing
 
   /** Principals that hold a certificate of the network (honest or not). */
   public boolean knownPrincipal(String principal) {
-    return Cast.principals().contains(principal);
+    return Cast.isPrincipal(principal);
   }
 
   public OwnerBehaviour ownerOf(String mailbox) {

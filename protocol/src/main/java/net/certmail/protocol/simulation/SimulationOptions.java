@@ -46,6 +46,10 @@ public record SimulationOptions(long seed, int schedules, int firstSchedule, int
     }
   }
 
+  public static SimulationOptions of(long seed, int schedules) {
+    return of(seed, schedules, CoreRoles.FACTORY);
+  }
+
   public static SimulationOptions of(long seed, int schedules, Roles.Factory roles) {
     return new SimulationOptions(seed, schedules, 0, 3, 20, Keyring.Crypto.FAST, DEMO_TIMINGS, DEMO_POLICY, roles,
         Roles.Decorator.NONE, 3, Progress.NONE);

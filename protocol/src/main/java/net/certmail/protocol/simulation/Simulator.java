@@ -3,6 +3,8 @@ package net.certmail.protocol.simulation;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,11 +19,15 @@ import net.certmail.protocol.Addressee;
  * schedule i can be re-run alone ({@link #trace}). No threads, no wall clock, no IO.
  */
 public final class Simulator {
-  private static final int SHRINK_ATTEMPTS = 200;
+  private static final int SHRINK_ATTEMPTS = 1000;
   private static final int TRACE_LINES = 600;
 
   private Simulator() {}
 
+  /**
+   * Runs the schedules of {@code options}; the first schedule to break each invariant (up to
+   * {@code maxReports}) is shrunk and reported with its trace.
+   */
   public static SimulationSummary run(SimulationOptions options) {
     Keyring keyring = keyring(options);
     long mails = 0;
@@ -33,6 +39,7 @@ public final class Simulator {
     Map<String, Long> ignored = new TreeMap<>();
     Map<String, Long> attacks = new TreeMap<>();
     List<SimulationSummary.Report> reports = new ArrayList<>();
+    Set<Invariant> reported = EnumSet.noneOf(Invariant.class);
     int end = options.firstSchedule() + options.schedules();
     for (int index = options.firstSchedule(); index < end; index++) {
       Schedule schedule = runOne(options, keyring, index, null, false);
@@ -44,7 +51,8 @@ public final class Simulator {
       schedule.ignoredByReason.forEach((reason, count) -> ignored.merge(reason, count, Long::sum));
       schedule.acts.forEach(act -> attacks.merge(act.substring(0, act.indexOf(' ')), 1L, Long::sum));
       tallyOutcomes(schedule, outcomes);
-      if (!schedule.violations.isEmpty() && reports.size() < options.maxReports()) {
+      if (!schedule.violations.isEmpty() && reports.size() < options.maxReports()
+          && reported.add(schedule.violations.get(0).invariant())) {
         reports.add(investigate(options, keyring, index, schedule));
       }
       int done = index - options.firstSchedule() + 1;
