@@ -77,7 +77,6 @@ final class Adversary {
   private long studied;
   /** The latest item seen per label and kind. */
   private final Map<String, SignedEvidence> seen = new LinkedHashMap<>();
-  private final Map<String, EvidenceStatement> seenStatements = new HashMap<>();
   private final Map<String, byte[]> labelledHashes = new HashMap<>();
 
   Adversary(SimulatedNetwork network, List<MailPlan> plans) {
@@ -99,24 +98,34 @@ final class Adversary {
     studied = Math.max(studied, observedTotal - MEMORY);
   }
 
-  /** What the adversary learnt from the wire since it last looked: evidence by label and kind, IP hashes. */
+  /**
+   * What the adversary learnt from the wire since it last looked: evidence by label and kind (the
+   * kind read off the message's field, statements parsed only when needed), IP hashes.
+   */
   private void study() {
     for (; studied < observedTotal; studied++) {
-      Observed seenMessage = observed.get((int) (studied % MEMORY));
-      ProtocolMessage message = seenMessage.out().message();
-      for (SignedEvidence item : Messages.evidenceIn(message)) {
-        EvidenceStatement statement = Messages.statementOf(item);
-        if (statement != null) {
-          String key = statement.getLabel() + "|" + statement.getKind();
-          seen.put(key, item);
-          seenStatements.put(key, statement);
+      ProtocolMessage message = observed.get((int) (studied % MEMORY)).out().message();
+      String label = Messages.labelOf(message);
+      switch (message.getMessageCase()) {
+        case COP_REPLY -> remember(label, EvidenceKind.COP, message.getCopReply().getCop());
+        case RELAY -> remember(label, EvidenceKind.COP, message.getRelay().getCop());
+        case COD_REPLY -> remember(label, EvidenceKind.COD, message.getCodReply().getCod());
+        case DELIVERY_REPORT -> {
+          remember(label, EvidenceKind.COD, message.getDeliveryReport().getCod());
+          remember(label, EvidenceKind.ROD_N, message.getDeliveryReport().getRodN());
         }
-      }
-      if (message.hasNotification() && !message.getNotification().getLabelledContentHash().isEmpty()) {
-        labelledHashes.put(message.getNotification().getLabel(),
-            message.getNotification().getLabelledContentHash().toByteArray());
+        case NOTIFICATION -> {
+          if (!message.getNotification().getLabelledContentHash().isEmpty()) {
+            labelledHashes.put(label, message.getNotification().getLabelledContentHash().toByteArray());
+          }
+        }
+        default -> { }
       }
     }
+  }
+
+  private void remember(String label, EvidenceKind kind, SignedEvidence item) {
+    seen.put(label + "|" + kind, item);
   }
 
   /** One dishonest act at true time {@code now}: what it is called and what it sends. */
@@ -416,8 +425,9 @@ final class Adversary {
   }
 
   private long deadlineOf(MailPlan target) {
-    EvidenceStatement cop = seenStatements.get(target.label() + "|" + EvidenceKind.COP);
-    return cop != null ? cop.getDeadlineMillis() : target.submitAt() + target.leadMillis();
+    SignedEvidence cop = seen.get(target.label() + "|" + EvidenceKind.COP);
+    EvidenceStatement statement = cop == null ? null : Messages.statementOf(cop);
+    return statement != null ? statement.getDeadlineMillis() : target.submitAt() + target.leadMillis();
   }
 
   private List<String> routeOf(MailPlan target) {

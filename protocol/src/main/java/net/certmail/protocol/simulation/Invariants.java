@@ -141,7 +141,11 @@ final class Invariants {
           || !rejection.getSubmissionId().equals(submitted.getSubmissionId())
           || !Arrays.equals(rejection.getContentHash().toByteArray(),
               ContentHash.of(submitted.getContent().toByteArray()))) {
-        violate(Invariant.ANSWER_MATCHES, label, "A accepted a refusal of another submission: " + rejection);
+        violate(Invariant.ANSWER_MATCHES, label, "A accepted the refusal of another submission"
+            + (rejection == null ? "" : " (content hash " + (Arrays.equals(rejection.getContentHash().toByteArray(),
+                ContentHash.of(submitted.getContent().toByteArray())) ? "equal" : "differs") + ", recipient "
+                + rejection.getRecipient() + ", reason " + rejection.getReason() + ": " + rejection.getReasonDetail()
+                + ")"));
       }
     }
   }

@@ -47,6 +47,29 @@ final class Messages {
 
   /** The label a message is about ("" when it names none, as a submission). */
   static String labelOf(ProtocolMessage message) {
+    return switch (message.getMessageCase()) {
+      case SUBMISSION, MESSAGE_NOT_SET -> "";
+      case COP_REPLY -> message.getCopReply().getLabel();
+      case SUBMISSION_REJECTED -> "";
+      case RELAY -> message.getRelay().getLabel();
+      case RELAY_ACK -> message.getRelayAck().getLabel();
+      case RELAY_REJECTED -> message.getRelayRejected().getLabel();
+      case DELIVERY -> message.getDelivery().getLabel();
+      case NOTIFICATION -> message.getNotification().getLabel();
+      case COD_REPLY -> message.getCodReply().getLabel();
+      case RECIPIENT_REFUSAL -> message.getRecipientRefusal().getLabel();
+      case CONTENT_FETCH -> message.getContentFetch().getLabel();
+      case CONTENT -> message.getContent().getLabel();
+      case DELIVERY_REPORT -> message.getDeliveryReport().getLabel();
+      case NON_DELIVERY_NOTICE -> message.getNonDeliveryNotice().getLabel();
+      case STATUS_QUERY -> message.getStatusQuery().getLabel();
+      case STATUS_ANSWER -> message.getStatusAnswer().getLabel();
+      case RECEIPT -> message.getReceipt().getLabel();
+      default -> labelByReflection(message);
+    };
+  }
+
+  static String labelByReflection(ProtocolMessage message) {
     Message inner = inner(message);
     if (inner == null) {
       return "";

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.InboxEvent;
@@ -250,7 +251,7 @@ final class Schedule {
       List<String> what = new ArrayList<>();
       List<Adversary.Sent> sent = adversary.act(now, new SplittableRandom(rogue.seed()), what);
       acts.addAll(what);
-      record(new Step(now, now, null, null, "dishonest act " + rogue.act() + ": " + String.join(", ", what), null, null,
+      trace(() -> new Step(now, now, null, null, "dishonest act " + rogue.act() + ": " + String.join(", ", what), null, null,
           sent.stream().map(Adversary.Sent::out).toList(), null, null));
       for (Adversary.Sent message : sent) {
         send(message.from(), message.out(), false);
@@ -259,7 +260,7 @@ final class Schedule {
       if (!crash.afterOutage() && isDown(crash.principal())) {
         return;
       }
-      record(new Step(now, now, null, null, (crash.afterOutage() ? "restart of " : "crash of ") + crash.principal()
+      trace(() -> new Step(now, now, null, null, (crash.afterOutage() ? "restart of " : "crash of ") + crash.principal()
           + ": every instance rebuilt from its events", null, null, null, null, null));
       for (Instance instance : List.copyOf(instances.values())) {
         if (instance.principal().equals(crash.principal())) {
@@ -275,13 +276,13 @@ final class Schedule {
       return; // the adversary saw it when it was sent
     }
     if (isDown(to.principal())) {
-      record(new Step(now, now, delivery.from(), to, "lost (" + to.principal() + " is down)", delivery.out().message(),
+      trace(() -> new Step(now, now, delivery.from(), to, "lost (" + to.principal() + " is down)", delivery.out().message(),
           null, null, null, null));
       return;
     }
     boolean serverEntity = to.role() == Addressee.Role.SERVER;
     if (!Cast.isHonest(to.principal()) || serverEntity == Routing.isMailbox(to.principal())) {
-      record(new Step(now, now, delivery.from(), to, "undeliverable", delivery.out().message(), null, null, null,
+      trace(() -> new Step(now, now, delivery.from(), to, "undeliverable", delivery.out().message(), null, null, null,
           "no such entity"));
       return;
     }
@@ -315,7 +316,7 @@ final class Schedule {
     }
     Crash crash = mayCrash ? drawCrash(instance, input, from, decision) : Crash.NONE;
     if (crash == Crash.BEFORE_PERSIST) {
-      record(new Step(now, local, from, instance.entity, what, message, List.of(), List.of(), decision.ignored(),
+      trace(() -> new Step(now, local, from, instance.entity, what, message, List.of(), List.of(), decision.ignored(),
           "CRASH before persisting"));
       recover(instance);
       return;
@@ -332,12 +333,8 @@ final class Schedule {
     for (Ignored ignored : decision.ignored()) {
       ignoredByReason.merge(ignored.reason(), 1L, Long::sum);
     }
-    String note = decision.problem() == null ? null : "owner told: " + decision.problem();
-    if (crash == Crash.AFTER_PERSIST) {
-      note = (note == null ? "" : note + "; ") + "CRASH after persisting, before sending";
-    }
-    record(new Step(now, local, from, instance.entity, what, message, decision.events(),
-        crash == Crash.AFTER_PERSIST ? List.of() : decision.messages(), decision.ignored(), note));
+    trace(() -> new Step(now, local, from, instance.entity, what, message, decision.events(),
+        crash == Crash.AFTER_PERSIST ? List.of() : decision.messages(), decision.ignored(), note(decision, crash)));
     afterPersist(instance, decision.events(), local);
     if (crash == Crash.AFTER_PERSIST) {
       recover(instance);
@@ -348,11 +345,19 @@ final class Schedule {
       send(instance.principal(), out, true);
     }
     if (crash == Crash.AFTER_SEND) {
-      record(new Step(now, local, null, instance.entity, "CRASH after sending", null, null, null, null, null));
+      trace(() -> new Step(now, local, null, instance.entity, "CRASH after sending", null, null, null, null, null));
       recover(instance);
       return;
     }
     arm(instance, local);
+  }
+
+  private static String note(Decision<Object> decision, Crash crash) {
+    String note = decision.problem() == null ? null : "owner told: " + decision.problem();
+    if (crash == Crash.AFTER_PERSIST) {
+      note = (note == null ? "" : note + "; ") + "CRASH after persisting, before sending";
+    }
+    return note;
   }
 
   private Crash drawCrash(Instance instance, Input input, String from, Decision<Object> decision) {
@@ -426,7 +431,7 @@ final class Schedule {
     String toOrganisation = Routing.organisationOf(out.to().principal());
     for (Partition partition : partitions) {
       if (partition.cuts(fromOrganisation, toOrganisation, now)) {
-        record(new Step(now, now, from, out.to(), "lost (link down)", out.message(), null, null, null, null));
+        trace(() -> new Step(now, now, from, out.to(), "lost (link down)", out.message(), null, null, null, null));
         return;
       }
     }
@@ -436,7 +441,7 @@ final class Schedule {
     }
     if (drop) {
       lastDropped.add(link);
-      record(new Step(now, now, from, out.to(), "lost", out.message(), null, null, null, null));
+      trace(() -> new Step(now, now, from, out.to(), "lost", out.message(), null, null, null, null));
       return;
     }
     lastDropped.remove(link);
@@ -477,9 +482,10 @@ final class Schedule {
     queue.add(new Scheduled(at, order++, item));
   }
 
-  private void record(Step step) {
+  /** Steps are built only when the trace is kept: a run without one formats nothing. */
+  private void trace(Supplier<Step> step) {
     if (keepTrace) {
-      trace.add(step);
+      trace.add(step.get());
     }
   }
 
@@ -499,7 +505,7 @@ final class Schedule {
   private void thrown(Instance instance, String where, RuntimeException e) {
     violate(Invariant.NO_EXCEPTION, instance.entity.key(), Step.entity(instance.entity) + " threw in " + where + ": "
         + e);
-    record(new Step(now, localTime(instance.principal()), null, instance.entity, "EXCEPTION in " + where, null, null,
+    trace(() -> new Step(now, localTime(instance.principal()), null, instance.entity, "EXCEPTION in " + where, null, null,
         null, null, e.toString()));
     instance.timerGeneration++;
     instance.dueAtTrue = RoleMachine.NEVER;

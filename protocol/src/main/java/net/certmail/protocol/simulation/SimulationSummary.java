@@ -1,6 +1,11 @@
 package net.certmail.protocol.simulation;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +20,7 @@ public record SimulationSummary(long seed, int schedules, int fairSchedules, lon
                                 Map<String, Long> ignored, Map<String, Long> attacks, List<Report> reports) {
 
   /** One failing schedule: how to re-run it, what it broke, and the steps that led there. */
-  public record Report(long seed, int schedule, long scheduleSeed, Shape shape, Shape shrunk,
+  public record Report(long seed, int schedule, long scheduleSeed, Invariant firstInvariant, Shape shape, Shape shrunk,
                        List<Violation> violations, List<String> trace) {
 
     public List<String> lines() {
@@ -31,6 +36,47 @@ public record SimulationSummary(long seed, int schedules, int fairSchedules, lon
       trace.forEach(step -> lines.add("    " + step));
       return lines;
     }
+  }
+
+  /**
+   * Summaries of consecutive parts of one run (each run with {@code maxReports} at least the
+   * number of invariants) as the summary of the whole: counts added, and the first schedule to
+   * break each invariant reported, as one run would have, up to {@code maxReports}.
+   */
+  public static SimulationSummary combine(List<SimulationSummary> parts, int maxReports) {
+    long seed = parts.isEmpty() ? 0 : parts.get(0).seed();
+    int schedules = 0;
+    int fair = 0;
+    long mails = 0;
+    long steps = 0;
+    long violations = 0;
+    Map<Invariant, Long> byInvariant = new EnumMap<>(Invariant.class);
+    Map<String, Long> outcomes = new TreeMap<>();
+    Map<String, Long> ignored = new TreeMap<>();
+    Map<String, Long> attacks = new TreeMap<>();
+    List<Report> candidates = new ArrayList<>();
+    for (SimulationSummary part : parts) {
+      schedules += part.schedules();
+      fair += part.fairSchedules();
+      mails += part.mails();
+      steps += part.steps();
+      violations += part.violations();
+      part.violationsByInvariant().forEach((k, v) -> byInvariant.merge(k, v, Long::sum));
+      part.outcomes().forEach((k, v) -> outcomes.merge(k, v, Long::sum));
+      part.ignored().forEach((k, v) -> ignored.merge(k, v, Long::sum));
+      part.attacks().forEach((k, v) -> attacks.merge(k, v, Long::sum));
+      candidates.addAll(part.reports());
+    }
+    candidates.sort(Comparator.comparingInt(Report::schedule));
+    Set<Invariant> reported = EnumSet.noneOf(Invariant.class);
+    List<Report> reports = new ArrayList<>();
+    for (Report report : candidates) {
+      if (reports.size() < maxReports && reported.add(report.firstInvariant())) {
+        reports.add(report);
+      }
+    }
+    return new SimulationSummary(seed, schedules, fair, mails, steps, violations, byInvariant, outcomes, ignored,
+        attacks, reports);
   }
 
   public List<String> lines() {

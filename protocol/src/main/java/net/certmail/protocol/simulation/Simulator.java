@@ -135,7 +135,8 @@ public final class Simulator {
       }
       lines.add(step.format(shrunk.epoch));
     }
-    return new SimulationSummary.Report(options.seed(), index, failed.seed, failed.shape, best, found, lines);
+    return new SimulationSummary.Report(options.seed(), index, failed.seed, first.invariant(), failed.shape, best, found,
+        lines);
   }
 
   private static String routes(Schedule schedule) {
