@@ -95,6 +95,25 @@ class PlantedBugsTest {
   }
 
   @Test
+  void anOriginThatRecordsASecondVerdictIsCaught() {
+    // hole 3: two verdicts for one label (here: every verdict recorded twice, the second one later)
+    Roles.Decorator plant = (entity, machine, network) -> !isOrigin(entity) ? machine : new Planted(entity, machine) {
+      @Override
+      public Decision<Object> decide(Object stage, Input input, long now) {
+        Decision<Object> decision = inner.decide(stage, input, now);
+        List<Object> events = new java.util.ArrayList<>(decision.events());
+        for (Object event : decision.events()) {
+          if (Schedule.verdictOf((ServerEvent) event) != null) {
+            events.add(event);
+          }
+        }
+        return new Decision<>(events, decision.messages(), decision.ignored(), decision.problem());
+      }
+    };
+    assertCaught(run(50, plant), Invariant.ONE_VERDICT);
+  }
+
+  @Test
   void aDestinationThatHandsContentToWhoeverAsksIsCaught() {
     Roles.Decorator plant = (entity, machine, network) -> entity.role() != Addressee.Role.SERVER ? machine
         : new Planted(entity, machine) {
