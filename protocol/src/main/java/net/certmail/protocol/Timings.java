@@ -77,23 +77,23 @@ public record Timings(
       problems.add("clock-skew and max-transit must not be negative");
     }
     if (retryMin.compareTo(retryMax) > 0) {
-      problems.add("retry-min (" + retryMin + ") must not exceed retry-max (" + retryMax + ")");
+      problems.add("retry-min (" + show(retryMin) + ") must not exceed retry-max (" + show(retryMax) + ")");
     }
     if (verdictMargin.toMillis() < minVerdictMarginMillis()) {
-      problems.add("verdict-margin " + verdictMargin + " is shorter than 2 x clock-skew + max-transit = "
-          + Duration.ofMillis(minVerdictMarginMillis()) + ": raise it or lower the skew or transit bound");
+      problems.add("verdict-margin " + show(verdictMargin) + " is shorter than 2 x clock-skew + max-transit = "
+          + show(minVerdictMarginMillis()) + ": raise it or lower the skew or transit bound");
     }
     if (codMargin.toMillis() < minCodMarginMillis()) {
-      problems.add("cod-margin " + codMargin + " is shorter than verdict-margin + 2 x handshake (retry-max + max-transit"
-          + " + 2 x clock-skew) = " + Duration.ofMillis(minCodMarginMillis()) + ": raise it or lower retry-max");
+      problems.add("cod-margin " + show(codMargin) + " is shorter than verdict-margin + 2 x handshake (retry-max + max-transit"
+          + " + 2 x clock-skew) = " + show(minCodMarginMillis()) + ": raise it or lower retry-max");
     }
     if (grace.toMillis() < minGraceMillis()) {
-      problems.add("grace " + grace + " is shorter than 2 x handshake = " + Duration.ofMillis(minGraceMillis())
+      problems.add("grace " + show(grace) + " is shorter than 2 x handshake = " + show(minGraceMillis())
           + ": raise it or lower retry-max");
     }
     if (relayTimeout.toMillis() < handshakeMillis()) {
-      problems.add("relay-timeout " + relayTimeout + " leaves the next hop no second attempt: make it at least "
-          + Duration.ofMillis(handshakeMillis()));
+      problems.add("relay-timeout " + show(relayTimeout) + " leaves the next hop no second attempt: make it at least "
+          + show(handshakeMillis()));
     }
     return problems;
   }
@@ -102,8 +102,8 @@ public record Timings(
   public List<String> check(SubmissionPolicy policy) {
     List<String> problems = new ArrayList<>(check());
     if (policy.minLeadTime().toMillis() < minLeadTimeMillis()) {
-      problems.add("min-lead-time " + policy.minLeadTime() + " is shorter than cod-margin + handshake"
-          + " + min-recipient-window = " + Duration.ofMillis(minLeadTimeMillis())
+      problems.add("min-lead-time " + show(policy.minLeadTime()) + " is shorter than cod-margin + handshake"
+          + " + min-recipient-window = " + show(minLeadTimeMillis())
           + ": a mail at the minimum deadline would leave its recipient no time to decide");
     }
     return problems;
@@ -175,6 +175,15 @@ public record Timings(
       }
     }
     return now + retryMax.toMillis();
+  }
+
+  /** A duration as a configuration file writes it: 88s, 1500ms. */
+  public static String show(Duration duration) {
+    return show(duration.toMillis());
+  }
+
+  static String show(long millis) {
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
   }
 
   static long saturatedAdd(long a, long b) {

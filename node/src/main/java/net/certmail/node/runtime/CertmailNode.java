@@ -79,6 +79,7 @@ public final class CertmailNode implements AutoCloseable {
     Config withRoles = settings.withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(organisations));
     JournalBackend backend = JournalBackend.fromSettings(withRoles);
     Config config = backend.config(withRoles);
+    EngineSettings engineSettings = EngineSettings.fromConfig(config); // inconsistent timings: refuse before joining
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
     try {
       if (backend == JournalBackend.EMBEDDED) {
@@ -90,7 +91,7 @@ public final class CertmailNode implements AutoCloseable {
       }
       awaitUp(cluster, name, Duration.ofSeconds(60));
       MeterRegistry meters = new SimpleMeterRegistry();
-      CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config), hosted,
+      CertmailEngine engine = CertmailEngine.start(system, engineSettings, hosted,
           keys.trustStore(), clock, meters);
       return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend);
     } catch (RuntimeException e) {
