@@ -103,7 +103,6 @@ final class Schedule {
   private final List<Partition> partitions = new ArrayList<>();
   private final List<Outage> outages = new ArrayList<>();
   private final Map<String, MailFacts> genuineFacts = new HashMap<>();
-  private final Map<Integer, Long> submittedDeadlines = new HashMap<>();
   private final Adversary adversary;
   private final SplittableRandom netRandom;
   private final SplittableRandom crashRandom;
@@ -236,8 +235,8 @@ final class Schedule {
         return;
       }
       Instance instance = instance(Addressee.sender(plan.sender(), plan.submissionId()));
-      long deadline = submittedDeadlines.computeIfAbsent(plan.index(),
-          i -> localTime(plan.sender()) + plan.leadMillis());
+      // the owner chose T when writing the mail: a node that was down delays the command, not T
+      long deadline = plan.submitAt() + offsetOf(plan.sender()) + plan.leadMillis();
       step(instance, roles.submit(plan, deadline), null, null,
           (submit.again() ? "owner submits again " : "owner submits ") + plan.flavour() + " to " + plan.recipient()
               + ", T in " + (deadline - localTime(plan.sender())) + "ms", true);
