@@ -63,7 +63,7 @@ public final class CertmailEngine {
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
-        settings.mailboxPolicies(), settings.maxFetchAttempts(), hostedKeys);
+        settings.mailboxPolicies(), hostedKeys);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))

@@ -36,12 +36,11 @@ public final class ProtocolServices {
   final Transport transport;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
-  final int maxFetchAttempts;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
                    TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
-                   MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
+                   MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -53,7 +52,6 @@ public final class ProtocolServices {
     this.transport = transport;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
-    this.maxFetchAttempts = maxFetchAttempts;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }
