@@ -75,11 +75,6 @@ public final class Simulator {
     return lines;
   }
 
-  /** The violations of schedule {@code index} (re-run alone). */
-  public static List<Violation> violationsOf(SimulationOptions options, int index) {
-    return runOne(options, keyring(options), index, null, false).violations;
-  }
-
   static Schedule runOne(SimulationOptions options, Keyring keyring, int index, Shape shape, boolean keepTrace) {
     Schedule schedule = new Schedule(index, options.scheduleSeed(index), shape, options, keyring, keepTrace);
     schedule.run();
