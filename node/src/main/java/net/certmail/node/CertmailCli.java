@@ -14,11 +14,11 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, NodeCommand.class, ClientCommands.Send.class,
         ClientCommands.Status.class, ClientCommands.Inbox.class, ClientCommands.Accept.class, ClientCommands.Refuse.class,
         ClientCommands.Fetch.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
-        AuditCommand.class},
+        AuditCommand.class, SimulateCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID)",
-        "1:verify: at least one item is INVALID; audit: at least one violation",
+        "1:verify: at least one item is INVALID; audit, simulate: at least one violation",
         "2:usage error, or the input is unreadable or not a bundle",
         "3:an operation failed (see the message for what to do)"})
 public final class CertmailCli implements Runnable {
