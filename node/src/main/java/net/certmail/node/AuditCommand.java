@@ -34,12 +34,14 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail audit}: replay a journal and check every label's evidence chain. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = {
-        "Replay a certmail journal (embedded H2 file or Cassandra) through Pekko",
-        "Persistence Query, re-verify every signature and certificate, and check the",
-        "protocol's invariants for every label: one verdict; a ROD only with the",
-        "recipient's COD over the right hash; every NDN before T; no content before",
-        "the COD in NSR and IP; no label issued twice; every COP accounted for; no",
-        "deleted events. Read-only. Exit 0 when every rule holds, 1 on a violation."})
+        "Replay a certmail journal and check every label's evidence chain against the protocol's rules.",
+        "",
+        "Reads an embedded H2 file or Cassandra through Pekko Persistence Query (read-only), re-verifies"
+            + " every signature and certificate, and checks the protocol's invariants for every label: one"
+            + " verdict; a ROD only with the recipient's COD over the right hash; every NDN before T; no content"
+            + " before the COD in NSR and IP; no label issued twice; every COP accounted for; no deleted events."
+            + " Exit 0 when every rule holds, 1 on a violation, 3 when the journal cannot be read (an embedded"
+            + " journal must not be open in a running node)."})
 final class AuditCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
