@@ -182,8 +182,9 @@ final class AuditCommand implements Callable<Integer> {
    * pool would only give up after its 10 s timeout with "Connection is not available".
    */
   static void requireNotInUse(Path path) {
-    try (Connection probe = DriverManager.getConnection("jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE",
-        "sa", "")) {
+    // TRACE_LEVEL_FILE=0: a refused probe must not leave an H2 trace file beside the journal.
+    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0";
+    try (Connection probe = DriverManager.getConnection(url, "sa", "")) {
       // Free: closed again at once, the audit's own pool opens it next.
     } catch (SQLException e) {
       if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1) {

@@ -106,6 +106,7 @@ class AuditCommandTest {
       assertTrue(audit.err().contains("is open in a running certmail node")
           && audit.err().contains("Stop the nodes that use it"), audit.err());
       assertTrue(seconds < 5, "the audit took " + seconds + " s to notice the lock");
+      assertTrue(!Files.exists(copy.resolve("journal.trace.db")), "the probe left an H2 trace file beside the journal");
     } finally {
       node.getOutputStream().close();
       if (!node.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
