@@ -31,7 +31,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -52,7 +51,7 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -62,6 +61,9 @@ public final class OutboxEntry
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The shard's stop message when the entry passivates (CertmailEngine: withStopMessage). */
+  enum Stop implements Command { INSTANCE }
 
   /**
    * How long an entry asked about a submission never made stays before it passivates: a client
@@ -102,7 +104,7 @@ public final class OutboxEntry
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.machine = new SenderMachine(sender, submissionId, services.timings, services.signatures(sender));
-    this.shell = new CoreShell<>(entity, self, timers, WakeUp.INSTANCE, machine, services, log);
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
   }
 
   @Override
@@ -112,28 +114,16 @@ public final class OutboxEntry
 
   @Override
   public CommandHandlerWithReply<Command, OutboxEvent, SenderStage> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, OutboxEvent, SenderStage> builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(Empty.class)
+    // Every stage takes the same commands; what each means in a stage is the machine's (SenderStage).
+    // An entry never submitted answers "unknown" and lingers briefly before it passivates.
+    return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onUnknownSubmission)
+        .onCommand(GetStatus.class, (stage, query) -> stage instanceof Empty
+            ? onUnknownSubmission(stage, query) : onGetStatus(stage, query))
         .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(AwaitingCop.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(InDelivery.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(Concluded.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    return builder.build();
+        .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage).thenNoReply())
+        .build();
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onSubmit(SenderStage stage, Submit submit) {
