@@ -20,13 +20,16 @@ import picocli.CommandLine.Command;
         "0:success (verify: every item VALID)",
         "1:verify: at least one item is INVALID; audit, simulate: at least one violation",
         "2:usage error, or the input is unreadable or not a bundle",
-        "3:an operation failed (see the message for what to do)"})
+        "3:an operation failed (see the message for what to do)",
+        "4:send: the origin server rejected the mail (a signed rejection, its reason printed)"})
 public final class CertmailCli implements Runnable {
   /** Exit codes shared by the subcommands, as documented in --help. */
   public static final int OK = 0;
   public static final int INVALID = 1;
   public static final int BAD_INPUT = 2;
   public static final int FAILED = 3;
+  /** send: the origin server answered with a signed rejection instead of a COP. */
+  public static final int REJECTED = 4;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -41,6 +44,9 @@ public final class CertmailCli implements Runnable {
     commandLine.setExitCodeExceptionMapper(CertmailCli::exitCodeOf);
     commandLine.setExecutionExceptionHandler(CertmailCli::report);
     commandLine.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT);
+    // Use the terminal's width when there is one (80 columns otherwise); descriptions are whole
+    // paragraphs that picocli wraps, so nothing is cut mid-sentence at any width.
+    commandLine.setUsageHelpAutoWidth(true);
     return commandLine;
   }
 

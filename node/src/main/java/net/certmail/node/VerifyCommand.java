@@ -23,10 +23,10 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "Check an evidence bundle offline and say what each item proves.",
         "",
-        "Checks every evidence item: signature over the exact signed bytes, signer",
-        "certificate issued by the network CA and valid when the item was issued, and that every item is",
-        "about the bundle's label. Prints each item's kind, ETSI event, signer, what it proves, and VALID",
-        "or INVALID with the reason."},
+        "Checks every evidence item: signature over the exact signed bytes, signer certificate issued by the"
+            + " network CA and valid when the item was issued, and that every item is about the bundle's label."
+            + " Prints each item's kind, ETSI event, signer, what it proves, and VALID or INVALID with the"
+            + " reason."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every item is VALID", "1:at least one item or the bundle is INVALID",
         "2:FILE is unreadable or not a certmail evidence bundle, or --ca is not a PEM certificate"})
@@ -48,7 +48,8 @@ final class VerifyCommand implements Callable<Integer> {
     Optional<X509Certificate> trusted = Optional.ofNullable(ca).map(VerifyCommand::readCa);
     BundleVerifier.Report report = BundleVerifier.verify(bundle, trusted);
 
-    out.println("Bundle " + file + ": label " + report.label() + ", " + report.items().size() + " items");
+    out.println("Bundle " + file + ": " + (report.label().isEmpty() ? "no label (a submission rejected before one"
+        + " was issued)" : "label " + report.label()) + ", " + report.items().size() + " items");
     out.println("Trusted CA: " + report.caSubject() + (trusted.isPresent() ? " (from --ca)" : " (from the bundle; pass --ca to pin it)"));
     out.println();
     for (BundleVerifier.ItemReport item : report.items()) {
