@@ -31,6 +31,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -129,7 +130,7 @@ public final class OutboxEntry
   private ReplyEffect<OutboxEvent, SenderStage> onSubmit(SenderStage stage, Submit submit) {
     Decision<OutboxEvent> decision = machine.decide(stage, new SenderMachine.Submit(submit.recipient(),
         submit.content(), submit.deadlineMillis(), submit.flavour(), submit.originServer()), shell.now());
-    return shell.carryOut(Effect(), decision)
+    return carryOut(stage, decision)
         .thenReply(submit.replyTo(), next -> withProblem(statusOf(next), decision.problem()));
   }
 
@@ -151,7 +152,7 @@ public final class OutboxEntry
     if (machine.dueAt(stage, now) > now) {
       return Effect().reply(query.replyTo(), statusOf(stage));
     }
-    return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, now))
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now))
         .thenReply(query.replyTo(), this::statusOf);
   }
 
@@ -164,11 +165,24 @@ public final class OutboxEntry
     noteProgress(stage, opened.get());
     Decision<OutboxEvent> decision = machine.decide(stage,
         new Input.Received(opened.get().from(), opened.get().message()), shell.now());
-    return shell.carryOut(Effect(), decision).thenNoReply();
+    return carryOut(stage, decision).thenNoReply();
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onWakeUp(SenderStage stage, WakeUp wakeUp) {
-    return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+  }
+
+  /** Carries a decision out and counts what it changed: a submission taken, a mail concluded (once each, never on replay). */
+  private EffectBuilder<OutboxEvent, SenderStage> carryOut(SenderStage before, Decision<OutboxEvent> decision) {
+    return shell.carryOut(Effect(), decision).thenRun(next -> {
+      if (before instanceof Empty && next instanceof AwaitingCop awaiting) {
+        services.metrics.submitted(awaiting.mail().getFlavour());
+      }
+      if (!(before instanceof Concluded) && next instanceof Concluded concluded) {
+        services.metrics.concluded(SenderStatus.of(concluded).status(), concluded.reason(),
+            Duration.ofMillis(shell.now() - concluded.mail().getSubmittedAtMillis()));
+      }
+    });
   }
 
   /** The origin's note that B was notified: shown as AWAITING_COLLECTION until the verdict. */

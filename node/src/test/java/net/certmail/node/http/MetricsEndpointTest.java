@@ -146,8 +146,9 @@ class MetricsEndpointTest {
     assertEquals(202, submitted.statusCode(), submitted.body());
 
     Scrape scrape = awaitScrape(s -> s.sum("certmail_entities_active", "kind", "outbox",
-        "organisation", "alpha.example") >= 1 && s.sum("certmail_journal_writes_seconds_count", "outcome", "ok") >= 1,
-        "running outbox entity and journal writes");
+        "organisation", "alpha.example") >= 1 && s.sum("certmail_journal_writes_seconds_count", "outcome", "ok") >= 1
+        && s.sum("certmail_submissions_total", "flavour", "NSR") >= 1,
+        "running outbox entity, journal writes and the submission counted");
     assertTrue(scrape.contentType().startsWith("text/plain") && scrape.contentType().contains("version=0.0.4"),
         scrape.contentType());
     // Every series names its node.
