@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * The knobs of one schedule, drawn from its seed: how many mails, how hostile the network, how
  * often principals crash, how busy the dishonest principals are. A <em>fair</em> schedule keeps
  * every fault within the stated bounds (clock offsets within the skew bound, delays within
- * max-transit, a link never loses two messages in a row, no partitions, no outages); a schedule
+ * max-transit, a link never loses two messages of one kind in a row (the stated bound: a message lost once is resent and arrives), no partitions, no outages); a schedule
  * beyond bounds may break them all (larger offsets and delays, repeated losses, links between
  * organisations down for a while, principals down for up to a minute), so only the safety
  * invariants are checked there.

@@ -18,9 +18,9 @@ public record SimulationOptions(long seed, int schedules, int firstSchedule, int
 
   /** The demo's timings (node's certmail-demo-timings.conf): every outcome of a mail within a minute. */
   public static final Timings DEMO_TIMINGS = new Timings(Duration.ofMillis(250), Duration.ofSeconds(1),
-      Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(6),
+      Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(12),
       Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(5));
-  public static final SubmissionPolicy DEMO_POLICY = new SubmissionPolicy(Duration.ofSeconds(20), Duration.ofHours(1),
+  public static final SubmissionPolicy DEMO_POLICY = new SubmissionPolicy(Duration.ofSeconds(25), Duration.ofHours(1),
       1024 * 1024);
   /** Simulated true time starts here (epoch millis): a fixed instant, so runs are reproducible. */
   public static final long EPOCH = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();

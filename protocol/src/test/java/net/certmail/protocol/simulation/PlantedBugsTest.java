@@ -91,7 +91,7 @@ class PlantedBugsTest {
         return decision;
       }
     };
-    assertCaught(run(400, plant), Invariant.EVIDENCE_ENTITLED);
+    assertCaught(run(1500, plant), Invariant.EVIDENCE_ENTITLED);
   }
 
   @Test
