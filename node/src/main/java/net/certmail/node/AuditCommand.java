@@ -148,7 +148,10 @@ final class AuditCommand implements Callable<Integer> {
           throw new UserInputException("no embedded journal at " + file + "; give --journal-path as the node's"
               + " certmail.journal.embedded.path (the database file without .mv.db)");
         }
-        settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(path.toString()));
+        settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(path.toString()))
+            // The journal of running nodes that share it (the local network) is read through the
+            // auto-server of the node that opened it: loopback only, with the journal's password.
+            .withValue("certmail.journal.embedded.auto-server", ConfigValueFactory.fromAnyRef(true));
       }
       case CASSANDRA -> {
         if (journalPath != null) {
