@@ -63,6 +63,24 @@ class BundleTest {
     }
   }
 
+  /** Anyone can make a CA of the network's name: a bundle under it is consistent, never VALID. */
+  @Test
+  void aBundleUnderASelfMadeCaOfTheSameNameIsOnlySelfConsistent() {
+    TestNetwork forger = new TestNetwork();
+    assertEquals(network.ca.certificate().getSubjectX500Principal(), forger.ca.certificate().getSubjectX500Principal());
+    EvidenceBundle forged = SampleEvidence.bundle(forger.keys, forger.trustStore, TestNetwork.CLOCK);
+
+    BundleVerifier.Report unpinned = BundleVerifier.verify(forged);
+    assertEquals(BundleVerifier.Verdict.SELF_CONSISTENT, unpinned.verdict());
+    assertFalse(unpinned.caTrusted());
+    assertEquals(BundleVerifier.fingerprint(forger.ca.certificate()), unpinned.caFingerprint());
+
+    BundleVerifier.Report pinned = BundleVerifier.verify(forged, Optional.of(network.ca.certificate()));
+    assertEquals(BundleVerifier.Verdict.INVALID, pinned.verdict());
+    assertTrue(pinned.items().stream().allMatch(item -> item.failure().orElseThrow() == VerificationFailure.FOREIGN_CA));
+    assertEquals(BundleVerifier.Verdict.VALID, BundleVerifier.verify(sample, Optional.of(network.ca.certificate())).verdict());
+  }
+
   @Test
   void aCallerGivenCaMustHaveIssuedEverything() {
     TestNetwork other = new TestNetwork();

@@ -17,16 +17,19 @@ import picocli.CommandLine.Command;
         AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-        "0:success (verify: every item VALID)",
+        "0:success (verify: every item VALID against the CA given with --ca)",
         "1:verify: at least one item is INVALID; audit: at least one violation",
         "2:usage error, or the input is unreadable or not a bundle",
-        "3:an operation failed (see the message for what to do)"})
+        "3:an operation failed (see the message for what to do)",
+        "4:verify: SELF-CONSISTENT only, no trusted CA given (pass --ca)"})
 public final class CertmailCli implements Runnable {
   /** Exit codes shared by the subcommands, as documented in --help. */
   public static final int OK = 0;
   public static final int INVALID = 1;
   public static final int BAD_INPUT = 2;
   public static final int FAILED = 3;
+  /** verify: every item checks out, but against the bundle's own CA only (no trusted CA given). */
+  public static final int SELF_CONSISTENT = 4;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

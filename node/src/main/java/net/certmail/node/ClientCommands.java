@@ -227,7 +227,8 @@ final class ClientCommands {
     public Integer call() throws Exception {
       NodeClient.Answer answer = client.call("GET", "/outbox/" + submissionId + "/bundle", null);
       Files.write(file, answer.body());
-      out().println("Wrote " + answer.body().length + " bytes to " + file + "; check it offline with: certmail verify " + file);
+      out().println("Wrote " + answer.body().length + " bytes to " + file + "; check it offline with: certmail verify "
+          + file + " --ca <the network's ca.pem>");
       return CertmailCli.OK;
     }
   }

@@ -90,7 +90,8 @@ final class KeysCommand implements Runnable {
         List<String> keys = result.privateKeysByNode().get(node.getKey());
         out.println("  " + node.getValue() + "/  private keys: " + String.join(", ", keys));
       }
-      out.println("Copy each node directory to its node only. Check a bundle with: certmail verify FILE");
+      out.println("Copy each node directory to its node only. Check a bundle with: certmail verify FILE --ca "
+          + result.caDirectory().resolve(KeyDirectory.CA_FILE));
       return CertmailCli.OK;
     }
 

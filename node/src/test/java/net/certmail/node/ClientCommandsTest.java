@@ -85,7 +85,7 @@ class ClientCommandsTest {
     Path bundle = dir.resolve("cli-1.cmbundle");
     Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
     assertEquals(0, exported.exitCode(), exported.err());
-    Result verified = CertmailCliTest.run("verify", bundle.toString());
+    Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
   }
 
