@@ -38,6 +38,17 @@ final class RateLimiter {
     }
   }
 
+  /** Whether the key has a token left, without taking it (an address that failed too often to authenticate). */
+  boolean hasBudget(String key) {
+    Bucket bucket = buckets.get(key);
+    if (bucket == null) {
+      return true;
+    }
+    synchronized (bucket) {
+      return Math.min(burst, bucket.tokens + (nanoTime.getAsLong() - bucket.updated) * perNano) >= 1;
+    }
+  }
+
   /** Seconds until the next token, for the Retry-After header. */
   long retryAfterSeconds() {
     return Math.max(1, (long) Math.ceil(1 / (perNano * 1e9)));
