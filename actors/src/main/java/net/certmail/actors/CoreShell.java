@@ -62,7 +62,7 @@ final class CoreShell<C, S, E> {
 
   void send(Decision<E> decision) {
     for (Outgoing outgoing : decision.messages()) {
-      services.postman.send(principal, outgoing);
+      services.transport.send(principal, outgoing);
     }
   }
 

@@ -16,7 +16,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * goes to the addressee's entity for this mail, on whichever node of the addressee's
  * organisation hosts it. Delivery is at most once; the entities' retries make it reliable.
  */
-public final class Postman {
+public final class Postman implements Transport {
   private final ClusterSharding sharding;
   private final Map<String, EnvelopeSealer> sealers;
 
@@ -27,7 +27,8 @@ public final class Postman {
   }
 
   /** Sends what a role decided to send, sealed as {@code from}. */
-  void send(String from, Outgoing outgoing) {
+  @Override
+  public void send(String from, Outgoing outgoing) {
     Addressee to = outgoing.to();
     switch (to.role()) {
       case SENDER -> toOutbox(from, to.principal(), to.key(), outgoing.message());

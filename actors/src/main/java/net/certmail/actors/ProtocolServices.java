@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 
 /**
  * Everything the entities of one node share: the clock, the rules' settings, the trust store,
- * the signers of the principals this node hosts (and only those), and the postman.
+ * the signers of the principals this node hosts (and only those), and the transport.
  */
 public final class ProtocolServices {
   final Clock clock;
@@ -33,13 +33,14 @@ public final class ProtocolServices {
   final EvidenceVerifier verifier;
   final EnvelopeOpener opener;
   final Postman postman;
+  final Transport transport;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
   final int maxFetchAttempts;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
-                   TrustStore trustStore, EnvelopeOpener opener, Postman postman, EnvelopeMetrics metrics,
+                   TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
                    MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
     this.clock = clock;
     this.timings = timings;
@@ -48,7 +49,8 @@ public final class ProtocolServices {
     this.trustStore = trustStore;
     this.verifier = new EvidenceVerifier(trustStore);
     this.opener = opener;
-    this.postman = postman;
+    this.postman = transport instanceof Postman cluster ? cluster : null;
+    this.transport = transport;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
     this.maxFetchAttempts = maxFetchAttempts;
