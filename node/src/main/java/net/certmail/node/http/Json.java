@@ -30,6 +30,8 @@ final class Json {
           .build())
       // A misspelt field must not be silently ignored (e.g. "dealine"): the client hears about it.
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      // Nor a second JSON value after the first ({"recipient": "bob@..."} {"recipient": "eve@..."}).
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
       .build();
 
@@ -109,7 +111,12 @@ final class Json {
     }
     String where = e.getLocation() == null ? ""
         : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-    return withoutClassNames(e.getOriginalMessage()) + where;
+    String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+    if (original.startsWith("Duplicate field '")) {
+      return withoutClassNames(original) + where + ": give each field once";
+    }
+    // Jackson's other parse messages name its own settings; where the JSON breaks is what helps.
+    return "not valid JSON" + where;
   }
 
   private static String jsonType(Class<?> type) {
@@ -125,9 +132,19 @@ final class Json {
     return "a JSON object";
   }
 
+  /** Jackson's "(start marker at [Source: ...])" and "at [Source: ...]": its own settings, not the client's input. */
+  private static final Pattern SOURCE = Pattern.compile("\\s*(?:\\(start marker at )?\\[Source:[^\\]]*][)]?");
+  /** Names Jackson puts in backticks: Java types, its own feature flags. */
+  private static final Pattern QUOTED = Pattern.compile("`[^`]*`");
+
   /** A message with every Java class name replaced, for text that came from a library. */
   static String withoutClassNames(String message) {
-    return message == null ? "" : CLASS_NAME.matcher(message).replaceAll("a value");
+    if (message == null) {
+      return "";
+    }
+    String text = SOURCE.matcher(message).replaceAll("");
+    text = QUOTED.matcher(text).replaceAll("a value");
+    return CLASS_NAME.matcher(text).replaceAll("a value");
   }
 
   static HttpResponse response(StatusCode code, Object body) {
