@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * get past the parser into the verifier are mutated further). Deterministic for a given seed.
  */
 public final class Fuzzer {
-  /** Inputs run per target before moving to the next one. */
-  private static final int SLICE = 250;
+  /** Time each target runs before the next one's turn. */
+  private static final long SLICE_NANOS = 50_000_000L;
   private static final int POOL_LIMIT = 512;
   private static final int MAX_INPUT = 64 * 1024;
 
@@ -72,7 +72,10 @@ public final class Fuzzer {
       for (int t = 0; t < targets.size(); t++) {
         FuzzTarget target = targets.get(t);
         List<byte[]> pool = pools.get(t);
-        for (int i = 0; i < SLICE && (i % 16 != 15 || System.nanoTime() < end); i++) {
+        // Each target gets the same time, not the same count: a parser runs thousands of inputs
+        // while a bundle's certificate chains are validated once.
+        long sliceEnd = Math.min(end, System.nanoTime() + SLICE_NANOS);
+        for (int i = 0; (i % 16 != 0 || System.nanoTime() < sliceEnd) && (maxInputs <= 0 || inputs < maxInputs); i++) {
           byte[] input = mutator.mutate(pool.get(random.nextInt(pool.size())), pool);
           inputs++;
           counts.merge(target.name(), 1L, Long::sum);
