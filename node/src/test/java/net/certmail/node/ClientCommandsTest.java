@@ -119,9 +119,19 @@ class ClientCommandsTest {
     assertEquals("Twelve apples.", body);
 
     awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"), Pattern.compile("status\\s+(DELIVERED)"));
+    // A path typed on the command line is used as given, ".." included, and written owner-only.
+    Files.createDirectories(dir.resolve("sub"));
     Path bundle = dir.resolve("cli-1.cmbundle");
-    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out",
+        dir.resolve("sub").resolve("..").resolve("cli-1.cmbundle").toString());
     assertEquals(0, exported.exitCode(), exported.err());
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle)));
+    // An existing file is replaced only when asked.
+    Result again = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    assertEquals(CertmailCli.BAD_INPUT, again.exitCode());
+    assertTrue(again.err().contains("exists; choose another --out or add --force"), again.err());
+    assertEquals(0, as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString(),
+        "--force").exitCode());
     Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
   }
