@@ -85,7 +85,7 @@ public final class CertmailEngine {
                                             long deadlineMillis, Flavour flavour) {
     byte[] content = item.toByteArray();
     return outbox(sender, submissionId).ask(replyTo -> new OutboxEntry.Submit(recipient, content, deadlineMillis,
-        flavour.name(), Routing.domainOf(sender), replyTo), askTimeout);
+        flavour, Routing.domainOf(sender), replyTo), askTimeout);
   }
 
   public CompletionStage<MailStatus> status(String sender, String submissionId) {

@@ -34,11 +34,14 @@ import java.util.Map;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.serialization.CertmailEventSerializer;
-import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EventsProto;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.sender.SenderMachine;
+import net.certmail.protocol.sender.SenderStage;
+import net.certmail.protocol.sender.SenderStage.AwaitingCop;
+import net.certmail.protocol.sender.SenderStage.Concluded;
 import net.certmail.protocol.server.Carriage;
 import net.certmail.protocol.server.Outcome;
 import net.certmail.protocol.server.ServerMachine;
@@ -80,15 +83,15 @@ class GoldenJournalTest {
     assertTrue(states.size() > 30, "golden journal covers many entities: " + states.size());
 
     String cem = golden.labels.get("cem-3-servers");
-    OutboxEntry.Concluded delivered = outboxOf(states, cem);
-    assertEquals(DeliveryStatus.DELIVERED, delivered.status());
+    Concluded delivered = outboxOf(states, cem);
+    assertEquals(SenderStage.Outcome.DELIVERED, delivered.status());
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
     Outcome verdict = ServerMachine.verdictOf((ServerStage) states.get(TestNetwork.ALPHA + "|" + cem)).orElseThrow();
     assertTrue(((Outcome.Delivered) verdict).rod().isPresent(), "the origin's verdict survived the replay");
     assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
-    assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, refused).status());
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, refused).status());
     assertInstanceOf(InboxEntry.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
 
     String held = golden.labels.get("nsr-held-accepted");
@@ -98,7 +101,7 @@ class GoldenJournalTest {
         .flatMap(Carriage.Receipt::handover).isPresent(), "the destination still holds the content handover");
 
     String relay = golden.labels.get("ip-relay-unreachable");
-    assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, relay).status());
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, relay).status());
   }
 
   @Test
@@ -127,7 +130,8 @@ class GoldenJournalTest {
     OutboxEvent decoded = (OutboxEvent) serializer.fromBinary(newer, old.manifest());
     assertEquals(current.getMailSubmitted().getSubmissionId(), decoded.getMailSubmitted().getSubmissionId());
     assertFalse(decoded.getMailSubmitted().getUnknownFields().asMap().isEmpty(), "the newer field is kept");
-    assertInstanceOf(OutboxEntry.AwaitingCop.class, OutboxEntry.apply(OutboxEntry.Empty.INSTANCE, decoded));
+    SenderMachine machine = outboxMachine(old.persistenceId());
+    assertInstanceOf(AwaitingCop.class, machine.apply(machine.empty(), decoded));
   }
 
   @Test
@@ -171,7 +175,8 @@ class GoldenJournalTest {
 
   private static Object apply(String persistenceId, Object state, Object event) {
     if (event instanceof OutboxEvent outbox) {
-      return OutboxEntry.apply(state == null ? OutboxEntry.Empty.INSTANCE : (OutboxEntry.State) state, outbox);
+      SenderMachine machine = outboxMachine(persistenceId);
+      return machine.apply(state == null ? machine.empty() : (SenderStage) state, outbox);
     }
     if (event instanceof ServerEvent server) {
       ServerMachine machine = new ServerMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
@@ -181,9 +186,15 @@ class GoldenJournalTest {
     return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
   }
 
-  private static OutboxEntry.Concluded outboxOf(Map<String, Object> states, String label) {
-    return states.values().stream().filter(OutboxEntry.Concluded.class::isInstance)
-        .map(OutboxEntry.Concluded.class::cast).filter(state -> state.label().equals(label)).findFirst()
+  /** A's machine for one outbox stream: replay needs neither keys nor a clock. */
+  private static SenderMachine outboxMachine(String persistenceId) {
+    return new SenderMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
+        EngineSettings.fromConfig(ConfigFactory.load()).timings(), null);
+  }
+
+  private static Concluded outboxOf(Map<String, Object> states, String label) {
+    return states.values().stream().filter(Concluded.class::isInstance)
+        .map(Concluded.class::cast).filter(state -> state.label().equals(label)).findFirst()
         .orElseThrow(() -> new AssertionError("no concluded outbox entry for " + label));
   }
 

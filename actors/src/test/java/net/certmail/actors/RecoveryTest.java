@@ -114,7 +114,7 @@ class RecoveryTest {
     try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
       MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(alphaOnly.system)
           .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
-          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), "CEM",
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), Flavour.CEM,
               RELAY, replyTo), Duration.ofSeconds(10))
           .toCompletableFuture().get();
       assertEquals("SUBMITTED", submitted.status());
@@ -127,6 +127,38 @@ class RecoveryTest {
           "the answer once the server runs");
       assertEquals("NOT_DELIVERED", status.status());
       assertEquals("POLICY_VIOLATION", status.reason());
+    }
+  }
+
+  @Test
+  void senderRestartedDuringAnUnansweredSubmissionEndsItAtDeadlinePlusGraceByItself(@TempDir Path dir)
+      throws Exception {
+    // alice posts through dead.example, which runs on no node: she is stuck in phase 1, resending.
+    String id = UUID.randomUUID().toString();
+    var journal = EngineNode.embeddedJournal(dir);
+    try (EngineNode node = EngineNode.start(network, clock, ALL, journal, null)) {
+      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
+          .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, mail().toByteArray(), deadline(),
+              Flavour.CEM, TestNetwork.DEAD, replyTo), WAIT) // a fresh journal's first writes can be slow
+          .toCompletableFuture().get();
+      assertEquals("SUBMITTED", submitted.status());
+    }
+    clock.advance(Duration.ofMinutes(15)); // T plus grace passes while no node runs
+    JournalTampering rows = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
+    String persistenceId = EntityKind.entityId(ALICE, id);
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
+      // Nobody asks about the mail: alice's remembered entry comes back and ends the stage.
+      EngineNode.awaitCondition(() -> unanswered(rows, persistenceId), WAIT, "the submission concluded unanswered");
+      assertEquals("NOT_POSTED", restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
+    }
+  }
+
+  private static boolean unanswered(JournalTampering rows, String persistenceId) {
+    try {
+      return rows.rows(persistenceId).stream().anyMatch(row -> row.manifest().equals("outbox.v1/submission_unanswered"));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 

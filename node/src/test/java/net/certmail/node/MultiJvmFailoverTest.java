@@ -151,7 +151,8 @@ class MultiJvmFailoverTest {
       if (response.statusCode() == 200) {
         last = JSON.readTree(response.body());
         String status = last.get("status").asText();
-        if (status.equals("DELIVERED") || status.equals("NOT_DELIVERED") || status.equals("LOST")) {
+        if (status.equals("DELIVERED") || status.equals("NOT_DELIVERED") || status.equals("LOST")
+            || status.equals("NOT_POSTED")) {
           return last;
         }
       }
