@@ -246,7 +246,8 @@ class GoldenJournalTest {
         + " (base64), written by CertmailEventSerializer. Never regenerate for a schema addition.\n");
     labels.forEach((scenario, label) -> out.append("# label ").append(scenario).append(' ').append(label).append('\n'));
     try (Connection connection = DriverManager.getConnection(
-            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"), "sa", "");
+            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"), "sa",
+            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery("SELECT \"persistence_id\", \"sequence_number\","
             + " \"event_ser_manifest\", \"event_payload\" FROM \"event_journal\" WHERE \"persistence_id\" NOT LIKE"

@@ -184,7 +184,7 @@ final class AuditCommand implements Callable<Integer> {
   static void requireNotInUse(Path path) {
     // TRACE_LEVEL_FILE=0: a refused probe must not leave an H2 trace file beside the journal.
     String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0";
-    try (Connection probe = DriverManager.getConnection(url, "sa", "")) {
+    try (Connection probe = DriverManager.getConnection(url, "sa", passwordOf(path))) {
       // Free: closed again at once, the audit's own pool opens it next.
     } catch (SQLException e) {
       if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1) {
@@ -193,6 +193,17 @@ final class AuditCommand implements Callable<Integer> {
             + " gracefully), then run the audit again. A journal on Cassandra can be audited while the nodes run.", e);
       }
       throw new IllegalStateException("cannot open the embedded journal " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The journal's password, kept owner-only beside it (EmbeddedJournalFiles); none for a journal made without one. */
+  private static String passwordOf(Path path) {
+    Path file = Path.of(path + ".password");
+    try {
+      return Files.exists(file) ? Files.readString(file).trim() : "";
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot read the journal's password file " + file + ": " + e.getMessage()
+          + " (run the audit as the user that runs the nodes)", e);
     }
   }
 

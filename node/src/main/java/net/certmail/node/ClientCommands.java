@@ -322,7 +322,9 @@ final class ClientCommands {
 
   @Command(name = "export", mixinStandardHelpOptions = true,
       description = "Write a submission's evidence bundle (CMBNDL01) to a file, for `certmail verify FILE`: the"
-          + " evidence chain of its label, or the origin server's signed rejection when it rejected the mail.")
+          + " evidence chain of its label, or the origin server's signed rejection when it rejected the mail. FILE is"
+          + " used as given (relative to the working directory, `..` included); it is written owner-only (600) and an"
+          + " existing file is replaced only with --force.")
   static final class Export extends ClientCommand {
     @Parameters(paramLabel = "SUBMISSION_ID")
     String submissionId;
@@ -330,16 +332,41 @@ final class ClientCommands {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The bundle file to write.")
     Path file;
 
+    @Option(names = "--force", description = "Replace FILE if it exists.")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
+      if (Files.isDirectory(file)) {
+        throw new UserInputException(file + " is a directory; give the bundle's file name, e.g. " + file.resolve("mail.cmbundle"));
+      }
+      if (Files.exists(file) && !force) {
+        throw new UserInputException(file + " exists; choose another --out or add --force to replace it");
+      }
       NodeClient.Answer answer = client.call("GET", "/outbox/" + submissionId + "/bundle", null);
-      Files.write(file, answer.body());
+      Path temporary = Files.createTempFile(file.toAbsolutePath().getParent(), ".certmail-export", ".part");
+      try {
+        ownerOnly(temporary);
+        Files.write(temporary, answer.body());
+        Files.move(temporary, file, force ? new java.nio.file.CopyOption[] {java.nio.file.StandardCopyOption.REPLACE_EXISTING}
+            : new java.nio.file.CopyOption[0]);
+      } finally {
+        Files.deleteIfExists(temporary);
+      }
       EvidenceBundle bundle = EvidenceBundles.parse(answer.body(), file.toString());
       String what = bundle.getLabel().isEmpty() ? "the origin server's signed rejection of the submission"
           : bundle.getItemsCount() + " evidence items of label " + bundle.getLabel();
       out().println("Wrote " + what + " (" + answer.body().length + " bytes) to " + file
-          + "; check it offline with: certmail verify " + file);
+          + "; check it offline with: certmail verify " + file + " --ca <the network's ca.pem>");
       return CertmailCli.OK;
+    }
+  }
+
+  private static void ownerOnly(Path file) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: the directory's ACLs apply
     }
   }
 }

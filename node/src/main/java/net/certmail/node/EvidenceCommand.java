@@ -119,7 +119,8 @@ final class EvidenceCommand implements Runnable {
       }
       EvidenceBundles.write(bundle, out);
       spec.commandLine().getOut().println("Wrote a SAMPLE bundle (" + bundle.getItemsCount() + " items, label "
-          + bundle.getLabel() + ") to " + out + "\nCheck it with: certmail verify " + out);
+          + bundle.getLabel() + ") to " + out + "\nCheck it with: certmail verify " + out
+          + " --ca " + keys.resolve(KeyDirectory.CA_DIRECTORY).resolve(KeyDirectory.CA_FILE));
       return CertmailCli.OK;
     }
   }

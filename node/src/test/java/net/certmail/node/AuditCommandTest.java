@@ -60,9 +60,12 @@ class AuditCommandTest {
     Path copy = dir.resolve("tampered");
     Files.createDirectories(copy);
     Files.copy(dir.resolve("journal.mv.db"), copy.resolve("journal.mv.db"));
+    // The journal opens only with its password, which travels with it.
+    Files.copy(dir.resolve("journal.password"), copy.resolve("journal.password"));
     String url = "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0";
     String persistenceId;
-    try (Connection connection = DriverManager.getConnection(url, "sa", "");
+    try (Connection connection = DriverManager.getConnection(url, "sa",
+        Files.readString(copy.resolve("journal.password")).strip());
         var select = connection.createStatement();
         var rows = select.executeQuery("SELECT \"persistence_id\" FROM \"event_journal\""
             + " WHERE \"event_ser_manifest\" = 'server.v1/delivery_certified' LIMIT 1")) {

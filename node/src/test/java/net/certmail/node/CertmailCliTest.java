@@ -1,6 +1,7 @@
 package net.certmail.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -79,13 +80,47 @@ class CertmailCliTest {
   }
 
   @Test
-  void verifyAcceptsTheSampleBundle() {
-    Result result = run("verify", bundle.toString());
-    assertEquals(0, result.exitCode(), result.out() + result.err());
-    assertTrue(result.out().contains("All 5 items VALID."), result.out());
-    assertTrue(result.out().contains("ROD_N (ETSI CONTENT_CONSIGNMENT) signed by beta.example"), result.out());
+  void verifyAcceptsTheSampleBundleAsValidOnlyAgainstATrustedCa() {
     Result pinned = run("verify", bundle.toString(), "--ca", keys.resolve("relay-1/ca.pem").toString());
     assertEquals(0, pinned.exitCode(), pinned.out());
+    assertTrue(pinned.out().contains("All 5 items VALID."), pinned.out());
+    assertTrue(pinned.out().contains("ROD_N (ETSI CONTENT_CONSIGNMENT) signed by beta.example"), pinned.out());
+    // A node key directory holds the same ca.pem.
+    assertEquals(0, run("verify", bundle.toString(), "--ca", keys.resolve("beta-1").toString()).exitCode());
+
+    Result unpinned = run("verify", bundle.toString());
+    assertEquals(CertmailCli.SELF_CONSISTENT, unpinned.exitCode(), unpinned.out() + unpinned.err());
+    assertTrue(unpinned.out().contains("SELF-CONSISTENT (CA not checked: pass --ca)"), unpinned.out());
+    assertFalse(unpinned.out().lines().anyMatch(line -> line.trim().equals("VALID") || line.contains("items VALID")),
+        unpinned.out());
+  }
+
+  /** A CA of the network's name made by someone else (keys init on the same description makes one). */
+  @Test
+  void aBundleUnderASelfMadeCaOfTheSameNameIsNeverValid() throws Exception {
+    Path forger = dir.resolve("forger-keys");
+    Result init = run("keys", "init", "--network", dir.resolve("local-network.conf").toString(), "--out", forger.toString());
+    assertEquals(0, init.exitCode(), init.err());
+    // Same name, another key: only a trusted copy of the real CA tells them apart.
+    assertFalse(Files.readString(forger.resolve("alpha-1/ca.pem")).equals(Files.readString(keys.resolve("alpha-1/ca.pem"))));
+    Path forged = dir.resolve("forged.cmb");
+    assertEquals(0, run("evidence", "sample", "--keys", forger.toString(), "--out", forged.toString()).exitCode());
+
+    Result unpinned = run("verify", forged.toString());
+    assertEquals(CertmailCli.SELF_CONSISTENT, unpinned.exitCode(), unpinned.out());
+    assertTrue(unpinned.out().contains("CA NOT CHECKED") && unpinned.out().contains("SELF-CONSISTENT"), unpinned.out());
+    assertFalse(unpinned.out().lines().anyMatch(line -> line.trim().equals("VALID") || line.contains("items VALID")),
+        unpinned.out());
+
+    Result pinned = run("verify", forged.toString(), "--ca", keys.resolve("alpha-1/ca.pem").toString());
+    assertEquals(CertmailCli.INVALID, pinned.exitCode(), pinned.out());
+    assertTrue(pinned.out().contains("INVALID: FOREIGN_CA"), pinned.out());
+  }
+
+  @Test
+  void verifyHelpAndTheExitCodesSayWhatSelfConsistentMeans() {
+    Result help = run("verify", "--help");
+    assertTrue(help.out().contains("--ca") && help.out().contains("4   SELF-CONSISTENT"), help.out());
   }
 
   @Test
@@ -94,7 +129,7 @@ class CertmailCliTest {
     bytes[bytes.length - 3] ^= 0x01;  // inside the last signer certificate's signature
     Path flipped = dir.resolve("flipped.cmb");
     Files.write(flipped, bytes);
-    Result result = run("verify", flipped.toString());
+    Result result = run("verify", flipped.toString(), "--ca", keys.resolve("alpha-1/ca.pem").toString());
     assertEquals(1, result.exitCode(), result.out() + result.err());
     assertTrue(result.out().contains("INVALID") && result.out().contains("check: "), result.out());
   }

@@ -64,6 +64,43 @@ class ClientCommandsTest {
     assertTrue(elsewhere.err().contains("does not host dan@offline.example"), elsewhere.err());
   }
 
+  /** Revocation needs no restart and no other token's help: the next request with it is refused. */
+  @Test
+  void aRevokedTokenIsRefusedByTheRunningNodeAtOnce() throws Exception {
+    String first = token("anna@alpha.example");
+    String second = token("anna@alpha.example");
+    assertTrue(as("anna@alpha.example", first, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"));
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"));
+
+    Result revoked = CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example", "--token", first,
+        "--keys", network.keys.toString());
+    assertEquals(0, revoked.exitCode(), revoked.err());
+    assertTrue(revoked.out().contains("revoked 1 token(s) of anna@alpha.example"), revoked.out());
+    Result refused = as("anna@alpha.example", first, "status", "none");
+    assertEquals(CertmailCli.BAD_INPUT, refused.exitCode());
+    assertTrue(refused.err().contains("401 INVALID_TOKEN"), refused.err());
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"),
+        "the other token still works");
+
+    // Revoking a token twice, or one of another mailbox, says so and changes nothing.
+    assertEquals(CertmailCli.BAD_INPUT, CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example",
+        "--token", first, "--keys", network.keys.toString()).exitCode());
+    assertEquals(0, CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example", "--all",
+        "--keys", network.keys.toString()).exitCode());
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("401 INVALID_TOKEN"));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        network.keys.resolve("tokens").resolve("anna@alpha.example"))));
+  }
+
+  @Test
+  void keysTokenRefusesMailboxNamesThatAreNotMailboxes() {
+    for (String name : new String[] {"../../etc/passwd", "alice@alpha.example/../x", "ALICE@alpha.example\n"}) {
+      Result refused = CertmailCliTest.run("keys", "token", "--mailbox", name, "--keys", network.keys.toString());
+      assertEquals(CertmailCli.BAD_INPUT, refused.exitCode(), name);
+      assertTrue(refused.err().contains("not a mailbox id"), refused.err());
+    }
+  }
+
   @Test
   void sendAcceptFetchAndExportAVerifiedBundle() throws Exception {
     String alice = token("alice@alpha.example");
@@ -83,10 +120,20 @@ class ClientCommandsTest {
     assertEquals("Twelve apples.", body);
 
     awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"), Pattern.compile("status\\s+(DELIVERED)"));
+    // A path typed on the command line is used as given, ".." included, and written owner-only.
+    Files.createDirectories(dir.resolve("sub"));
     Path bundle = dir.resolve("cli-1.cmbundle");
-    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out",
+        dir.resolve("sub").resolve("..").resolve("cli-1.cmbundle").toString());
     assertEquals(0, exported.exitCode(), exported.err());
-    Result verified = CertmailCliTest.run("verify", bundle.toString());
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle)));
+    // An existing file is replaced only when asked.
+    Result again = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    assertEquals(CertmailCli.BAD_INPUT, again.exitCode());
+    assertTrue(again.err().contains("exists; choose another --out or add --force"), again.err());
+    assertEquals(0, as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString(),
+        "--force").exitCode());
+    Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
   }
 

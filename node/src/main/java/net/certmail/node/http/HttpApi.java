@@ -78,6 +78,15 @@ public final class HttpApi extends AllDirectives {
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   /** Submission ids become part of persistence ids and URLs: keep them plain. */
   private static final Pattern SUBMISSION_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
+  /**
+   * A mailbox id as the network's certificates spell it (PrincipalNames): no control character
+   * (log forging), no '|' (persistence ids are "mailbox|key"), nothing a path could hide.
+   */
+  private static final Pattern MAILBOX = Pattern.compile(
+      "[a-z0-9][a-z0-9._+-]{0,63}@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+  /** One path segment of a label (server, id) or a submission id. */
+  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpApi.class);
   private static final Duration DEFAULT_LEAD = Duration.ofHours(1);
   private static final ContentType YAML = MediaTypes.applicationWithFixedCharset("yaml", HttpCharsets.UTF_8)
       .toContentType();
@@ -90,6 +99,8 @@ public final class HttpApi extends AllDirectives {
   private final TrustStore trustStore;
   private final TokenStore tokens;
   private final RateLimiter rateLimiter;
+  /** Failed authentications per client address (token guessing). */
+  private final RateLimiter authFailures;
   private final HttpSettings settings;
   private final Clock clock;
   private final byte[] openApi;
@@ -109,18 +120,19 @@ public final class HttpApi extends AllDirectives {
     this.trustStore = trustStore;
     this.tokens = tokens;
     this.rateLimiter = new RateLimiter(settings.burst(), settings.perSecond(), System::nanoTime);
+    this.authFailures = new RateLimiter(settings.authFailureBurst(), settings.authFailurePerSecond(), System::nanoTime);
     this.settings = settings;
     this.clock = clock;
     this.openApi = openApiDocument();
   }
 
   public Route routes() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(settings.maxRequestBytes()), () ->
         withSizeLimit(settings.maxRequestBytes(), () -> concat(
             path(segment("v1").slash("openapi.yaml"), () -> get(() -> complete(
                 HttpResponse.create().withEntity(HttpEntities.create(YAML, openApi))))),
             path(segment("v1").slash("directory").slash(segment()).slash(segment()), (server, id) ->
-                get(() -> directory(server, server + "/" + id))),
+                get(() -> plainLabel(server, id, () -> directory(server, server + "/" + id)))),
             pathPrefix(segment("v1").slash("mailboxes").slash(segment()), this::mailboxRoutes)))));
   }
 
@@ -141,21 +153,40 @@ public final class HttpApi extends AllDirectives {
                 + ": check the label (the sender's status shows it) and the server part before the slash")))));
   }
 
+  /**
+   * A mailbox's routes: a well-formed name (else 400), then its token (else 401, the same for a
+   * mailbox that exists and one that does not: no token, no enumeration), then where it is hosted.
+   */
   private Route mailboxRoutes(String mailbox) {
-    return hostedHere(mailbox, () -> authenticated(mailbox, () -> rateLimited(mailbox, () -> concat(
+    if (!MAILBOX.matcher(mailbox).matches()) {
+      return complete(badRequest("BAD_MAILBOX", "a mailbox id is lower-case letters, digits and . _ + - around one @,"
+          + " e.g. alice@alpha.example"));
+    }
+    return authenticated(mailbox, () -> hostedHere(mailbox, () -> rateLimited(mailbox, () -> concat(
         pathPrefix("outbox", () -> outboxRoutes(mailbox)),
         path("inbox", () -> get(() -> answer(inboxList(mailbox)))),
         pathPrefix(segment("inbox").slash(segment()).slash(segment()),
-            (server, id) -> inboxRoutes(mailbox, server + "/" + id))))));
+            (server, id) -> plainLabel(server, id, () -> inboxRoutes(mailbox, server + "/" + id)))))));
+  }
+
+  /** A label's two path segments, plain (they become entity ids and log lines), or 400. */
+  private Route plainLabel(String server, String id, Supplier<Route> inner) {
+    if (!SEGMENT.matcher(server).matches() || !SEGMENT.matcher(id).matches()) {
+      return complete(badRequest("BAD_LABEL", "a label is <server>/<id>, e.g. alpha.example/3f2a...:"
+          + " letters, digits and . _ ~ - only"));
+    }
+    return inner.get();
   }
 
   private Route outboxRoutes(String mailbox) {
     return concat(
         pathEnd(() -> post(() -> optionalHeaderValueByName(IDEMPOTENCY_KEY, key ->
             entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body)))))),
-        pathPrefix(segment(), submissionId -> concat(
-            pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
-            path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))))));
+        pathPrefix(segment(), submissionId -> !SUBMISSION_ID.matcher(submissionId).matches()
+            ? complete(badRequest("BAD_SUBMISSION_ID", "a submission id is 1 to 128 of A-Z a-z 0-9 . _ ~ -"))
+            : concat(
+                pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
+                path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))))));
   }
 
   private Route inboxRoutes(String mailbox, String label) {
@@ -169,6 +200,7 @@ public final class HttpApi extends AllDirectives {
 
   // ---- guards ----
 
+  /** Runs after authentication: a holder of a valid token learns where a mailbox is hosted, nobody else. */
   private Route hostedHere(String mailbox, Supplier<Route> inner) {
     if (hostedMailboxes.contains(mailbox)) {
       return inner.get();
@@ -181,26 +213,40 @@ public final class HttpApi extends AllDirectives {
         + " in this network: check the spelling (e.g. alice@alpha.example)"));
   }
 
+  /**
+   * The bearer token must be valid; a client address that failed too often gets 429 until its
+   * budget refills, whatever token it sends. A valid token of another mailbox goes on to
+   * {@link #hostedHere}: 403 for a mailbox hosted here, 404 with where to ask otherwise.
+   */
   private Route authenticated(String mailbox, Supplier<Route> inner) {
-    return optionalHeaderValueByName("Authorization", header -> {
+    return extractClientIP(client -> optionalHeaderValueByName("Authorization", header -> {
+      String address = client.getAddress().map(java.net.InetAddress::getHostAddress).orElse("unknown");
+      if (!authFailures.hasBudget(address)) {
+        long retryAfter = authFailures.retryAfterSeconds();
+        return complete(Json.error(StatusCodes.TOO_MANY_REQUESTS, "RATE_LIMITED", "too many failed authentications"
+            + " from your address: retry after " + retryAfter + " s with a valid token (limit:"
+            + " certmail.http.auth-failure-limit)").addHeader(RawHeader.create("Retry-After", Long.toString(retryAfter))));
+      }
       Optional<String> token = header.filter(value -> value.regionMatches(true, 0, "Bearer ", 0, 7))
           .map(value -> value.substring(7).trim());
       if (token.isEmpty()) {
-        return complete(unauthorized("MISSING_TOKEN", "send 'Authorization: Bearer <token>'; a token for "
-            + mailbox + " comes from: certmail keys token --mailbox " + mailbox + " --keys <node key directory>"));
+        authFailures.tryAcquire(address);
+        return complete(unauthorized("MISSING_TOKEN", "send 'Authorization: Bearer <token>'; a mailbox's token comes"
+            + " from: certmail keys token --mailbox <mailbox> --keys <node key directory>"));
       }
       Optional<String> owner = tokens.mailboxOf(token.get());
       if (owner.isEmpty()) {
-        return complete(unauthorized("INVALID_TOKEN", "this token is not known on this node: issue one with"
-            + " certmail keys token --mailbox " + mailbox + " --keys <node key directory>"));
+        authFailures.tryAcquire(address);
+        return complete(unauthorized("INVALID_TOKEN", "this token is not known on this node (or was revoked): issue"
+            + " one with certmail keys token --mailbox <mailbox> --keys <node key directory>"));
       }
       if (!owner.get().equals(mailbox)) {
         // The token is valid, but for another mailbox: a mailbox never reads or acts on another's data.
-        return complete(Json.error(StatusCodes.FORBIDDEN, "WRONG_MAILBOX",
-            "this token belongs to another mailbox; use the token issued for " + mailbox));
+        return hostedHere(mailbox, () -> complete(Json.error(StatusCodes.FORBIDDEN, "WRONG_MAILBOX",
+            "this token belongs to another mailbox; use the token issued for " + mailbox)));
       }
       return inner.get();
-    });
+    }));
   }
 
   private static HttpResponse unauthorized(String reason, String message) {
@@ -226,11 +272,12 @@ public final class HttpApi extends AllDirectives {
     try {
       request = Json.MAPPER.readValue(body, Json.SubmitRequest.class);
     } catch (JsonProcessingException e) {
-      return done(badRequest("BAD_JSON", "the body is not a submission: " + e.getOriginalMessage()
+      return done(badRequest("BAD_JSON", "the body is not a submission: " + Json.problem(e)
           + "; expected {\"recipient\", \"subject\", \"body\", \"deadline\" or \"leadSeconds\", \"flavour\"}"));
     }
-    if (request == null || request.recipient() == null || !Routing.isMailbox(request.recipient())) {
-      return done(badRequest("BAD_RECIPIENT", "give \"recipient\" as a mailbox id, e.g. bob@beta.example"));
+    if (request == null || request.recipient() == null || !MAILBOX.matcher(request.recipient()).matches()) {
+      return done(badRequest("BAD_RECIPIENT", "give \"recipient\" as a mailbox id: lower-case letters, digits and"
+          + " . _ + - around one @, e.g. bob@beta.example"));
     }
     if (keyHeader.isPresent() && request.idempotencyKey() != null && !keyHeader.get().equals(request.idempotencyKey())) {
       return done(badRequest("BAD_IDEMPOTENCY_KEY", "the " + IDEMPOTENCY_KEY
@@ -356,7 +403,8 @@ public final class HttpApi extends AllDirectives {
         Json.RefuseRequest request = Json.MAPPER.readValue(body, Json.RefuseRequest.class);
         reason = request.reason() == null ? "" : request.reason();
       } catch (JsonProcessingException e) {
-        return done(badRequest("BAD_JSON", "the body is optional; when given it is {\"reason\": \"...\"}"));
+        return done(badRequest("BAD_JSON", "the body is optional; when given it is {\"reason\": \"...\"}: "
+            + Json.problem(e)));
       }
     }
     return decide(mailbox, label, engine.refuse(mailbox, label, reason));
@@ -419,8 +467,11 @@ public final class HttpApi extends AllDirectives {
         return Json.error(StatusCodes.SERVICE_UNAVAILABLE, "ENGINE_UNAVAILABLE", "the engine did not answer in time"
             + " (the cluster may be rebalancing): retry in a few seconds");
       }
-      return Json.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", cause.getMessage()
-          + "; the node's log has the details");
+      // The cause stays in the node's log: its message may name classes, files or other mailboxes.
+      String incident = UUID.randomUUID().toString();
+      LOG.error("request failed (incident {})", incident, cause);
+      return Json.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "the node could not answer;"
+          + " its log has the details under incident " + incident);
     }));
   }
 
@@ -441,7 +492,7 @@ public final class HttpApi extends AllDirectives {
   }
 
   /** pekko-http's rejections (no such route, wrong method, ...) as JSON errors like every other answer. */
-  private static RejectionHandler rejections() {
+  private static RejectionHandler rejections(long maxRequestBytes) {
     Function<HttpResponse, HttpResponse> asJson = response -> {
       if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
         return response;
@@ -454,8 +505,12 @@ public final class HttpApi extends AllDirectives {
         case 415 -> "UNSUPPORTED_MEDIA_TYPE";
         default -> "BAD_REQUEST";
       };
-      String message = response.status().intValue() == 404
-          ? "no such resource: the routes are described at GET /v1/openapi.yaml" : text;
+      String message = switch (response.status().intValue()) {
+        case 404 -> "no such resource: the routes are described at GET /v1/openapi.yaml";
+        case 413 -> "the request is larger than " + maxRequestBytes
+            + " bytes (certmail.http.max-request-size): send a smaller mail";
+        default -> Json.withoutClassNames(text);
+      };
       return Json.error(response.status(), reason, message).addHeaders(response.getHeaders());
     };
     return RejectionHandler.defaultHandler().mapRejectionResponse(asJson::apply);
