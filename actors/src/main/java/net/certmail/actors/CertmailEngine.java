@@ -61,15 +61,19 @@ public final class CertmailEngine {
     Postman postman = new Postman(sharding, hostedKeys, clock);
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
-        new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow())), postman, metrics,
-        settings.mailboxPolicies(), settings.maxFetchAttempts(), hostedKeys);
+        new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
+            settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
+        settings.mailboxPolicies(), hostedKeys);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
+          .withStopMessage(OutboxEntry.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(MailServer.typeKey(organisation), context -> MailServer.create(context, services))
+          .withStopMessage(MailServer.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(InboxEntry.typeKey(organisation), context -> InboxEntry.create(context, services))
+          .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
     }
     return new CertmailEngine(system, sharding, metrics);
@@ -84,7 +88,7 @@ public final class CertmailEngine {
                                             long deadlineMillis, Flavour flavour) {
     byte[] content = item.toByteArray();
     return outbox(sender, submissionId).ask(replyTo -> new OutboxEntry.Submit(recipient, content, deadlineMillis,
-        flavour.name(), Routing.domainOf(sender), replyTo), askTimeout);
+        flavour, Routing.domainOf(sender), replyTo), askTimeout);
   }
 
   public CompletionStage<MailStatus> status(String sender, String submissionId) {

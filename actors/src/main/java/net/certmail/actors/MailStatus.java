@@ -22,7 +22,7 @@ public record MailStatus(
 
   public boolean isFinal() {
     return switch (status) {
-      case "DELIVERED", "NOT_DELIVERED", "LOST" -> true;
+      case "DELIVERED", "NOT_DELIVERED", "LOST", "NOT_POSTED" -> true;
       default -> false;
     };
   }

@@ -6,6 +6,8 @@ import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeSealer;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.proto.v1.ProtocolMessage;
+import net.certmail.protocol.Addressee;
+import net.certmail.protocol.Outgoing;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
@@ -14,7 +16,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * goes to the addressee's entity for this mail, on whichever node of the addressee's
  * organisation hosts it. Delivery is at most once; the entities' retries make it reliable.
  */
-public final class Postman {
+public final class Postman implements Transport {
   private final ClusterSharding sharding;
   private final Map<String, EnvelopeSealer> sealers;
 
@@ -22,6 +24,17 @@ public final class Postman {
     this.sharding = sharding;
     this.sealers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EnvelopeSealer(e.getValue(), clock))));
+  }
+
+  /** Sends what a role decided to send, sealed as {@code from}. */
+  @Override
+  public void send(String from, Outgoing outgoing) {
+    Addressee to = outgoing.to();
+    switch (to.role()) {
+      case SENDER -> toOutbox(from, to.principal(), to.key(), outgoing.message());
+      case SERVER -> toServer(from, to.principal(), to.key(), outgoing.message());
+      case RECIPIENT -> toInbox(from, to.principal(), to.key(), outgoing.message());
+    }
   }
 
   void toOutbox(String from, String mailbox, String submissionId, ProtocolMessage message) {

@@ -34,11 +34,20 @@ import java.util.Map;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.serialization.CertmailEventSerializer;
-import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EventsProto;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.recipient.RecipientMachine;
+import net.certmail.protocol.recipient.RecipientStage;
+import net.certmail.protocol.sender.SenderMachine;
+import net.certmail.protocol.sender.SenderStage;
+import net.certmail.protocol.sender.SenderStage.AwaitingCop;
+import net.certmail.protocol.sender.SenderStage.Concluded;
+import net.certmail.protocol.server.Carriage;
+import net.certmail.protocol.server.Outcome;
+import net.certmail.protocol.server.ServerMachine;
+import net.certmail.protocol.server.ServerStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,29 +80,31 @@ class GoldenJournalTest {
     Map<String, Object> states = new LinkedHashMap<>();
     for (Recorded event : golden.events) {
       Object decoded = serializer.fromBinary(event.payload(), event.manifest());
-      states.put(event.persistenceId(), apply(states.get(event.persistenceId()), decoded));
+      states.put(event.persistenceId(), apply(event.persistenceId(), states.get(event.persistenceId()), decoded));
     }
     assertTrue(states.size() > 30, "golden journal covers many entities: " + states.size());
 
     String cem = golden.labels.get("cem-3-servers");
-    OutboxEntry.Concluded delivered = outboxOf(states, cem);
-    assertEquals(DeliveryStatus.DELIVERED, delivered.status());
+    Concluded delivered = outboxOf(states, cem);
+    assertEquals(SenderStage.Outcome.DELIVERED, delivered.status());
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
-    MailServer.Carriage origin = ((MailServer.Carrying) states.get(TestNetwork.ALPHA + "|" + cem)).carriage();
-    assertNotNull(origin.rod(), "the origin's verdict survived the replay");
-    assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
+    Outcome verdict = ServerMachine.verdictOf((ServerStage) states.get(TestNetwork.ALPHA + "|" + cem)).orElseThrow();
+    assertTrue(((Outcome.Delivered) verdict).rod().isPresent(), "the origin's verdict survived the replay");
+    assertInstanceOf(RecipientStage.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
-    assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, refused).status());
-    assertInstanceOf(InboxEntry.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, refused).status());
+    assertInstanceOf(RecipientStage.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
 
     String held = golden.labels.get("nsr-held-accepted");
-    InboxEntry.Acknowledged carol = (InboxEntry.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
-    assertNotNull(carol.handover(), "the NSR content was retrieved after the COD");
-    assertNotNull(((MailServer.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().handover());
+    RecipientStage.Acknowledged carol = (RecipientStage.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
+    assertTrue(carol.retrieval().isPresent(), "the NSR content was retrieved after the COD");
+    assertTrue(carol.signedAtMillis() > 0, "a receipt written before signed_at_millis fetches on its COD's schedule");
+    assertTrue(((ServerStage.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().receipt()
+        .flatMap(Carriage.Receipt::handover).isPresent(), "the destination still holds the content handover");
 
     String relay = golden.labels.get("ip-relay-unreachable");
-    assertEquals(DeliveryStatus.NOT_DELIVERED, outboxOf(states, relay).status());
+    assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, relay).status());
   }
 
   @Test
@@ -122,7 +133,8 @@ class GoldenJournalTest {
     OutboxEvent decoded = (OutboxEvent) serializer.fromBinary(newer, old.manifest());
     assertEquals(current.getMailSubmitted().getSubmissionId(), decoded.getMailSubmitted().getSubmissionId());
     assertFalse(decoded.getMailSubmitted().getUnknownFields().asMap().isEmpty(), "the newer field is kept");
-    assertInstanceOf(OutboxEntry.AwaitingCop.class, OutboxEntry.apply(OutboxEntry.Empty.INSTANCE, decoded));
+    SenderMachine machine = outboxMachine(old.persistenceId());
+    assertInstanceOf(AwaitingCop.class, machine.apply(machine.empty(), decoded));
   }
 
   @Test
@@ -164,19 +176,29 @@ class GoldenJournalTest {
         EventsProto.getDescriptor().getDependencies().toArray(new FileDescriptor[0]));
   }
 
-  private static Object apply(Object state, Object event) {
+  private static Object apply(String persistenceId, Object state, Object event) {
     if (event instanceof OutboxEvent outbox) {
-      return OutboxEntry.apply(state == null ? OutboxEntry.Empty.INSTANCE : (OutboxEntry.State) state, outbox);
+      SenderMachine machine = outboxMachine(persistenceId);
+      return machine.apply(state == null ? machine.empty() : (SenderStage) state, outbox);
     }
     if (event instanceof ServerEvent server) {
-      return MailServer.apply(state == null ? MailServer.Unassigned.INSTANCE : (MailServer.State) state, server);
+      ServerMachine machine = new ServerMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
+          TestNetwork.serverRules(), null);
+      return machine.apply(state == null ? machine.empty() : (ServerStage) state, server);
     }
-    return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
+    return RecipientMachine.after(state == null ? new RecipientStage.Empty() : (RecipientStage) state,
+        (InboxEvent) event);
   }
 
-  private static OutboxEntry.Concluded outboxOf(Map<String, Object> states, String label) {
-    return states.values().stream().filter(OutboxEntry.Concluded.class::isInstance)
-        .map(OutboxEntry.Concluded.class::cast).filter(state -> state.label().equals(label)).findFirst()
+  /** A's machine for one outbox stream: replay needs neither keys nor a clock. */
+  private static SenderMachine outboxMachine(String persistenceId) {
+    return new SenderMachine(EntityKind.principalOf(persistenceId), EntityKind.keyOf(persistenceId),
+        EngineSettings.fromConfig(ConfigFactory.load()).timings(), null);
+  }
+
+  private static Concluded outboxOf(Map<String, Object> states, String label) {
+    return states.values().stream().filter(Concluded.class::isInstance)
+        .map(Concluded.class::cast).filter(state -> state.label().equals(label)).findFirst()
         .orElseThrow(() -> new AssertionError("no concluded outbox entry for " + label));
   }
 
@@ -224,7 +246,8 @@ class GoldenJournalTest {
         + " (base64), written by CertmailEventSerializer. Never regenerate for a schema addition.\n");
     labels.forEach((scenario, label) -> out.append("# label ").append(scenario).append(' ').append(label).append('\n'));
     try (Connection connection = DriverManager.getConnection(
-            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"), "sa", "");
+            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"), "sa",
+            journal.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery("SELECT \"persistence_id\", \"sequence_number\","
             + " \"event_ser_manifest\", \"event_payload\" FROM \"event_journal\" WHERE \"persistence_id\" NOT LIKE"

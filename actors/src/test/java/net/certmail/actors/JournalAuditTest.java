@@ -208,6 +208,25 @@ class JournalAuditTest {
   }
 
   @Test
+  @Order(11)
+  void nonDeliveryNoticeFromAPrincipalOffTheRouteIsCaught() throws Exception {
+    // erin holds a valid certificate of the network, but no mailbox may issue an NDN for a label.
+    String label = labels.get("cem-not-acknowledged");
+    String destination = BETA + "|" + label;
+    JournalTampering.Row row = tampering.first(destination, "server.v1/non_delivery_issued");
+    EvidenceStatement cop = copOf(ALPHA + "|" + label);
+    SignedEvidence offRoute = new EvidenceSigner(network.keys.get(TestNetwork.ERIN)).sign(EvidenceStatements.ndn(
+        TestNetwork.ERIN, label, ALICE, cop.getRecipient(), EtsiEvent.CONTENT_CONSIGNMENT_FAILURE,
+        ReasonCode.RELAY_UNREACHABLE, "not mine to say", cop.getDeadlineMillis() - 60_000));
+    tampering.replacePayload(destination, row.sequenceNr(), ServerEvent.newBuilder()
+        .setNonDeliveryIssued(NonDeliveryIssued.newBuilder().setNdn(offRoute)).build().toByteArray());
+
+    Violation found = findOne(AuditRule.EVIDENCE_ENTITLED, destination);
+    assertEquals(row.sequenceNr(), found.sequenceNr());
+    assertTrue(found.detail().contains("not on the route"), found.detail());
+  }
+
+  @Test
   @Order(7)
   void contentReleasedBeforeTheCodInNsrIsCaught() throws Exception {
     String label = labels.get("nsr-held-accepted");

@@ -20,9 +20,11 @@ final class JournalTampering {
   record Row(long sequenceNr, String manifest, byte[] payload) {}
 
   private final String url;
+  private final String password;
 
   JournalTampering(Config config) {
     this.url = config.getString("pekko-persistence-jdbc.shared-databases.slick.db.url");
+    this.password = config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password");
   }
 
   List<Row> rows(String persistenceId) throws SQLException {
@@ -99,6 +101,6 @@ final class JournalTampering {
   }
 
   private Connection connect() throws SQLException {
-    return DriverManager.getConnection(url, "sa", "");
+    return DriverManager.getConnection(url, "sa", password);
   }
 }

@@ -32,7 +32,6 @@ import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.VerifiedEvidence;
 import net.certmail.proto.v1.ContentFetch;
-import net.certmail.proto.v1.CopReply;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EtsiEvent;
 import net.certmail.proto.v1.EvidenceKind;
@@ -45,7 +44,6 @@ import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.SignedEnvelope;
 import net.certmail.proto.v1.SignedEvidence;
-import net.certmail.protocol.Labels;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
@@ -204,6 +202,32 @@ class ProtocolTest {
     assertTrue(ndn.getIssuedAtMillis() < deadline, "the notice precedes the deadline");
   }
 
+  @Test
+  void nonDeliveryNoticesFromPrincipalsOffTheRouteDoNotBecomeTheVerdict() throws Exception {
+    // erin (a mailbox) and gamma.example (a server not on alpha -> relay -> beta) hold valid certificates and
+    // know the label: each signs an NDN for it and sends it to the origin while carol still decides.
+    String id = newId();
+    MailStatus submitted = submitAndAwaitCop(CAROL, id, Flavour.NSR, deadline());
+    String label = submitted.label();
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), view -> view.status().equals("AWAITING_DECISION"), WAIT,
+        "carol notified");
+    double refusedBefore = engine.metrics().ignoredCount("NOT_ENTITLED");
+    for (String rogue : List.of(TestNetwork.ERIN, TestNetwork.GAMMA)) {
+      SignedEvidence ndn = new EvidenceSigner(network.keys.get(rogue)).sign(EvidenceStatements.ndn(rogue, label, ALICE,
+          CAROL, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RELAY_UNREACHABLE, "not mine to say",
+          clock.millis()));
+      send(rogue, ALPHA, EntityKind.SERVER, label, ProtocolMessage.newBuilder().setNonDeliveryNotice(
+          NonDeliveryNotice.newBuilder().setLabel(label).setNdn(ndn)).build());
+    }
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("NOT_ENTITLED") >= refusedBefore + 2, WAIT,
+        "both notices refused by the origin");
+
+    engine.accept(CAROL, label).toCompletableFuture().get();
+    assertEquals("DELIVERED", awaitFinal(ALICE, id).status(), "the recipient's COD decides, not a stranger's notice");
+    MailServer.PublicEvidence directory = engine.publicEvidence(ALPHA, label).toCompletableFuture().get();
+    assertEquals(3, directory.evidence().size(), "COP, ROD and COD only: no NDN published");
+  }
+
   @ParameterizedTest
   @MethodSource("noSelectiveReceiptFlavours")
   void recipientCannotObtainContentBeforeSigningCod(Flavour flavour) throws Exception {
@@ -277,10 +301,10 @@ class ProtocolTest {
         "carol notified");
     assertEquals("ACKNOWLEDGED", engine.accept(CAROL, label).toCompletableFuture().get().status());
 
-    double mismatchesBefore = engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH");
+    double mismatchesBefore = engine.metrics().ignoredCount("EVIDENCE_MISMATCH");
     byte[] substitute = mail("a particularly lousy piece of code").toByteArray();
     send(BETA, CAROL, EntityKind.INBOX, label, content(label, substitute));
-    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH") > mismatchesBefore, WAIT,
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("EVIDENCE_MISMATCH") > mismatchesBefore, WAIT,
         "the substitute rejected");
     assertEquals("ACKNOWLEDGED", engine.inboxEntry(CAROL, label).toCompletableFuture().get().status());
 
@@ -370,22 +394,11 @@ class ProtocolTest {
 
   @Test
   void noVerdictByDeadlinePlusGraceMakesTheMailLostWithACheckableClaim() throws Exception {
-    // The origin dead.example certifies the posting and then never answers again.
+    // alpha.example certifies the posting towards dan via dead.example, which no node runs; then
+    // time jumps past T plus grace at once, so no server on the route signs anything before T.
     String id = newId();
     long deadline = deadline();
-    MailItem item = mail("into the void");
-    MailStatus submitted = ClusterSharding.get(node.system)
-        .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
-        .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(GINA, item.toByteArray(), deadline, "CEM", DEAD, replyTo),
-            Duration.ofSeconds(5))
-        .toCompletableFuture().get();
-    assertEquals("SUBMITTED", submitted.status());
-    String label = Labels.forSubmission(DEAD, ALICE, id);
-    SignedEvidence cop = new EvidenceSigner(network.keys.get(DEAD)).sign(EvidenceStatements.cop(DEAD, label, ALICE,
-        GINA, ContentHash.of(item.toByteArray()), deadline, Flavour.CEM, id, List.of(DEAD, "gamma.example"),
-        clock.millis()));
-    send(DEAD, ALICE, EntityKind.OUTBOX, id, ProtocolMessage.newBuilder().setCopReply(
-        CopReply.newBuilder().setSubmissionId(id).setLabel(label).setCop(cop)).build());
+    engine.submit(ALICE, id, DAN, mail("into the void"), deadline, Flavour.CEM).toCompletableFuture().get();
     EngineNode.await(() -> engine.status(ALICE, id), s -> s.status().equals("IN_DELIVERY"), WAIT, "COP");
 
     clock.advance(Duration.ofMinutes(15)); // past T plus grace
@@ -396,6 +409,25 @@ class ProtocolTest {
     assertEquals(ALICE, claim.getIssuer());
     assertTrue(claim.getIssuedAtMillis() >= deadline + claim.getGraceMillis(), "claimed only after T plus grace");
     assertEquals(EvidenceKind.COP, verifier.verify(claim.getClaimedCop()).statement().getKind());
+    // A notice the origin signs after T (it may, late) does not flip the outcome.
+    EngineNode.sleep(500);
+    assertEquals("LOST", engine.status(ALICE, id).toCompletableFuture().get().status());
+  }
+
+  @Test
+  void submissionTheOriginNeverAnswersEndsNotPostedAtDeadlinePlusGrace() throws Exception {
+    // dead.example runs on no node: neither a COP nor a rejection ever comes.
+    String id = newId();
+    MailStatus submitted = ClusterSharding.get(node.system)
+        .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
+        .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(GINA, mail("nobody home").toByteArray(), deadline(),
+            Flavour.CEM, DEAD, replyTo), Duration.ofSeconds(5))
+        .toCompletableFuture().get();
+    assertEquals("SUBMITTED", submitted.status());
+    clock.advance(Duration.ofMinutes(15)); // past T plus grace
+    MailStatus status = awaitFinal(ALICE, id);
+    assertEquals("NOT_POSTED", status.status());
+    assertTrue(status.evidence().isEmpty(), "nothing was certified, so there is nothing to claim on");
   }
 
   @Test
@@ -448,7 +480,7 @@ class ProtocolTest {
 
     // A late, conflicting notice from the origin, delivered twice and out of order.
     SignedEvidence ndn = new EvidenceSigner(network.keys.get(ALPHA)).sign(EvidenceStatements.ndn(ALPHA,
-        delivered.label(), ALICE, BOB, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.TECHNICAL_MALFUNCTION,
+        delivered.label(), ALICE, BOB, EtsiEvent.RELAY_FAILURE, ReasonCode.RELAY_UNREACHABLE,
         "late", clock.millis()));
     ProtocolMessage notice = ProtocolMessage.newBuilder().setNonDeliveryNotice(
         NonDeliveryNotice.newBuilder().setLabel(delivered.label()).setNdn(ndn)).build();

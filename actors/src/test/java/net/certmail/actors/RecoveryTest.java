@@ -87,11 +87,12 @@ class RecoveryTest {
         EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
             WAIT, "carol notified");
 
-        // The node of beta.example that hosts carol's entry for this mail goes away while she decides.
+        // The node of beta.example that holds carol's entry for this mail goes away while she decides
+        // (the held entry itself has passivated: it waits in the journal, not in memory).
         String entityId = EntityKind.entityId(CAROL, label);
-        EngineNode hosting = betaOne.hosts(InboxEntry.typeKey(CAROL), entityId) ? betaOne : betaTwo;
+        EngineNode hosting = betaOne.holdsShardOf(InboxEntry.typeKey(CAROL), entityId) ? betaOne : betaTwo;
         EngineNode remaining = hosting == betaOne ? betaTwo : betaOne;
-        assertTrue(hosting.hosts(InboxEntry.typeKey(CAROL), entityId), "one beta node hosts carol's entry");
+        assertTrue(hosting.holdsShardOf(InboxEntry.typeKey(CAROL), entityId), "one beta node holds carol's entry");
         hosting.close();
         EngineNode.await(() -> remaining.engine.accept(CAROL, label), v -> v.status().equals("RETRIEVED")
                 || v.status().equals("ACKNOWLEDGED"), WAIT, "carol's entry served by the remaining node");
@@ -106,14 +107,15 @@ class RecoveryTest {
   }
 
   @Test
-  void senderRestartedDuringSubmissionKeepsSubmittingUntilTheOriginAnswers(@TempDir Path dir) throws Exception {
-    // alice posts through relay.example, which is down: she is stuck in phase 1, resending.
+  void submissionToAServerThatIsNotTheSendersHomeIsRefusedWhenThatServerComesUp(@TempDir Path dir) throws Exception {
+    // alice posts through relay.example, which is down: she is stuck in phase 1, resending. Once it runs it refuses:
+    // only a sender's home server may issue the COP for her labels (a COP by another server is a squatted label).
     String id = UUID.randomUUID().toString();
     MailItem item = mail();
     try (EngineNode alphaOnly = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.embeddedJournal(dir), null)) {
       MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(alphaOnly.system)
           .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
-          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), "CEM",
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), Flavour.CEM,
               RELAY, replyTo), Duration.ofSeconds(10))
           .toCompletableFuture().get();
       assertEquals("SUBMITTED", submitted.status());
@@ -121,10 +123,43 @@ class RecoveryTest {
       assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
     }
     try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
-      // Nobody touches the submission: alice's entry is remembered, comes back and resends.
+      // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
       MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
-          "the verdict once the origin runs");
-      assertEquals("DELIVERED", status.status());
+          "the answer once the server runs");
+      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals("POLICY_VIOLATION", status.reason());
+    }
+  }
+
+  @Test
+  void senderRestartedDuringAnUnansweredSubmissionEndsItAtDeadlinePlusGraceByItself(@TempDir Path dir)
+      throws Exception {
+    // alice posts through dead.example, which runs on no node: she is stuck in phase 1, resending.
+    String id = UUID.randomUUID().toString();
+    var journal = EngineNode.embeddedJournal(dir);
+    try (EngineNode node = EngineNode.start(network, clock, ALL, journal, null)) {
+      MailStatus submitted = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
+          .entityRefFor(OutboxEntry.typeKey(ALICE), EntityKind.entityId(ALICE, id))
+          .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, mail().toByteArray(), deadline(),
+              Flavour.CEM, TestNetwork.DEAD, replyTo), WAIT) // a fresh journal's first writes can be slow
+          .toCompletableFuture().get();
+      assertEquals("SUBMITTED", submitted.status());
+    }
+    clock.advance(Duration.ofMinutes(15)); // T plus grace passes while no node runs
+    JournalTampering rows = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
+    String persistenceId = EntityKind.entityId(ALICE, id);
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
+      // Nobody asks about the mail: alice's remembered entry comes back and ends the stage.
+      EngineNode.awaitCondition(() -> unanswered(rows, persistenceId), WAIT, "the submission concluded unanswered");
+      assertEquals("NOT_POSTED", restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
+    }
+  }
+
+  private static boolean unanswered(JournalTampering rows, String persistenceId) {
+    try {
+      return rows.rows(persistenceId).stream().anyMatch(row -> row.manifest().equals("outbox.v1/submission_unanswered"));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -11,6 +11,7 @@ import net.certmail.crypto.NetworkCa;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.crypto.TrustStore;
 import net.certmail.protocol.Routing;
+import net.certmail.protocol.server.ServerRules;
 
 /**
  * The test network: a CA and every principal's keys.
@@ -74,9 +75,11 @@ public final class TestNetwork {
   public static String engineConfig() {
     return """
         certmail.engine {
+          clock-skew = 100ms
+          max-transit = 1s
+          min-recipient-window = 5s
           retry-min = 100ms
           retry-max = 1s
-          tick = 50ms
           relay-timeout = 2m
           delivery-timeout = 5m
           cod-margin = 30s
@@ -93,5 +96,15 @@ public final class TestNetwork {
           }
         }
         """;
+  }
+
+  /** The test network's server settings, as its nodes read them from {@link #engineConfig()}. */
+  public static ServerRules serverRules() {
+    EngineSettings settings = EngineSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString(engineConfig()).withFallback(
+            com.typesafe.config.ConfigFactory.defaultReference()));
+    return new ServerRules(settings.timings(), settings.submissionPolicy(),
+        new Routing(java.util.Set.of(ALPHA, RELAY, BETA, GAMMA, DELTA, DEAD, BOGUS), settings.routes()),
+        principal -> PRINCIPALS.contains(principal));
   }
 }

@@ -36,10 +36,29 @@ public final class BundleVerifier {
     }
   }
 
-  /** Items in bundle order, and problems of the bundle as a whole (each makes it invalid). */
-  public record Report(String label, String caSubject, List<ItemReport> items, List<String> bundleProblems) {
+  /**
+   * What a check proves. VALID only against a CA the caller trusts; against the CA a bundle carries
+   * itself, a good bundle is only SELF_CONSISTENT: anyone can make a CA of the network's name.
+   */
+  public enum Verdict { VALID, SELF_CONSISTENT, INVALID }
+
+  /**
+   * Items in bundle order, and problems of the bundle as a whole (each makes it invalid).
+   *
+   * @param caTrusted whether the items were checked against a CA the caller gave, rather than the bundle's own
+   */
+  public record Report(String label, String caSubject, String caFingerprint, boolean caTrusted,
+                       List<ItemReport> items, List<String> bundleProblems) {
+    /** Every item checks out against the CA used (trusted or not: see {@link #verdict()}). */
     public boolean allValid() {
       return bundleProblems.isEmpty() && !items.isEmpty() && items.stream().allMatch(ItemReport::valid);
+    }
+
+    public Verdict verdict() {
+      if (!allValid()) {
+        return Verdict.INVALID;
+      }
+      return caTrusted ? Verdict.VALID : Verdict.SELF_CONSISTENT;
     }
 
     public long invalidCount() {
@@ -74,7 +93,7 @@ public final class BundleVerifier {
     X509Certificate ca = trustedCa.orElse(certificates.isEmpty() ? null : certificates.get(0));
     if (ca == null) {
       problems.add("the bundle carries no CA certificate; pass the network CA with --ca");
-      return new Report(bundle.getLabel(), "", List.of(), problems);
+      return new Report(bundle.getLabel(), "", "", trustedCa.isPresent(), List.of(), problems);
     }
     checkCa(ca, problems);
     if (trustedCa.isPresent() && !certificates.isEmpty() && !certificates.get(0).equals(trustedCa.get())) {
@@ -91,7 +110,8 @@ public final class BundleVerifier {
     for (int i = 0; i < bundle.getItemsCount(); i++) {
       items.add(verifyItem(i + 1, bundle.getItems(i), bundle.getLabel(), verifier));
     }
-    return new Report(bundle.getLabel(), ca.getSubjectX500Principal().getName(), items, problems);
+    return new Report(bundle.getLabel(), ca.getSubjectX500Principal().getName(), fingerprint(ca), trustedCa.isPresent(),
+        items, problems);
   }
 
   private static ItemReport verifyItem(int number, SignedEvidence item, String bundleLabel, EvidenceVerifier verifier) {
@@ -130,6 +150,15 @@ public final class BundleVerifier {
       ca.verify(ca.getPublicKey(), BouncyCastle.PROVIDER);
     } catch (GeneralSecurityException | RuntimeException e) {
       problems.add("the CA certificate's self-signature does not verify: the certificate was altered");
+    }
+  }
+
+  /** SHA-256 of the certificate's DER, as openssl x509 -fingerprint -sha256 prints it. */
+  public static String fingerprint(X509Certificate certificate) {
+    try {
+      return HexFormat.ofDelimiter(":").withUpperCase().formatHex(Sha256.hash(certificate.getEncoded()));
+    } catch (GeneralSecurityException e) {
+      return "(the certificate does not encode)";
     }
   }
 

@@ -56,6 +56,13 @@ public final class OpenSslExport {
         skipped.add(number + ": statement does not parse");
         continue;
       }
+      if (!PrincipalNames.isValid(item.getSigner())) {
+        // The signer's name comes from the bundle and would name a file and a line of verify.sh:
+        // "../x" would write outside --out, a quote would run commands when the script runs.
+        skipped.add(number + "-" + statement.getKind() + ": the signer's name \"" + printable(item.getSigner())
+            + "\" is not a principal id; the bundle was altered");
+        continue;
+      }
       if (item.getAlgorithm() != SignatureAlgorithm.ED25519) {
         skipped.add(number + "-" + statement.getKind() + " by " + item.getSigner() + ": " + item.getAlgorithm()
             + " (only Ed25519 items are exported; OpenSSL's pkeyutl -rawin is for Ed25519)");
@@ -82,6 +89,11 @@ public final class OpenSslExport {
     Files.writeString(script, script(exported));
     script.toFile().setExecutable(true);
     return new Result(exported, skipped, script);
+  }
+
+  private static String printable(String text) {
+    String shown = text.length() > 80 ? text.substring(0, 80) + "..." : text;
+    return shown.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
   private static String script(List<Exported> items) {

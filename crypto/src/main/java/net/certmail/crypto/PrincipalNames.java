@@ -26,6 +26,11 @@ public final class PrincipalNames {
    * Principal ids name files in key directories and appear in labels, so they are restricted to
    * what a mail address or domain needs: lowercase letters, digits, '.', '-', '_', '+' and one '@'.
    */
+  /** Whether a name is a principal id (and so safe as a file name: no '/', no leading '.', no control character). */
+  public static boolean isValid(String principalId) {
+    return principalId != null && VALID.matcher(principalId).matches();
+  }
+
   public static String requireValid(String principalId) {
     if (principalId == null || !VALID.matcher(principalId).matches()) {
       throw new IllegalArgumentException("not a valid principal id: '" + principalId

@@ -63,6 +63,47 @@ class BundleTest {
     }
   }
 
+  /** Anyone can make a CA of the network's name: a bundle under it is consistent, never VALID. */
+  @Test
+  void aBundleUnderASelfMadeCaOfTheSameNameIsOnlySelfConsistent() {
+    TestNetwork forger = new TestNetwork();
+    assertEquals(network.ca.certificate().getSubjectX500Principal(), forger.ca.certificate().getSubjectX500Principal());
+    EvidenceBundle forged = SampleEvidence.bundle(forger.keys, forger.trustStore, TestNetwork.CLOCK);
+
+    BundleVerifier.Report unpinned = BundleVerifier.verify(forged);
+    assertEquals(BundleVerifier.Verdict.SELF_CONSISTENT, unpinned.verdict());
+    assertFalse(unpinned.caTrusted());
+    assertEquals(BundleVerifier.fingerprint(forger.ca.certificate()), unpinned.caFingerprint());
+
+    BundleVerifier.Report pinned = BundleVerifier.verify(forged, Optional.of(network.ca.certificate()));
+    assertEquals(BundleVerifier.Verdict.INVALID, pinned.verdict());
+    assertTrue(pinned.items().stream().allMatch(item -> item.failure().orElseThrow() == VerificationFailure.FOREIGN_CA));
+    assertEquals(BundleVerifier.Verdict.VALID, BundleVerifier.verify(sample, Optional.of(network.ca.certificate())).verdict());
+  }
+
+  /**
+   * Path traversal and shell injection through a bundle: the signer's name is not signed (the
+   * statement's issuer is) and becomes a file name and a line of verify.sh in the OpenSSL export.
+   */
+  @Test
+  void aBundleCannotMakeTheOpenSslExportWriteOutsideItsDirectoryOrRunCommands(@TempDir Path dir) throws IOException {
+    EvidenceBundle hostile = sample.toBuilder()
+        .setItems(0, sample.getItems(0).toBuilder().setSigner("../../escaped"))
+        .setItems(1, sample.getItems(1).toBuilder().setSigner("x'; touch pwned; echo '"))
+        .build();
+    Path out = dir.resolve("a").resolve("b").resolve("openssl");
+    OpenSslExport.Result result = OpenSslExport.export(hostile, out);
+    assertEquals(2, result.skipped().size(), result.skipped().toString());
+    assertTrue(result.skipped().get(0).contains("is not a principal id"), result.skipped().get(0));
+    assertFalse(Files.exists(dir.resolve("a").resolve("escaped.pub.pem")));
+    try (var files = Files.walk(dir)) {
+      assertTrue(files.filter(Files::isRegularFile).allMatch(file -> file.startsWith(out)), "a file outside " + out);
+    }
+    String script = Files.readString(result.script());
+    assertFalse(script.contains("touch") || script.contains("escaped"), script);
+    assertEquals(3, result.items().size(), "the other items are exported");
+  }
+
   @Test
   void aCallerGivenCaMustHaveIssuedEverything() {
     TestNetwork other = new TestNetwork();

@@ -121,6 +121,19 @@ class EnvelopeTest {
   }
 
   @Test
+  void envelopeFromAClockAheadByMoreThanTheSkewAllowanceIsStale() throws VerificationException {
+    EnvelopeOpener opener = new EnvelopeOpener(network.trustStore,
+        new ReplayGuard(TestNetwork.CLOCK, Duration.ofMinutes(5), Duration.ofSeconds(4)));
+    SignedEnvelope ahead = new EnvelopeSealer(network.keys("alpha.example"),
+        TestNetwork.at(TestNetwork.NOW.plus(Duration.ofSeconds(30)))).seal("beta.example", submission());
+    VerificationException e = assertThrows(VerificationException.class, () -> opener.open(ahead, "beta.example"));
+    assertEquals(VerificationFailure.STALE, e.failure());
+    SignedEnvelope withinSkew = new EnvelopeSealer(network.keys("alpha.example"),
+        TestNetwork.at(TestNetwork.NOW.plus(Duration.ofSeconds(3)))).seal("beta.example", submission());
+    opener.open(withinSkew, "beta.example");
+  }
+
+  @Test
   void signerWithoutCertificateIsUnknown() {
     TestNetwork stranger = new TestNetwork();
     PrincipalKeys mallory = stranger.ca.issue("mallory.example", "mallory.example", KeyAlgorithm.ED25519, Duration.ofDays(1));

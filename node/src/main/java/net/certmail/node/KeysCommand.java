@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import net.certmail.crypto.KeyAlgorithm;
@@ -33,13 +34,16 @@ final class KeysCommand implements Runnable {
 
   @Command(name = "init", mixinStandardHelpOptions = true,
       description = {
-          "Create a network CA and a key pair and certificate for every principal of a network description,",
-          "and lay out one key directory per node:",
-          "  DIR/ca/                          the CA certificate and the CA's private key (keep it offline)",
-          "  DIR/<node>/ca.pem                the CA certificate",
-          "  DIR/<node>/certs/<principal>.pem everyone's certificates",
-          "  DIR/<node>/private/<p>.key.pem   private keys of the principals the node's organisation hosts (600)"},
-      footer = {"%nExample:%n  certmail keys init --network cluster-config/src/main/resources/networks/local-network.conf --out var/keys"})
+          "Create a network CA, and a key pair and certificate for every principal of a network description.",
+          "",
+          "One key directory is laid out per node:",
+          "  DIR/ca/                the CA certificate and private key (keep it offline)",
+          "  DIR/<node>/ca.pem      the CA certificate",
+          "  DIR/<node>/certs/      everyone's certificates, <principal>.pem",
+          "  DIR/<node>/private/    private keys of the node's organisations (mode 600)"},
+      footer = {"%nExample:",
+          "  certmail keys init --out var/keys \\",
+          "      --network cluster-config/src/main/resources/networks/local-network.conf"})
   static final class Init implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -90,7 +94,8 @@ final class KeysCommand implements Runnable {
         List<String> keys = result.privateKeysByNode().get(node.getKey());
         out.println("  " + node.getValue() + "/  private keys: " + String.join(", ", keys));
       }
-      out.println("Copy each node directory to its node only. Check a bundle with: certmail verify FILE");
+      out.println("Copy each node directory to its node only. Check a bundle with: certmail verify FILE --ca "
+          + result.caDirectory().resolve(KeyDirectory.CA_FILE));
       return CertmailCli.OK;
     }
 
@@ -109,16 +114,32 @@ final class KeysCommand implements Runnable {
 
   @Command(name = "token", mixinStandardHelpOptions = true,
       description = {
-          "Issue a bearer token for a mailbox hosted by a node, for its HTTP API. The token is printed once;",
-          "the node's key directory keeps only its SHA-256 (KEYS/tokens/<mailbox>, owner-only). A running",
-          "node accepts it at once. Issue another to rotate; delete the hash line to revoke."},
-      footer = {"%nExample:%n  export CERTMAIL_TOKEN=$(certmail keys token --mailbox alice@alpha.example --keys var/local/keys/alpha-1)"})
+          "Issue a bearer token for a mailbox hosted by a node, for its HTTP API, or revoke tokens.",
+          "",
+          "The token is printed once; the node's key directory keeps only its SHA-256 (KEYS/tokens/<mailbox>,"
+              + " owner-only). A running node accepts a new token and refuses a revoked one from its next request"
+              + " on. Issue another to rotate, then revoke the old one."},
+      footer = {"%nExamples:",
+          "  export CERTMAIL_TOKEN=$(certmail keys token --mailbox alice@alpha.example \\",
+          "      --keys var/local/keys/alpha-1)",
+          "  certmail keys token --revoke alice@alpha.example --token \"$OLD\" \\",
+          "      --keys var/local/keys/alpha-1",
+          "  certmail keys token --revoke alice@alpha.example --all --keys var/local/keys/alpha-1"})
   static final class Token implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mailbox", required = true, paramLabel = "MAILBOX", description = "The mailbox, e.g. alice@alpha.example.")
+    @Option(names = "--mailbox", paramLabel = "MAILBOX", description = "Issue a token for this mailbox, e.g. alice@alpha.example.")
     String mailbox;
+
+    @Option(names = "--revoke", paramLabel = "MAILBOX", description = "Revoke tokens of this mailbox: --token or --all.")
+    String revoke;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "With --revoke: the token to revoke.")
+    String token;
+
+    @Option(names = "--all", description = "With --revoke: every token of the mailbox.")
+    boolean all;
 
     @Option(names = "--keys", required = true, paramLabel = "NODE_KEYDIR",
         description = "The key directory of a node hosting the mailbox (certmail.node.key-directory).")
@@ -126,26 +147,62 @@ final class KeysCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      Path privateKey = keys.resolve(KeyDirectory.PRIVATE).resolve(mailbox + ".key.pem");
+      if ((mailbox == null) == (revoke == null)) {
+        throw new UserInputException("give --mailbox MAILBOX to issue a token, or --revoke MAILBOX to revoke");
+      }
+      if (revoke != null) {
+        return revoke();
+      }
+      if (token != null || all) {
+        throw new UserInputException("--token and --all go with --revoke MAILBOX");
+      }
+      requireHostedHere(mailbox);
+      String issued;
+      try {
+        issued = net.certmail.node.http.TokenStore.issue(keys, mailbox);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException(e.getMessage(), e);
+      }
+      spec.commandLine().getOut().println(issued);
+      spec.commandLine().getErr().println("certmail keys token: issued for " + mailbox
+          + "; it is shown only now. Use it as --token or CERTMAIL_TOKEN.");
+      return CertmailCli.OK;
+    }
+
+    private Integer revoke() throws IOException {
+      if ((token == null) == !all) {
+        throw new UserInputException("--revoke " + revoke + " needs either --token TOKEN (one token) or --all");
+      }
+      requireHostedHere(revoke);
+      int revoked;
+      try {
+        revoked = net.certmail.node.http.TokenStore.revoke(keys, revoke, Optional.ofNullable(token));
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException(e.getMessage(), e);
+      }
+      if (revoked == 0) {
+        throw new UserInputException(token != null ? "that token is not one of " + revoke + "'s (nothing revoked):"
+            + " check the mailbox and the token, or revoke them all with --all" : revoke + " has no tokens to revoke");
+      }
+      spec.commandLine().getOut().println("revoked " + revoked + " token(s) of " + revoke
+          + "; the node refuses them from its next request on");
+      return CertmailCli.OK;
+    }
+
+    private void requireHostedHere(String principal) {
       if (!Files.isDirectory(keys.resolve(KeyDirectory.PRIVATE))) {
         throw new UserInputException(keys + " is not a node key directory (no private/): pass the directory"
             + " named by the node's certmail.node.key-directory, e.g. var/local/keys/alpha-1");
       }
+      if (!principal.matches("[a-z0-9._+-]+@[a-z0-9.-]+")) {
+        throw new UserInputException("not a mailbox id: \"" + principal + "\" (expected e.g. alice@alpha.example)");
+      }
+      Path privateKey = keys.resolve(KeyDirectory.PRIVATE).resolve(principal + ".key.pem");
       if (!Files.isRegularFile(privateKey)) {
         // Only a node holding the mailbox's key hosts it; a token elsewhere would never be asked for.
-        throw new UserInputException("the node of " + keys + " does not host " + mailbox
+        throw new UserInputException("the node of " + keys + " does not host " + principal
             + " (no " + privateKey.getFileName() + "): use the key directory of a node of its organisation");
       }
-      String token;
-      try {
-        token = net.certmail.node.http.TokenStore.issue(keys, mailbox);
-      } catch (IllegalArgumentException e) {
-        throw new UserInputException(e.getMessage(), e);
-      }
-      spec.commandLine().getOut().println(token);
-      spec.commandLine().getErr().println("certmail keys token: issued for " + mailbox
-          + "; it is shown only now. Use it as --token or CERTMAIL_TOKEN.");
-      return CertmailCli.OK;
     }
   }
 }

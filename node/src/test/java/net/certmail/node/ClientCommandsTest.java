@@ -64,6 +64,43 @@ class ClientCommandsTest {
     assertTrue(elsewhere.err().contains("does not host dan@offline.example"), elsewhere.err());
   }
 
+  /** Revocation needs no restart and no other token's help: the next request with it is refused. */
+  @Test
+  void aRevokedTokenIsRefusedByTheRunningNodeAtOnce() throws Exception {
+    String first = token("anna@alpha.example");
+    String second = token("anna@alpha.example");
+    assertTrue(as("anna@alpha.example", first, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"));
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"));
+
+    Result revoked = CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example", "--token", first,
+        "--keys", network.keys.toString());
+    assertEquals(0, revoked.exitCode(), revoked.err());
+    assertTrue(revoked.out().contains("revoked 1 token(s) of anna@alpha.example"), revoked.out());
+    Result refused = as("anna@alpha.example", first, "status", "none");
+    assertEquals(CertmailCli.BAD_INPUT, refused.exitCode());
+    assertTrue(refused.err().contains("401 INVALID_TOKEN"), refused.err());
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("404 UNKNOWN_SUBMISSION"),
+        "the other token still works");
+
+    // Revoking a token twice, or one of another mailbox, says so and changes nothing.
+    assertEquals(CertmailCli.BAD_INPUT, CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example",
+        "--token", first, "--keys", network.keys.toString()).exitCode());
+    assertEquals(0, CertmailCliTest.run("keys", "token", "--revoke", "anna@alpha.example", "--all",
+        "--keys", network.keys.toString()).exitCode());
+    assertTrue(as("anna@alpha.example", second, "status", "none").err().contains("401 INVALID_TOKEN"));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        network.keys.resolve("tokens").resolve("anna@alpha.example"))));
+  }
+
+  @Test
+  void keysTokenRefusesMailboxNamesThatAreNotMailboxes() {
+    for (String name : new String[] {"../../etc/passwd", "alice@alpha.example/../x", "ALICE@alpha.example\n"}) {
+      Result refused = CertmailCliTest.run("keys", "token", "--mailbox", name, "--keys", network.keys.toString());
+      assertEquals(CertmailCli.BAD_INPUT, refused.exitCode(), name);
+      assertTrue(refused.err().contains("not a mailbox id"), refused.err());
+    }
+  }
+
   @Test
   void sendAcceptFetchAndExportAVerifiedBundle() throws Exception {
     String alice = token("alice@alpha.example");
@@ -71,10 +108,11 @@ class ClientCommandsTest {
     Result sent = as("alice@alpha.example", alice, "send", "--to", "carol@beta.example", "--subject", "Offer",
         "--body", "Twelve apples.", "--flavour", "IP", "--deadline", "PT2M", "--idempotency-key", "cli-1");
     assertEquals(0, sent.exitCode(), sent.err());
+    // send waited for the origin's answer: the label and the COP are already there.
     assertTrue(sent.out().contains("submission cli-1"), sent.out());
-
-    String label = awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"),
-        Pattern.compile("label (alpha\\.example/[0-9a-f]+)"));
+    Matcher labelled = Pattern.compile("label (alpha\\.example/[0-9a-f]+)").matcher(sent.out());
+    assertTrue(labelled.find() && sent.out().contains("COP"), sent.out());
+    String label = labelled.group(1);
     awaitOutput(() -> as("carol@beta.example", carol, "inbox", label), Pattern.compile("(AWAITING_DECISION)"));
     Result accepted = as("carol@beta.example", carol, "accept", label);
     assertEquals(0, accepted.exitCode(), accepted.err());
@@ -82,11 +120,74 @@ class ClientCommandsTest {
     assertEquals("Twelve apples.", body);
 
     awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"), Pattern.compile("status\\s+(DELIVERED)"));
+    // A path typed on the command line is used as given, ".." included, and written owner-only.
+    Files.createDirectories(dir.resolve("sub"));
     Path bundle = dir.resolve("cli-1.cmbundle");
-    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out",
+        dir.resolve("sub").resolve("..").resolve("cli-1.cmbundle").toString());
     assertEquals(0, exported.exitCode(), exported.err());
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle)));
+    // An existing file is replaced only when asked.
+    Result again = as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString());
+    assertEquals(CertmailCli.BAD_INPUT, again.exitCode());
+    assertTrue(again.err().contains("exists; choose another --out or add --force"), again.err());
+    assertEquals(0, as("alice@alpha.example", alice, "evidence", "export", "cli-1", "--out", bundle.toString(),
+        "--force").exitCode());
+    Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
+    assertEquals(0, verified.exitCode(), verified.out() + verified.err());
+  }
+
+  @Test
+  void sendOfAMailTheOriginRejectsExits4WithTheReasonAndExportsTheSignedRejection() throws Exception {
+    String alice = token("alice@alpha.example");
+    // Below the network's minimum lead time: P1 signs a SUBMISSION_REJECTION instead of a COP.
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "bob@beta.example", "--body", "too late",
+        "--deadline", "5s", "--idempotency-key", "cli-rejected");
+    assertEquals(CertmailCli.REJECTED, sent.exitCode(), sent.out() + sent.err());
+    assertTrue(sent.err().contains("alpha.example rejected the mail: DEADLINE_NOT_ACCEPTABLE"), sent.err());
+    assertTrue(sent.out().contains("SUBMISSION_REJECTION"), sent.out());
+
+    Path bundle = dir.resolve("cli-rejected.cmbundle");
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-rejected", "--out", bundle.toString());
+    assertEquals(0, exported.exitCode(), exported.err());
+    assertTrue(exported.out().contains("signed rejection"), exported.out());
     Result verified = CertmailCliTest.run("verify", bundle.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
+    assertTrue(verified.out().contains("SUBMISSION_REJECTION (ETSI SUBMISSION_REJECTION_EVENT) signed by alpha.example")
+        && verified.out().contains("All 1 items VALID."), verified.out());
+  }
+
+  @Test
+  void sendWithNoWaitReturnsAsSoonAsTheNodeTookTheSubmission() throws Exception {
+    String alice = token("alice@alpha.example");
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "bob@beta.example", "--body", "quick",
+        "--no-wait", "--idempotency-key", "cli-no-wait");
+    assertEquals(0, sent.exitCode(), sent.err());
+    assertTrue(sent.out().contains("status     SUBMITTED") && sent.out().contains("label (none yet)")
+        && sent.out().contains("follow it with: certmail status --mailbox alice@alpha.example cli-no-wait"), sent.out());
+  }
+
+  @Test
+  void fetchingARefusedMailSaysItWasRefusedNotToAcceptItFirst() throws Exception {
+    String alice = token("alice@alpha.example");
+    String carol = token("carol@beta.example");
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "carol@beta.example", "--body", "not for carol",
+        "--flavour", "NSR", "--deadline", "PT2M", "--idempotency-key", "cli-refused");
+    assertEquals(0, sent.exitCode(), sent.err());
+    Matcher labelled = Pattern.compile("label (alpha\\.example/[0-9a-f]+)").matcher(sent.out());
+    assertTrue(labelled.find(), sent.out());
+    String label = labelled.group(1);
+    awaitOutput(() -> as("carol@beta.example", carol, "inbox", label), Pattern.compile("(AWAITING_DECISION)"));
+    Result early = as("carol@beta.example", carol, "fetch", label);
+    assertEquals(CertmailCli.BAD_INPUT, early.exitCode());
+    assertTrue(early.err().contains("accept it first"), early.err());
+
+    Result refused = as("carol@beta.example", carol, "refuse", label, "--reason", "not mine");
+    assertEquals(0, refused.exitCode(), refused.err());
+    Result fetched = as("carol@beta.example", carol, "fetch", label);
+    assertEquals(CertmailCli.BAD_INPUT, fetched.exitCode());
+    assertTrue(fetched.err().contains("CONTENT_NOT_RELEASED") && fetched.err().contains("you refused this mail")
+        && !fetched.err().contains("accept it first"), fetched.err());
   }
 
   @Test

@@ -110,7 +110,7 @@ class MultiJvmFailoverTest {
     for (int i = 0; i < 9; i++) {
       String id = "e2e-" + i;
       String body = JSON.writeValueAsString(Map.of("recipient", "bob@beta.example", "subject", "mail " + i,
-          "body", "certified mail " + i, "flavour", flavours[i % 3], "leadSeconds", 300));
+          "body", "certified mail " + i, "flavour", flavours[i % 3], "leadSeconds", 900));
       HttpRequest submit = HttpRequest.newBuilder(URI.create(alpha + "/v1/mailboxes/" + ALICE + "/outbox"))
           .header("Authorization", "Bearer " + token).header("Idempotency-Key", id)
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -151,7 +151,8 @@ class MultiJvmFailoverTest {
       if (response.statusCode() == 200) {
         last = JSON.readTree(response.body());
         String status = last.get("status").asText();
-        if (status.equals("DELIVERED") || status.equals("NOT_DELIVERED") || status.equals("LOST")) {
+        if (status.equals("DELIVERED") || status.equals("NOT_DELIVERED") || status.equals("LOST")
+            || status.equals("NOT_POSTED")) {
           return last;
         }
       }

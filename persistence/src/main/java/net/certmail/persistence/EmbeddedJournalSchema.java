@@ -54,15 +54,40 @@ public final class EmbeddedJournalSchema {
     String user = db.hasPath("user") ? db.getString("user") : "";
     String password = db.hasPath("password") ? db.getString("password") : "";
 
-    try (Connection connection = DriverManager.getConnection(url, user, password);
-        Statement statement = connection.createStatement()) {
-      for (String sql : statements()) {
-        statement.execute(sql);
+    Connection connection = null;
+    try {
+      connection = DriverManager.getConnection(url, user, password);
+      try (Statement statement = connection.createStatement()) {
+        for (String sql : statements()) {
+          statement.execute(sql);
+        }
       }
+      // H2 made its lock file with the process's umask (the directory, 700, already keeps others
+      // out): make it 600 too, and keep this connection until the system stops, so that the
+      // database stays open and H2 does not make the lock file anew with the umask.
+      if (config.hasPath("certmail.journal.embedded.path")) {
+        EmbeddedJournalFiles.tighten(java.nio.file.Path.of(config.getString("certmail.journal.embedded.path")));
+      }
+      Connection kept = connection;
+      system.getWhenTerminated().whenComplete((done, failure) -> closeQuietly(kept));
+    } catch (IOException e) {
+      closeQuietly(connection);
+      throw new UncheckedIOException("Could not make the embedded journal's files owner-only: " + e.getMessage(), e);
     } catch (SQLException e) {
+      closeQuietly(connection);
       throw new IllegalStateException("Could not create the embedded journal tables in " + url + ": "
           + e.getMessage() + ". If the file is locked, another process has the database open: stop"
           + " it, or set certmail.journal.embedded.auto-server = true in every process that uses it.", e);
+    }
+  }
+
+  private static void closeQuietly(Connection connection) {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        // the database is going away anyway
+      }
     }
   }
 

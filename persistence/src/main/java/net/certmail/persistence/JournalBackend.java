@@ -87,10 +87,12 @@ public enum JournalBackend {
    *     would win over this backend's file.
    */
   public Config config(Config settings) {
-    return config(settings, System.getenv());
+    Config config = config(settings, System.getenv());
+    // The embedded journal's directory, files and password (EmbeddedJournalFiles): owner-only, made here.
+    return this == EMBEDDED ? EmbeddedJournalFiles.secure(config) : config;
   }
 
-  /** As {@link #config(Config)}, with the environment given (for tests). */
+  /** As {@link #config(Config)}, with the environment given and no file touched (for tests). */
   Config config(Config settings, Map<String, String> environment) {
     if (settings.hasPath("pekko.version")) {
       throw new IllegalArgumentException("JournalBackend." + this + ".config(settings) needs the"

@@ -95,7 +95,8 @@ class EmbeddedJournalTest {
       writer.shutdownTestKit();
     }
     List<String> stored = new ArrayList<>();
-    try (Connection connection = DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa", "");
+    try (Connection connection = DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa",
+        config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery("SELECT \"event_ser_id\", \"event_ser_manifest\""
             + " FROM PUBLIC.\"event_journal\" WHERE \"persistence_id\" = 'alpha.example|mail-3'")) {

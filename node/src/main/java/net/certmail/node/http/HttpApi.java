@@ -3,6 +3,7 @@ package net.certmail.node.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,6 +80,15 @@ public final class HttpApi extends AllDirectives {
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   /** Submission ids become part of persistence ids and URLs: keep them plain. */
   private static final Pattern SUBMISSION_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
+  /**
+   * A mailbox id as the network's certificates spell it (PrincipalNames): no control character
+   * (log forging), no '|' (persistence ids are "mailbox|key"), nothing a path could hide.
+   */
+  private static final Pattern MAILBOX = Pattern.compile(
+      "[a-z0-9][a-z0-9._+-]{0,63}@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+  /** One path segment of a label (server, id) or a submission id. */
+  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpApi.class);
   private static final Duration DEFAULT_LEAD = Duration.ofHours(1);
   /**
    * The deadlines the API hands to the engine: instants with a four-digit year. Far inside the
@@ -98,6 +108,8 @@ public final class HttpApi extends AllDirectives {
   private final TrustStore trustStore;
   private final TokenStore tokens;
   private final RateLimiter rateLimiter;
+  /** Failed authentications per client address (token guessing). */
+  private final RateLimiter authFailures;
   private final HttpSettings settings;
   private final Clock clock;
   private final byte[] openApi;
@@ -121,6 +133,7 @@ public final class HttpApi extends AllDirectives {
     this.trustStore = trustStore;
     this.tokens = tokens;
     this.rateLimiter = new RateLimiter(settings.burst(), settings.perSecond(), System::nanoTime);
+    this.authFailures = new RateLimiter(settings.authFailureBurst(), settings.authFailurePerSecond(), System::nanoTime);
     this.settings = settings;
     this.clock = clock;
     this.openApi = openApiDocument();
@@ -131,12 +144,12 @@ public final class HttpApi extends AllDirectives {
   }
 
   public Route routes() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
-        withSizeLimit(settings.maxRequestBytes(), () -> declaredSizeWithinLimit(() -> concat(
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(settings.maxRequestBytes(), maxContentBytes),
+        () -> withSizeLimit(settings.maxRequestBytes(), () -> declaredSizeWithinLimit(() -> concat(
             path(segment("v1").slash("openapi.yaml"), () -> get(() -> complete(
                 HttpResponse.create().withEntity(HttpEntities.create(YAML, openApi))))),
             path(segment("v1").slash("directory").slash(segment()).slash(segment()), (server, id) ->
-                get(() -> directory(server, server + "/" + id))),
+                get(() -> plainLabel(server, id, () -> directory(server, server + "/" + id)))),
             pathPrefix(segment("v1").slash("mailboxes").slash(segment()), this::mailboxRoutes))))));
   }
 
@@ -171,21 +184,40 @@ public final class HttpApi extends AllDirectives {
                 + ": check the label (the sender's status shows it) and the server part before the slash")))));
   }
 
+  /**
+   * A mailbox's routes: a well-formed name (else 400), then its token (else 401, the same for a
+   * mailbox that exists and one that does not: no token, no enumeration), then where it is hosted.
+   */
   private Route mailboxRoutes(String mailbox) {
-    return hostedHere(mailbox, () -> authenticated(mailbox, () -> rateLimited(mailbox, () -> concat(
+    if (!MAILBOX.matcher(mailbox).matches()) {
+      return complete(badRequest("BAD_MAILBOX", "a mailbox id is lower-case letters, digits and . _ + - around one @,"
+          + " e.g. alice@alpha.example"));
+    }
+    return authenticated(mailbox, () -> hostedHere(mailbox, () -> rateLimited(mailbox, () -> concat(
         pathPrefix("outbox", () -> outboxRoutes(mailbox)),
         path("inbox", () -> get(() -> answer(inboxList(mailbox)))),
         pathPrefix(segment("inbox").slash(segment()).slash(segment()),
-            (server, id) -> inboxRoutes(mailbox, server + "/" + id))))));
+            (server, id) -> plainLabel(server, id, () -> inboxRoutes(mailbox, server + "/" + id)))))));
+  }
+
+  /** A label's two path segments, plain (they become entity ids and log lines), or 400. */
+  private Route plainLabel(String server, String id, Supplier<Route> inner) {
+    if (!SEGMENT.matcher(server).matches() || !SEGMENT.matcher(id).matches()) {
+      return complete(badRequest("BAD_LABEL", "a label is <server>/<id>, e.g. alpha.example/3f2a...:"
+          + " letters, digits and . _ ~ - only"));
+    }
+    return inner.get();
   }
 
   private Route outboxRoutes(String mailbox) {
     return concat(
         pathEnd(() -> post(() -> optionalHeaderValueByName(IDEMPOTENCY_KEY, key ->
             entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body)))))),
-        pathPrefix(segment(), submissionId -> concat(
-            pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
-            path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))))));
+        pathPrefix(segment(), submissionId -> !SUBMISSION_ID.matcher(submissionId).matches()
+            ? complete(badRequest("BAD_SUBMISSION_ID", "a submission id is 1 to 128 of A-Z a-z 0-9 . _ ~ -"))
+            : concat(
+                pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
+                path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))))));
   }
 
   private Route inboxRoutes(String mailbox, String label) {
@@ -199,6 +231,7 @@ public final class HttpApi extends AllDirectives {
 
   // ---- guards ----
 
+  /** Runs after authentication: a holder of a valid token learns where a mailbox is hosted, nobody else. */
   private Route hostedHere(String mailbox, Supplier<Route> inner) {
     if (hostedMailboxes.contains(mailbox)) {
       return inner.get();
@@ -211,26 +244,40 @@ public final class HttpApi extends AllDirectives {
         + " in this network: check the spelling (e.g. alice@alpha.example)"));
   }
 
+  /**
+   * The bearer token must be valid; a client address that failed too often gets 429 until its
+   * budget refills, whatever token it sends. A valid token of another mailbox goes on to
+   * {@link #hostedHere}: 403 for a mailbox hosted here, 404 with where to ask otherwise.
+   */
   private Route authenticated(String mailbox, Supplier<Route> inner) {
-    return optionalHeaderValueByName("Authorization", header -> {
+    return extractClientIP(client -> optionalHeaderValueByName("Authorization", header -> {
+      String address = client.getAddress().map(java.net.InetAddress::getHostAddress).orElse("unknown");
+      if (!authFailures.hasBudget(address)) {
+        long retryAfter = authFailures.retryAfterSeconds();
+        return complete(Json.error(StatusCodes.TOO_MANY_REQUESTS, "RATE_LIMITED", "too many failed authentications"
+            + " from your address: retry after " + retryAfter + " s with a valid token (limit:"
+            + " certmail.http.auth-failure-limit)").addHeader(RawHeader.create("Retry-After", Long.toString(retryAfter))));
+      }
       Optional<String> token = header.filter(value -> value.regionMatches(true, 0, "Bearer ", 0, 7))
           .map(value -> value.substring(7).trim());
       if (token.isEmpty()) {
-        return complete(unauthorized("MISSING_TOKEN", "send 'Authorization: Bearer <token>'; a token for "
-            + mailbox + " comes from: certmail keys token --mailbox " + mailbox + " --keys <node key directory>"));
+        authFailures.tryAcquire(address);
+        return complete(unauthorized("MISSING_TOKEN", "send 'Authorization: Bearer <token>'; a mailbox's token comes"
+            + " from: certmail keys token --mailbox <mailbox> --keys <node key directory>"));
       }
       Optional<String> owner = tokens.mailboxOf(token.get());
       if (owner.isEmpty()) {
-        return complete(unauthorized("INVALID_TOKEN", "this token is not known on this node: issue one with"
-            + " certmail keys token --mailbox " + mailbox + " --keys <node key directory>"));
+        authFailures.tryAcquire(address);
+        return complete(unauthorized("INVALID_TOKEN", "this token is not known on this node (or was revoked): issue"
+            + " one with certmail keys token --mailbox <mailbox> --keys <node key directory>"));
       }
       if (!owner.get().equals(mailbox)) {
         // The token is valid, but for another mailbox: a mailbox never reads or acts on another's data.
-        return complete(Json.error(StatusCodes.FORBIDDEN, "WRONG_MAILBOX",
-            "this token belongs to another mailbox; use the token issued for " + mailbox));
+        return hostedHere(mailbox, () -> complete(Json.error(StatusCodes.FORBIDDEN, "WRONG_MAILBOX",
+            "this token belongs to another mailbox; use the token issued for " + mailbox)));
       }
       return inner.get();
-    });
+    }));
   }
 
   private static HttpResponse unauthorized(String reason, String message) {
@@ -256,17 +303,17 @@ public final class HttpApi extends AllDirectives {
     try {
       request = Json.MAPPER.readValue(body, Json.SubmitRequest.class);
     } catch (JsonProcessingException e) {
-      if (e instanceof JsonMappingException mapping && mapping.getPath().stream()
-          .anyMatch(field -> "leadSeconds".equals(field.getFieldName()) || "deadline".equals(field.getFieldName()))) {
-        // e.g. a leadSeconds beyond a 64-bit integer, or not a number
-        return done(badRequest("BAD_DEADLINE", "\"" + mapping.getPath().get(mapping.getPath().size() - 1).getFieldName()
-            + "\" cannot be read (" + e.getOriginalMessage() + "); " + acceptedDeadlines()));
+      if (e instanceof JsonMappingException mapping && e.getCause() instanceof InputCoercionException
+          && mapping.getPath().stream().anyMatch(field -> "leadSeconds".equals(field.getFieldName()))) {
+        // A number, but beyond a 64-bit integer: a deadline out of range, not malformed JSON.
+        return done(badRequest("BAD_DEADLINE", "\"leadSeconds\" is out of range; " + acceptedDeadlines()));
       }
-      return done(badRequest("BAD_JSON", "the body is not a submission: " + e.getOriginalMessage()
+      return done(badRequest("BAD_JSON", "the body is not a submission: " + Json.problem(e)
           + "; expected {\"recipient\", \"subject\", \"body\", \"deadline\" or \"leadSeconds\", \"flavour\"}"));
     }
-    if (request == null || request.recipient() == null || !Routing.isMailbox(request.recipient())) {
-      return done(badRequest("BAD_RECIPIENT", "give \"recipient\" as a mailbox id, e.g. bob@beta.example"));
+    if (request == null || request.recipient() == null || !MAILBOX.matcher(request.recipient()).matches()) {
+      return done(badRequest("BAD_RECIPIENT", "give \"recipient\" as a mailbox id: lower-case letters, digits and"
+          + " . _ + - around one @, e.g. bob@beta.example"));
     }
     if (keyHeader.isPresent() && request.idempotencyKey() != null && !keyHeader.get().equals(request.idempotencyKey())) {
       return done(badRequest("BAD_IDEMPOTENCY_KEY", "the " + IDEMPOTENCY_KEY
@@ -370,9 +417,10 @@ public final class HttpApi extends AllDirectives {
 
   private CompletionStage<HttpResponse> bundle(String mailbox, String submissionId) {
     return engine.status(mailbox, submissionId).thenApply(status -> unknownSubmission(status).orElseGet(() -> {
-      if (status.label().isEmpty() || status.evidence().isEmpty()) {
+      if (status.evidence().isEmpty()) {
         return Json.error(StatusCodes.CONFLICT, "NO_EVIDENCE_YET", "submission " + submissionId
-            + " has no label and evidence yet (status " + status.status() + "): ask again when it has its COP");
+            + " has no evidence yet (status " + status.status() + "): ask again when the origin server has"
+            + " answered with its COP or its signed rejection");
       }
       List<SignedEvidence> items = new ArrayList<>();
       for (byte[] bytes : status.evidence()) {
@@ -383,7 +431,9 @@ public final class HttpApi extends AllDirectives {
         }
       }
       byte[] bundle = EvidenceBundles.toBytes(EvidenceBundles.of(status.label(), items, trustStore));
-      String file = status.label().replace('/', '_') + ".cmbundle";
+      // A rejected submission never got a label: its bundle holds the signed rejection, about no label.
+      String file = (status.label().isEmpty() ? submissionId + ".rejection" : status.label().replace('/', '_'))
+          + ".cmbundle";
       return HttpResponse.create()
           .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, bundle))
           .addHeader(ContentDisposition.create(ContentDispositionTypes.ATTACHMENT, java.util.Map.of("filename", file)));
@@ -427,7 +477,8 @@ public final class HttpApi extends AllDirectives {
         Json.RefuseRequest request = Json.MAPPER.readValue(body, Json.RefuseRequest.class);
         reason = request.reason() == null ? "" : request.reason();
       } catch (JsonProcessingException e) {
-        return done(badRequest("BAD_JSON", "the body is optional; when given it is {\"reason\": \"...\"}"));
+        return done(badRequest("BAD_JSON", "the body is optional; when given it is {\"reason\": \"...\"}: "
+            + Json.problem(e)));
       }
     }
     return decide(mailbox, label, engine.refuse(mailbox, label, reason));
@@ -445,8 +496,7 @@ public final class HttpApi extends AllDirectives {
     return engine.inboxEntry(mailbox, label).thenApply(view -> unknownLabel(view).orElseGet(() -> {
       if (view.content() == null) {
         return Json.error(StatusCodes.CONFLICT, "CONTENT_NOT_RELEASED", "the content of " + label
-            + " is not available (status " + view.status() + "): accept it first; in NSR and IP it arrives"
-            + " shortly after your receipt, so ask again in a moment");
+            + " is not available (status " + view.status() + "): " + whyNoContent(view.status()));
       }
       try {
         MailItem item = MailItem.parseFrom(view.content());
@@ -456,6 +506,18 @@ public final class HttpApi extends AllDirectives {
         throw new IllegalStateException("the content of " + label + " is not a mail item", e);
       }
     }));
+  }
+
+  /** What the owner can do about content not (yet) released, by where the mail stands. */
+  private static String whyNoContent(String status) {
+    return switch (status) {
+      case "AWAITING_DECISION" -> "accept it first (certmail accept); in NSR and IP it arrives shortly after"
+          + " your receipt";
+      case "ACKNOWLEDGED" -> "your receipt is signed and the content is on its way: ask again in a moment";
+      case "REFUSED" -> "you refused this mail, so its content is never released to you";
+      case "EXPIRED" -> "the time to accept it has passed, so its content is never released to you";
+      default -> "it is released only after your receipt (COD)";
+    };
   }
 
   private static Optional<HttpResponse> unknownLabel(InboxView view) {
@@ -479,8 +541,11 @@ public final class HttpApi extends AllDirectives {
         return Json.error(StatusCodes.SERVICE_UNAVAILABLE, "ENGINE_UNAVAILABLE", "the engine did not answer in time"
             + " (the cluster may be rebalancing): retry in a few seconds");
       }
-      return Json.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", cause.getMessage()
-          + "; the node's log has the details");
+      // The cause stays in the node's log: its message may name classes, files or other mailboxes.
+      String incident = UUID.randomUUID().toString();
+      LOG.error("request failed (incident {})", incident, cause);
+      return Json.error(StatusCodes.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "the node could not answer;"
+          + " its log has the details under incident " + incident);
     }));
   }
 
@@ -503,21 +568,21 @@ public final class HttpApi extends AllDirectives {
    * max-content-size reaches the origin server, which refuses it with a signed MESSAGE_TOO_LARGE.
    */
   private HttpResponse requestTooLarge() {
-    return Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "REQUEST_TOO_LARGE", "the request is larger than "
-        + settings.maxRequestBytes() + " bytes (certmail.http.max-request-size); a mail's content (subject, body"
-        + " and content type) may be at most " + maxContentBytes + " bytes (certmail.engine.max-content-size):"
-        + " send a smaller mail");
+    return Json.error(StatusCodes.PAYLOAD_TOO_LARGE, "REQUEST_TOO_LARGE",
+        tooLargeMessage(settings.maxRequestBytes(), maxContentBytes));
+  }
+
+  private static String tooLargeMessage(long maxRequestBytes, long maxContentBytes) {
+    return "the request is larger than " + maxRequestBytes + " bytes (certmail.http.max-request-size); a mail's"
+        + " content (subject, body and content type) may be at most " + maxContentBytes
+        + " bytes (certmail.engine.max-content-size): send a smaller mail";
   }
 
   /** pekko-http's rejections (no such route, wrong method, ...) as JSON errors like every other answer. */
-  private RejectionHandler rejections() {
+  private static RejectionHandler rejections(long maxRequestBytes, long maxContentBytes) {
     Function<HttpResponse, HttpResponse> asJson = response -> {
       if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
         return response;
-      }
-      if (response.status().intValue() == 413) {
-        // An entity over the size limit: the same answer as when the exception reaches us.
-        return requestTooLarge().addHeaders(response.getHeaders());
       }
       String text = response.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String() : "";
       String reason = switch (response.status().intValue()) {
@@ -527,8 +592,12 @@ public final class HttpApi extends AllDirectives {
         case 415 -> "UNSUPPORTED_MEDIA_TYPE";
         default -> "BAD_REQUEST";
       };
-      String message = response.status().intValue() == 404
-          ? "no such resource: the routes are described at GET /v1/openapi.yaml" : text;
+      String message = switch (response.status().intValue()) {
+        case 404 -> "no such resource: the routes are described at GET /v1/openapi.yaml";
+        // An entity over the size limit: the same answer as when the exception reaches us.
+        case 413 -> tooLargeMessage(maxRequestBytes, maxContentBytes);
+        default -> Json.withoutClassNames(text);
+      };
       return Json.error(response.status(), reason, message).addHeaders(response.getHeaders());
     };
     return RejectionHandler.defaultHandler().mapRejectionResponse(asJson::apply);

@@ -1,11 +1,19 @@
 package net.certmail.node.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.Base64;
 import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import net.certmail.actors.InboxView;
 import net.certmail.actors.MailStatus;
 import net.certmail.proto.v1.EvidenceStatement;
@@ -16,10 +24,20 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 
 /** The JSON shapes of the API (described in openapi.yaml) and their rendering. */
 final class Json {
-  static final ObjectMapper MAPPER = new ObjectMapper()
+  static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+          // A second "recipient" must not silently win over the first (it redirected a mail): refuse it.
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build())
       // A misspelt field must not be silently ignored (e.g. "dealine"): the client hears about it.
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+      // Nor a second JSON value after the first ({"recipient": "bob@..."} {"recipient": "eve@..."}).
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+      .build();
+
+  /** Fully qualified Java names (net.certmail.node.http.Json$SubmitRequest, java.lang.Long, ...). */
+  private static final Pattern CLASS_NAME = Pattern.compile(
+      "`?\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*`?|\\b[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?");
 
   private Json() {}
 
@@ -75,6 +93,58 @@ final class Json {
       // The engine only holds evidence it parsed and verified; show the bytes rather than fail.
       return new Evidence("UNREADABLE", "", "", "", "", base64);
     }
+  }
+
+  /** What is wrong with a JSON body, in the client's terms: field names and JSON types, never Java classes. */
+  static String problem(JsonProcessingException e) {
+    String field = e instanceof JsonMappingException mapping ? mapping.getPath().stream()
+        .map(reference -> reference.getFieldName() != null ? reference.getFieldName() : "[" + reference.getIndex() + "]")
+        .collect(Collectors.joining(".")) : "";
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      return "unknown field \"" + unknown.getPropertyName() + "\"";
+    }
+    if (e instanceof MismatchedInputException mismatch && !field.isEmpty()) {
+      return "field \"" + field + "\" must be " + jsonType(mismatch.getTargetType());
+    }
+    if (e instanceof MismatchedInputException) {
+      return "the body must be a JSON object";
+    }
+    String where = e.getLocation() == null ? ""
+        : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+    if (original.startsWith("Duplicate field '")) {
+      return withoutClassNames(original) + where + ": give each field once";
+    }
+    // Jackson's other parse messages name its own settings; where the JSON breaks is what helps.
+    return "not valid JSON" + where;
+  }
+
+  private static String jsonType(Class<?> type) {
+    if (type == null) {
+      return "of another JSON type";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+      return "a number";
+    }
+    return "a JSON object";
+  }
+
+  /** Jackson's "(start marker at [Source: ...])" and "at [Source: ...]": its own settings, not the client's input. */
+  private static final Pattern SOURCE = Pattern.compile("\\s*(?:\\(start marker at )?\\[Source:[^\\]]*][)]?");
+  /** Names Jackson puts in backticks: Java types, its own feature flags. */
+  private static final Pattern QUOTED = Pattern.compile("`[^`]*`");
+
+  /** A message with every Java class name replaced, for text that came from a library. */
+  static String withoutClassNames(String message) {
+    if (message == null) {
+      return "";
+    }
+    String text = SOURCE.matcher(message).replaceAll("");
+    text = QUOTED.matcher(text).replaceAll("a value");
+    return CLASS_NAME.matcher(text).replaceAll("a value");
   }
 
   static HttpResponse response(StatusCode code, Object body) {

@@ -8,6 +8,7 @@ import net.certmail.node.runtime.CertmailNode;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -39,7 +40,10 @@ public final class NodeEndpoints {
         TokenStore.open(node.keyDirectory()), settings, clock, node.inboxLabels());
     ServerBinding binding;
     try {
-      binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).bind(api.routes())
+      // Requests refused before routing (431, 414, 400) answer in the JSON error shape too.
+      ServerSettings server = ServerSettings.create(classic).withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
+      binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).withSettings(server)
+          .bind(api.routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IOException("cannot listen on " + settings.host() + ":" + settings.port()

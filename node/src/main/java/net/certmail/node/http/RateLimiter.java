@@ -14,17 +14,29 @@ final class RateLimiter {
   private final LongSupplier nanoTime;
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
 
+  /** Keys (client addresses, mailboxes) kept before idle ones are forgotten: many addresses must not fill memory. */
+  static final int MAX_KEYS = 100_000;
+  private final int maxKeys;
+
   RateLimiter(int burst, double perSecond, LongSupplier nanoTime) {
+    this(burst, perSecond, nanoTime, MAX_KEYS);
+  }
+
+  RateLimiter(int burst, double perSecond, LongSupplier nanoTime, int maxKeys) {
     if (burst < 1 || perSecond <= 0) {
       throw new IllegalArgumentException("certmail.http.rate-limit needs burst >= 1 and per-second > 0");
     }
     this.burst = burst;
     this.perNano = perSecond / 1e9;
     this.nanoTime = nanoTime;
+    this.maxKeys = maxKeys;
   }
 
   /** Takes one token; false when the mailbox has none left (answer 429). */
   boolean tryAcquire(String mailbox) {
+    if (buckets.size() >= maxKeys && !buckets.containsKey(mailbox)) {
+      forgetIdle();
+    }
     Bucket bucket = buckets.computeIfAbsent(mailbox, key -> new Bucket(burst, nanoTime.getAsLong()));
     synchronized (bucket) {
       long now = nanoTime.getAsLong();
@@ -36,6 +48,31 @@ final class RateLimiter {
       bucket.tokens -= 1;
       return true;
     }
+  }
+
+  /** Whether the key has a token left, without taking it (an address that failed too often to authenticate). */
+  boolean hasBudget(String key) {
+    Bucket bucket = buckets.get(key);
+    if (bucket == null) {
+      return true;
+    }
+    synchronized (bucket) {
+      return Math.min(burst, bucket.tokens + (nanoTime.getAsLong() - bucket.updated) * perNano) >= 1;
+    }
+  }
+
+  /** Forgets the keys whose bucket has refilled: they would start full anyway. */
+  private void forgetIdle() {
+    long now = nanoTime.getAsLong();
+    buckets.entrySet().removeIf(entry -> {
+      synchronized (entry.getValue()) {
+        return entry.getValue().tokens + (now - entry.getValue().updated) * perNano >= burst;
+      }
+    });
+  }
+
+  int keys() {
+    return buckets.size();
   }
 
   /** Seconds until the next token, for the Retry-After header. */

@@ -2,15 +2,27 @@ package net.certmail.node.http;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.certmail.crypto.Sha256;
 
@@ -19,14 +31,27 @@ import net.certmail.crypto.Sha256;
  * per token in {@code <key-directory>/tokens/<mailbox>} (directory 700, files 600): a copy of the
  * key directory's tokens does not let anyone act as the mailbox. A token is 256 random bits, so a
  * plain hash (no salt, no slow KDF) is enough: there is nothing to guess.
+ *
+ * <p>A running node sees changes at once: a token is accepted only after the file that holds its
+ * hash was found unchanged (one stat per request: size, modification time, inode) or re-read, so
+ * a revoked token ({@link #revoke}) is refused from the next request on; an unknown token makes
+ * the node look for token files that are new or changed since it last read them.
  */
 public final class TokenStore {
   public static final String DIRECTORY = "tokens";
+  private static final Pattern MAILBOX = Pattern.compile("[a-z0-9._+-]+@[a-z0-9.-]+");
+  private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
   private static final SecureRandom RANDOM = new SecureRandom();
   private final Path directory;
-  private volatile Map<String, String> mailboxByHash;
-  /** Size and modification time of every token file when last read: a new token changes them. */
-  private volatile Map<Path, String> loadedFiles = Map.of();
+  /** What each token file held when last read, by mailbox. */
+  private volatile Map<String, TokenFile> files = Map.of();
+  private volatile Map<String, String> mailboxByHash = Map.of();
+
+  /** A token file as read: its stamp (null: no such file) and the hashes in it. */
+  private record TokenFile(Stamp stamp, Set<String> hashes) {}
+
+  /** Size, modification time (ns) and inode: a rewrite, append or replacement changes one of them. */
+  private record Stamp(long size, long modifiedNanos, Object fileKey) {}
 
   private TokenStore(Path directory) {
     this.directory = directory;
@@ -35,18 +60,16 @@ public final class TokenStore {
   /** The tokens of a node's key directory (none yet is fine: every request then answers 401). */
   public static TokenStore open(Path keyDirectory) throws IOException {
     TokenStore store = new TokenStore(keyDirectory.resolve(DIRECTORY));
-    store.reload();
+    store.rescan();
     return store;
   }
 
   /**
    * Issues a new token for a mailbox and stores its hash; the token itself is returned once and
-   * kept nowhere. A running node picks it up on first use.
+   * kept nowhere. A running node accepts it from its next request.
    */
   public static String issue(Path keyDirectory, String mailbox) throws IOException {
-    if (!mailbox.matches("[a-z0-9._+-]+@[a-z0-9.-]+")) {
-      throw new IllegalArgumentException("not a mailbox id: \"" + mailbox + "\" (expected e.g. alice@alpha.example)");
-    }
+    requireMailbox(mailbox);
     Path directory = keyDirectory.resolve(DIRECTORY);
     if (!Files.isDirectory(directory)) {
       Files.createDirectories(directory);
@@ -65,58 +88,144 @@ public final class TokenStore {
     return token;
   }
 
-  /** The mailbox a presented token belongs to, if any. */
+  /**
+   * Revokes one token of a mailbox ({@code token} given) or all of them (empty): their hashes leave
+   * the mailbox's file, which is replaced whole (a new inode), so a running node refuses them from
+   * its next request on.
+   *
+   * @return how many tokens were revoked (0: the token was not one of the mailbox's)
+   */
+  public static int revoke(Path keyDirectory, String mailbox, Optional<String> token) throws IOException {
+    requireMailbox(mailbox);
+    Path file = keyDirectory.resolve(DIRECTORY).resolve(mailbox);
+    List<String> hashes;
+    try {
+      hashes = Files.readAllLines(file, StandardCharsets.US_ASCII).stream().map(String::trim)
+          .filter(line -> !line.isEmpty()).toList();
+    } catch (NoSuchFileException e) {
+      return 0;
+    }
+    List<String> kept = new ArrayList<>();
+    if (token.isPresent()) {
+      String revoked = hash(token.get().trim());
+      hashes.stream().filter(hash -> !hash.equals(revoked)).forEach(kept::add);
+    }
+    int removed = hashes.size() - kept.size();
+    if (removed == 0) {
+      return 0;
+    }
+    Path temporary = file.resolveSibling("." + mailbox + ".revoking");
+    Files.deleteIfExists(temporary);
+    Files.createFile(temporary);
+    setPermissions(temporary, "rw-------");
+    Files.write(temporary, kept, StandardCharsets.US_ASCII);
+    try {
+      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return removed;
+  }
+
+  /** The mailbox a presented token belongs to, if any, as the token files say now. */
   public Optional<String> mailboxOf(String token) {
     String hash = hash(token);
-    String mailbox = mailboxByHash.get(hash);
-    if (mailbox == null) {
-      // A token issued since the last read (certmail keys token while the node runs). Comparing
-      // file sizes and times costs a directory listing, no file reads, for an unknown token.
-      try {
-        if (!fileStamps().equals(loadedFiles)) {
-          reload();
-          mailbox = mailboxByHash.get(hash);
-        }
-      } catch (IOException e) {
-        return Optional.empty();
+    try {
+      String mailbox = mailboxByHash.get(hash);
+      if (mailbox != null) {
+        // Known: valid only while its file still holds it (revocation is effective at once).
+        return refresh(mailbox).hashes().contains(hash) ? Optional.of(mailbox) : Optional.empty();
       }
+      // Unknown: a token issued since the last read, or no token at all.
+      rescan();
+      return Optional.ofNullable(mailboxByHash.get(hash));
+    } catch (IOException e) {
+      return Optional.empty();
     }
-    return Optional.ofNullable(mailbox);
   }
 
-  private Map<Path, String> fileStamps() throws IOException {
-    Map<Path, String> stamps = new HashMap<>();
-    if (Files.isDirectory(directory)) {
-      try (Stream<Path> files = Files.list(directory)) {
-        for (Path file : files.filter(Files::isRegularFile).toList()) {
-          stamps.put(file, Files.size(file) + "@" + Files.getLastModifiedTime(file).toMillis());
-        }
-      }
+  /** The mailbox's file as it is now: re-read when its stamp changed. */
+  private TokenFile refresh(String mailbox) throws IOException {
+    Path file = directory.resolve(mailbox);
+    Stamp now = stamp(file);
+    TokenFile known = files.get(mailbox);
+    if (known != null && Objects.equals(known.stamp(), now)) {
+      return known;
     }
-    return stamps;
+    synchronized (this) {
+      TokenFile read = read(file, now);
+      Map<String, TokenFile> updated = new HashMap<>(files);
+      updated.put(mailbox, read);
+      install(updated);
+      return read;
+    }
   }
 
-  private synchronized void reload() throws IOException {
-    Map<Path, String> stamps = fileStamps();
-    Map<String, String> loaded = new HashMap<>();
+  /** Re-reads every token file that is new or changed since it was last read, and forgets removed ones. */
+  private synchronized void rescan() throws IOException {
+    Map<String, TokenFile> updated = new HashMap<>();
     if (Files.isDirectory(directory)) {
-      try (Stream<Path> files = Files.list(directory)) {
-        for (Path file : files.filter(Files::isRegularFile).toList()) {
+      try (Stream<Path> listed = Files.list(directory)) {
+        for (Path file : listed.toList()) {
           String mailbox = file.getFileName().toString();
-          for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-            if (!line.isBlank()) {
-              loaded.put(line.trim(), mailbox);
-            }
+          if (!MAILBOX.matcher(mailbox).matches()) {
+            continue; // a revocation's temporary file, or something else that is not a mailbox's tokens
           }
+          Stamp stamp = stamp(file);
+          TokenFile known = files.get(mailbox);
+          updated.put(mailbox, known != null && Objects.equals(known.stamp(), stamp) ? known : read(file, stamp));
         }
       }
     }
-    mailboxByHash = loaded;
-    loadedFiles = stamps;
+    install(updated);
+  }
+
+  private void install(Map<String, TokenFile> updated) {
+    Map<String, String> index = new HashMap<>();
+    updated.forEach((mailbox, file) -> file.hashes().forEach(hash -> index.put(hash, mailbox)));
+    files = Map.copyOf(updated);
+    mailboxByHash = Map.copyOf(index);
+  }
+
+  private static TokenFile read(Path file, Stamp stamp) throws IOException {
+    if (stamp == null) {
+      return new TokenFile(null, Set.of());
+    }
+    Set<String> hashes = new LinkedHashSet<>();
+    try {
+      for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+        String trimmed = line.trim();
+        if (HASH.matcher(trimmed).matches()) {
+          hashes.add(trimmed);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return new TokenFile(null, Set.of());
+    }
+    // Stamp again: a change while reading shows on the next request, never as a stale "unchanged".
+    return new TokenFile(Objects.equals(stamp(file), stamp) ? stamp : null, Set.copyOf(hashes));
+  }
+
+  private static Stamp stamp(Path file) throws IOException {
+    try {
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attributes.isRegularFile()) {
+        return null;
+      }
+      return new Stamp(attributes.size(), attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS), attributes.fileKey());
+    } catch (NoSuchFileException e) {
+      return null;
+    }
   }
 
   static String hash(String token) {
     return Sha256.hex(Sha256.hash(token.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static void requireMailbox(String mailbox) {
+    if (!MAILBOX.matcher(mailbox).matches()) {
+      throw new IllegalArgumentException("not a mailbox id: \"" + mailbox + "\" (expected e.g. alice@alpha.example)");
+    }
   }
 
   private static void setPermissions(Path path, String permissions) throws IOException {

@@ -38,4 +38,20 @@ class RateLimiterTest {
     assertEquals(3, allowed);
     assertEquals(1, limiter.retryAfterSeconds());
   }
+
+  /** A flood of client addresses cannot fill the node's memory: idle (refilled) buckets are forgotten. */
+  @Test
+  void idleKeysAreForgottenOnceTheLimitIsReachedButBusyOnesAreKept() {
+    RateLimiter small = new RateLimiter(3, 2.0, nanos::get, 3);
+    small.tryAcquire("10.0.0.1");
+    small.tryAcquire("10.0.0.2");
+    for (int i = 0; i < 3; i++) {
+      small.tryAcquire("10.0.0.3");
+    }
+    nanos.addAndGet(1_000_000_000L); // 1 s: .1 and .2 are full again, .3 is not
+    small.tryAcquire("10.0.0.4");
+    assertEquals(2, small.keys());
+    assertFalse(small.tryAcquire("10.0.0.3") && small.tryAcquire("10.0.0.3") && small.tryAcquire("10.0.0.3"),
+        "the busy address kept its spent budget");
+  }
 }

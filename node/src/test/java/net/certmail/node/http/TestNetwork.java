@@ -22,17 +22,7 @@ import net.certmail.node.runtime.CertmailNode;
  */
 public final class TestNetwork implements AutoCloseable {
   static final String TIMINGS = """
-      certmail.engine {
-        tick = 100ms
-        retry-min = 200ms
-        retry-max = 2s
-        relay-timeout = 5s
-        delivery-timeout = 6s
-        cod-margin = 10s
-        verdict-margin = 3s
-        grace = 10s
-        min-lead-time = 20s
-      }
+      include classpath("certmail-demo-timings.conf")
       pekko.loglevel = "WARNING"
       pekko.log-dead-letters = off
       pekko.remote.artery.canonical.port = 0
@@ -54,6 +44,27 @@ public final class TestNetwork implements AutoCloseable {
   }
 
   public static TestNetwork start(Path dir) throws IOException {
+    return start(dir, "");
+  }
+
+  /** @param extraSettings HOCON that overrides the test settings (log levels, limits) */
+  public static TestNetwork start(Path dir, String extraSettings) throws IOException {
+    Path keys = keys(dir);
+    int managementPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      managementPort = socket.getLocalPort();
+    }
+    CertmailNode node = CertmailNode.start(settings(dir, keys, managementPort, extraSettings), Clock.systemUTC(), null);
+    try {
+      return new TestNetwork(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  /** The sample network's keys under {@code dir/keys}, and the test node's key directory (returned). */
+  public static Path keys(Path dir) throws IOException {
     String description;
     try (InputStream in = TestNetwork.class.getResourceAsStream("/networks/local-network.conf")) {
       description = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -67,11 +78,12 @@ public final class TestNetwork implements AutoCloseable {
     for (String node : new String[] {"relay-1", "beta-1"}) {
       copyTree(all.resolve(node).resolve(KeyDirectory.PRIVATE), keys.resolve(KeyDirectory.PRIVATE));
     }
-    int managementPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      managementPort = socket.getLocalPort();
-    }
-    Config settings = ConfigFactory.parseString(TIMINGS)
+    return keys;
+  }
+
+  /** The test node's settings: its keys, a journal under {@code dir/journal}, free ports. */
+  public static Config settings(Path dir, Path keys, int managementPort, String extraSettings) {
+    return ConfigFactory.parseString(extraSettings).withFallback(ConfigFactory.parseString(TIMINGS))
         .withFallback(ConfigFactory.parseString("""
             include classpath("certmail-node")
             include classpath("certmail-local-network")
@@ -86,13 +98,6 @@ public final class TestNetwork implements AutoCloseable {
             }
             pekko.management.http.port = %d
             """.formatted(keys, dir.resolve("journal").resolve("certmail"), managementPort)));
-    CertmailNode node = CertmailNode.start(settings, Clock.systemUTC(), null);
-    try {
-      return new TestNetwork(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
-    } catch (IOException | RuntimeException e) {
-      node.close();
-      throw e;
-    }
   }
 
   public String token(String mailbox) throws IOException {

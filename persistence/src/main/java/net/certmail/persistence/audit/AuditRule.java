@@ -21,6 +21,8 @@ public enum AuditRule {
       "the sender's verdict is the origin server's verdict, with the same evidence"),
   ROD_NEEDS_VALID_COD("rod-needs-valid-cod",
       "a ROD comes only with a valid COD from the recipient, over the label and the flavour's hash"),
+  EVIDENCE_ENTITLED("evidence-entitled",
+      "every non-delivery notice is issued by a server on the COP's route, for a reason that fits its place"),
   NDN_BEFORE_DEADLINE("ndn-before-deadline",
       "every non-delivery notice is issued before the deadline T"),
   CONTENT_AFTER_COD("content-after-cod",

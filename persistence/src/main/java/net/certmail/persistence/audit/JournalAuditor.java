@@ -23,6 +23,8 @@ import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.MailInTransit;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.Entitlements;
+import net.certmail.protocol.MailFacts;
 import net.certmail.proto.v1.SignedEvidence;
 
 /**
@@ -163,7 +165,7 @@ public final class JournalAuditor {
         case NON_DELIVERY_NOTIFIED -> List.of(outbox.getNonDeliveryNotified().getNdn());
         case MAIL_DECLARED_LOST -> List.of(outbox.getMailDeclaredLost().getClaim());
         case LATE_EVIDENCE_RECORDED -> skipLate(outbox.getLateEvidenceRecorded().getEvidenceCount());
-        case MAIL_SUBMITTED, EVENT_NOT_SET -> List.of();
+        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof ServerEvent server) {
@@ -181,7 +183,7 @@ public final class JournalAuditor {
             server.getDeliveryCertified().getCod(), server.getDeliveryCertified().getRod());
         case NON_DELIVERY_RECORDED -> List.of(server.getNonDeliveryRecorded().getNdn());
         case LATE_EVIDENCE_RECORDED -> skipLate(server.getLateEvidenceRecorded().getEvidenceCount());
-        case UPSTREAM_RECEIPT_CONFIRMED, EVENT_NOT_SET -> List.of();
+        case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof InboxEvent inbox) {
@@ -222,7 +224,8 @@ public final class JournalAuditor {
     }
     checkSubmissionIds(chain, copStatement);
 
-    long deadline = copStatement.getDeadlineMillis();
+    MailFacts facts = MailFacts.of(copStatement);
+    long deadline = facts.deadlineMillis();
     Flavour flavour = copStatement.getFlavour();
     byte[] content = chain.content(copStatement.getContentHash().toByteArray());
 
@@ -243,9 +246,9 @@ public final class JournalAuditor {
           case DELIVERY_CERTIFIED -> checkCod(chain, event, e.getDeliveryCertified().getCod(),
               e.getDeliveryCertified().getRodN(), e.getDeliveryCertified().getRod(), copStatement, content);
           case CONTENT_RELEASED -> checkRelease(chain, event, cod, flavour);
-          case NON_DELIVERY_ISSUED -> checkNdn(chain, event, e.getNonDeliveryIssued().getNdn(), deadline);
-          case NON_DELIVERY_RECORDED -> checkNdn(chain, event, e.getNonDeliveryRecorded().getNdn(), deadline);
-          case REFUSAL_ACCEPTED -> checkNdn(chain, event, e.getRefusalAccepted().getNdn(), deadline);
+          case NON_DELIVERY_ISSUED -> checkNdn(chain, event, e.getNonDeliveryIssued().getNdn(), facts);
+          case NON_DELIVERY_RECORDED -> checkNdn(chain, event, e.getNonDeliveryRecorded().getNdn(), facts);
+          case REFUSAL_ACCEPTED -> checkNdn(chain, event, e.getRefusalAccepted().getNdn(), facts);
           default -> { }
         }
         if (isOrigin && isVerdict(e)) {
@@ -281,7 +284,7 @@ public final class JournalAuditor {
         switch (e.getEventCase()) {
           case DELIVERY_CONFIRMED -> checkCod(chain, event, e.getDeliveryConfirmed().getCod(),
               e.getDeliveryConfirmed().getRodN(), e.getDeliveryConfirmed().getRod(), copStatement, content);
-          case NON_DELIVERY_NOTIFIED -> checkNdn(chain, event, e.getNonDeliveryNotified().getNdn(), deadline);
+          case NON_DELIVERY_NOTIFIED -> checkNdn(chain, event, e.getNonDeliveryNotified().getNdn(), facts);
           default -> { }
         }
         if (e.hasDeliveryConfirmed() || e.hasNonDeliveryNotified() || e.hasMailDeclaredLost()) {
@@ -401,12 +404,16 @@ public final class JournalAuditor {
     }
   }
 
-  private void checkNdn(LabelChain chain, JournalEvent event, SignedEvidence ndn, long deadline) {
-    long issued = statementOf(ndn).getIssuedAtMillis();
-    if (issued >= deadline) {
+  private void checkNdn(LabelChain chain, JournalEvent event, SignedEvidence ndn, MailFacts facts) {
+    EvidenceStatement statement = statementOf(ndn);
+    long issued = statement.getIssuedAtMillis();
+    if (issued >= facts.deadlineMillis()) {
       violations.add(at(event, chain.label, AuditRule.NDN_BEFORE_DEADLINE, "NDN issued at "
-          + Instant.ofEpochMilli(issued) + ", not before the deadline " + Instant.ofEpochMilli(deadline)));
+          + Instant.ofEpochMilli(issued) + ", not before the deadline " + Instant.ofEpochMilli(facts.deadlineMillis())));
+      return;
     }
+    Entitlements.ndn(statement, facts).ifPresent(problem ->
+        violations.add(at(event, chain.label, AuditRule.EVIDENCE_ENTITLED, problem)));
   }
 
   private void checkRelease(LabelChain chain, JournalEvent release, JournalEvent cod, Flavour flavour) {

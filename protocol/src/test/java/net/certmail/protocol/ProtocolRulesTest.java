@@ -17,7 +17,6 @@ import net.certmail.crypto.EvidenceStatements;
 import net.certmail.crypto.Sha256;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
-import net.certmail.proto.v1.MailInTransit;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Submission;
 import org.junit.jupiter.api.Test;
@@ -86,8 +85,9 @@ class ProtocolRulesTest {
     return POLICY.check(submission.build(), "alice@alpha.example", NOW, ROUTING).orElseThrow().reason();
   }
 
-  static final Timings TIMINGS = new Timings(Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofMinutes(2),
-      Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofMinutes(1), Duration.ofMillis(250));
+  static final Timings TIMINGS = new Timings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(500),
+      Duration.ofSeconds(30), Duration.ofMinutes(2), Duration.ofMinutes(10), Duration.ofMinutes(2), Duration.ofSeconds(10),
+      Duration.ofMinutes(2), Duration.ofMinutes(1));
 
   @Test
   void cutOffsAreStaggeredSoOneVerdictComesBeforeTheDeadline() {
@@ -100,8 +100,7 @@ class ProtocolRulesTest {
     long closeDeadline = accepted + Duration.ofMinutes(1).toMillis();
     assertEquals(TIMINGS.codCutoff(closeDeadline), TIMINGS.deliveryGiveUp(accepted, closeDeadline),
         "no delivery attempt outlives the COD cut-off");
-    assertThrows(IllegalArgumentException.class, () -> new Timings(Duration.ofMillis(1), Duration.ofMillis(2),
-        Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ZERO, Duration.ofMillis(1)));
+    assertTrue(TIMINGS.check().isEmpty(), () -> "the defaults are consistent: " + TIMINGS.check());
   }
 
   @Test
@@ -115,44 +114,50 @@ class ProtocolRulesTest {
 
   static final byte[] CONTENT = "the mail".getBytes();
   static final String LABEL = "alpha.example/00ff";
+  static final long T = 10_000;
 
-  static MailInTransit mail(Flavour flavour) {
-    return MailInTransit.newBuilder().setLabel(LABEL).setSender("alice@alpha.example").setRecipient("bob@beta.example")
-        .setContent(ByteString.copyFrom(CONTENT)).setFlavour(flavour).setOriginServer("alpha.example").build();
+  static MailFacts mail(Flavour flavour) {
+    return new MailFacts(LABEL, "alice@alpha.example", "bob@beta.example", "alpha.example",
+        List.of("alpha.example", "relay.example", "beta.example"), flavour, T, ContentHash.of(CONTENT), "k1");
+  }
+
+  static EvidenceStatement cod(Flavour flavour, byte[] hash) {
+    return EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example", flavour, hash, 1);
   }
 
   @Test
   void codMustCarryTheHashOfItsFlavour() {
-    EvidenceStatement cem = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
-        Flavour.CEM, ContentHash.of(CONTENT), 1);
-    EvidenceStatement nsr = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
-        Flavour.NSR, new byte[0], 1);
-    EvidenceStatement ip = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
-        Flavour.IP, ContentHash.labelled(LABEL, CONTENT), 1);
-    assertEquals(Optional.empty(), EvidenceChecks.cod(cem, "beta.example", mail(Flavour.CEM)));
-    assertEquals(Optional.empty(), EvidenceChecks.cod(nsr, "beta.example", mail(Flavour.NSR)));
-    assertEquals(Optional.empty(), EvidenceChecks.cod(ip, "beta.example", mail(Flavour.IP)));
+    assertEquals(Optional.empty(), Entitlements.cod(cod(Flavour.CEM, ContentHash.of(CONTENT)), mail(Flavour.CEM), CONTENT));
+    assertEquals(Optional.empty(), Entitlements.cod(cod(Flavour.NSR, new byte[0]), mail(Flavour.NSR), CONTENT));
+    EvidenceStatement ip = cod(Flavour.IP, ContentHash.labelled(LABEL, CONTENT));
+    assertEquals(Optional.empty(), Entitlements.cod(ip, mail(Flavour.IP), CONTENT));
     // IP's COD over H(M) instead of H(L,M), or a CEM COD presented for an IP mail, is refused
     EvidenceStatement ipOverPlainHash = ip.toBuilder().setContentHash(ByteString.copyFrom(ContentHash.of(CONTENT))).build();
-    assertTrue(EvidenceChecks.cod(ipOverPlainHash, "beta.example", mail(Flavour.IP)).isPresent());
-    assertTrue(EvidenceChecks.cod(cem, "beta.example", mail(Flavour.IP)).isPresent());
-    assertTrue(EvidenceChecks.cod(cem, "relay.example", mail(Flavour.CEM)).isPresent(), "COD for another server");
-    assertTrue(EvidenceChecks.cod(cem.toBuilder().setIssuer("carol@beta.example").build(), "beta.example",
-        mail(Flavour.CEM)).isPresent(), "COD by someone other than B");
+    assertEquals(Optional.of("COD over another content hash"), Entitlements.cod(ipOverPlainHash, mail(Flavour.IP), CONTENT));
+    assertEquals(Optional.of("COD of another flavour"),
+        Entitlements.cod(cod(Flavour.CEM, ContentHash.of(CONTENT)), mail(Flavour.IP), CONTENT));
+    EvidenceStatement forRelay = cod(Flavour.CEM, ContentHash.of(CONTENT)).toBuilder().setCounterparty("relay.example")
+        .build();
+    assertEquals(Optional.of("COD names another delivering server"), Entitlements.cod(forRelay, mail(Flavour.CEM), CONTENT));
+    EvidenceStatement byCarol = cod(Flavour.CEM, ContentHash.of(CONTENT)).toBuilder().setIssuer("carol@beta.example")
+        .build();
+    assertEquals(Optional.of("COD signed by carol@beta.example, not the recipient"),
+        Entitlements.cod(byCarol, mail(Flavour.CEM), CONTENT));
   }
 
   @Test
   void deliveryReportMustBeBoundToItsCod() {
-    EvidenceStatement cod = EvidenceStatements.cod("bob@beta.example", "beta.example", LABEL, "alice@alpha.example",
-        Flavour.CEM, ContentHash.of(CONTENT), 1);
+    EvidenceStatement cod = cod(Flavour.CEM, ContentHash.of(CONTENT));
     byte[] codBytes = cod.toByteArray();
     EvidenceStatement rodN = EvidenceStatements.rodN("beta.example", LABEL, "alice@alpha.example", "bob@beta.example",
         codBytes, 2);
-    assertEquals(Optional.empty(), EvidenceChecks.deliveryReport(rodN, cod, codBytes, mail(Flavour.CEM)));
+    assertEquals(Optional.empty(), Entitlements.check(rodN, mail(Flavour.CEM)));
+    assertEquals(Optional.empty(), Entitlements.boundToCod(rodN, codBytes));
     EvidenceStatement otherCod = cod.toBuilder().setIssuedAtMillis(3).build();
-    assertTrue(EvidenceChecks.deliveryReport(rodN, otherCod, otherCod.toByteArray(), mail(Flavour.CEM)).isPresent());
+    assertEquals(Optional.of("ROD_N is not bound to this COD"), Entitlements.boundToCod(rodN, otherCod.toByteArray()));
     EvidenceStatement rodNFromRelay = rodN.toBuilder().setIssuer("relay.example").build();
-    assertTrue(EvidenceChecks.deliveryReport(rodNFromRelay, cod, codBytes, mail(Flavour.CEM)).isPresent());
+    assertEquals(Optional.of("ROD_n from relay.example, not beta.example"),
+        Entitlements.check(rodNFromRelay, mail(Flavour.CEM)));
     assertEquals(32, Sha256.hash(codBytes).length);
   }
 
@@ -160,8 +165,38 @@ class ProtocolRulesTest {
   void ackMustComeFromTheNextHopForThisHop() {
     EvidenceStatement ack = EvidenceStatements.relayAck("relay.example", "alpha.example", LABEL, "alice@alpha.example",
         "bob@beta.example", 1);
-    assertEquals(Optional.empty(), EvidenceChecks.relayAck(ack, "alpha.example", "relay.example", mail(Flavour.CEM)));
-    assertTrue(EvidenceChecks.relayAck(ack, "alpha.example", "beta.example", mail(Flavour.CEM)).isPresent());
-    assertTrue(EvidenceChecks.relayAck(ack, "gamma.example", "relay.example", mail(Flavour.CEM)).isPresent());
+    assertEquals(Optional.empty(), Entitlements.hop(ack, mail(Flavour.CEM)));
+    EvidenceStatement fromGamma = ack.toBuilder().setIssuer("gamma.example").build();
+    assertTrue(Entitlements.hop(fromGamma, mail(Flavour.CEM)).orElseThrow().contains("not a later hop"));
+    EvidenceStatement skippingAHop = ack.toBuilder().setIssuer("beta.example").build();
+    assertEquals(Optional.of("RELAY_ACK names alpha.example, not the previous hop"),
+        Entitlements.hop(skippingAHop, mail(Flavour.CEM)));
+  }
+
+  @Test
+  void nonDeliveryNoticeMustComeFromTheRouteWithAReasonThatFitsItsPlaceBeforeT() {
+    EvidenceStatement pn = EvidenceStatements.ndn("beta.example", LABEL, "alice@alpha.example", "bob@beta.example",
+        net.certmail.proto.v1.EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RECIPIENT_REFUSED, "", 5);
+    assertEquals(Optional.empty(), Entitlements.ndn(pn, mail(Flavour.CEM)));
+    EvidenceStatement fromErin = pn.toBuilder().setIssuer("erin@alpha.example").build();
+    assertTrue(Entitlements.ndn(fromErin, mail(Flavour.CEM)).orElseThrow().contains("not on the route"));
+    EvidenceStatement relaySaysRefused = pn.toBuilder().setIssuer("relay.example").build();
+    assertTrue(Entitlements.ndn(relaySaysRefused, mail(Flavour.CEM)).orElseThrow().contains("does not fit"));
+    EvidenceStatement afterT = pn.toBuilder().setIssuedAtMillis(T).build();
+    assertEquals(Optional.of("NDN issued at or after T"), Entitlements.ndn(afterT, mail(Flavour.CEM)));
+  }
+
+  @Test
+  void copMustComeFromTheSendersHomeServerForTheDerivedLabel() {
+    String label = Labels.forSubmission("alpha.example", "alice@alpha.example", "k1");
+    EvidenceStatement cop = EvidenceStatements.cop("alpha.example", label, "alice@alpha.example", "bob@beta.example",
+        ContentHash.of(CONTENT), T, Flavour.CEM, "k1", List.of("alpha.example", "relay.example", "beta.example"), 1);
+    assertEquals(Optional.empty(), Entitlements.cop(cop));
+    assertTrue(Entitlements.cop(cop.toBuilder().setIssuer("relay.example").build()).orElseThrow()
+        .contains("for a label of alpha.example"));
+    assertEquals(Optional.of("COP label is not the one derived from sender and submission id"),
+        Entitlements.cop(cop.toBuilder().setSubmissionId("k2").build()));
+    assertTrue(Entitlements.cop(cop.toBuilder().clearRoute().addRoute("alpha.example").build()).isPresent(),
+        "a route that does not reach the recipient's server");
   }
 }
