@@ -4,7 +4,8 @@
 # with scripts/cassandra.sh and ALWAYS stops again, also when a test fails or on Ctrl-C.
 # A Cassandra that was already running before (started by you) is used and left running.
 #
-#   scripts/test.sh                      the whole build and test suite (what .ci/run calls)
+#   scripts/test.sh                      the whole build and test suite (what .ci/run calls), then
+#                                        certmail simulate --schedules 20000 --seed 1
 #   scripts/test.sh -pl persistence -am  extra arguments go to Maven
 #
 # The exit code is Maven's (or 1 when Cassandra could not be started).
@@ -47,5 +48,12 @@ esac
 echo "test: ./mvnw -B verify -Dsurefire.excludedGroups= $*"
 rc=0
 ./mvnw -B verify -Dsurefire.excludedGroups= "$@" || rc=$?
-if (( rc == 0 )); then echo "test: build and tests passed"; else echo "test: build or tests FAILED (Maven exit code $rc)" >&2; fi
+if (( rc == 0 && $# == 0 )); then
+  # The whole suite also runs the deterministic simulator for 20,000 schedules (README, "Simulating
+  # the protocol"), from the jar verify just built.
+  echo "test: certmail simulate --schedules 20000 --seed 1"
+  "${JAVA_HOME:+$JAVA_HOME/bin/}java" ${CERTMAIL_JAVA_OPTS:-} -jar node/target/certmail.jar simulate \
+    --schedules 20000 --seed 1 || rc=$?
+fi
+if (( rc == 0 )); then echo "test: build and tests passed"; else echo "test: build or tests FAILED (exit code $rc)" >&2; fi
 exit "$rc"

@@ -63,14 +63,17 @@ public final class CertmailEngine {
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
-        settings.mailboxPolicies(), settings.maxFetchAttempts(), hostedKeys);
+        settings.mailboxPolicies(), hostedKeys);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
+          .withStopMessage(OutboxEntry.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(MailServer.typeKey(organisation), context -> MailServer.create(context, services))
+          .withStopMessage(MailServer.Stop.INSTANCE)
           .withRole(organisation));
       sharding.init(Entity.of(InboxEntry.typeKey(organisation), context -> InboxEntry.create(context, services))
+          .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
     }
     return new CertmailEngine(system, sharding, metrics);

@@ -6,6 +6,7 @@ import net.certmail.protocol.Ignored;
 import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.RoleMachine;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
@@ -24,6 +25,7 @@ final class CoreShell<C, S, E> {
   private static final long LONGEST_TIMER_MILLIS = Duration.ofHours(12).toMillis();
 
   private final EntityContext<C> entity;
+  private final ActorContext<C> context;
   private final ActorRef<C> self;
   private final TimerScheduler<C> timers;
   private final C wakeUp;
@@ -32,16 +34,17 @@ final class CoreShell<C, S, E> {
   private final String principal;
   private final Logger log;
 
-  CoreShell(EntityContext<C> entity, ActorRef<C> self, TimerScheduler<C> timers, C wakeUp, RoleMachine<S, E> machine,
-            ProtocolServices services, Logger log) {
+  CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
+            RoleMachine<S, E> machine, ProtocolServices services) {
     this.entity = entity;
-    this.self = self;
+    this.context = context;
+    this.self = context.getSelf();
     this.timers = timers;
     this.wakeUp = wakeUp;
     this.machine = machine;
     this.services = services;
     this.principal = EntityKind.principalOf(entity.getEntityId());
-    this.log = log;
+    this.log = context.getLog();
   }
 
   long now() {
@@ -64,6 +67,20 @@ final class CoreShell<C, S, E> {
     for (Outgoing outgoing : decision.messages()) {
       services.transport.send(principal, outgoing);
     }
+  }
+
+  /**
+   * The shard's stop message after a passivation. Commands queued behind the passivation request
+   * were handled first and may have made work due again (an owner's accept behind a resent
+   * notification): then a wake-up goes through the shard, which holds it while this incarnation
+   * stops and starts a new one for it, so nothing owed is dropped with the entity.
+   */
+  EffectBuilder<E, S> stop(EffectFactories<E, S> effects, S stage) {
+    if (machine.dueAt(stage, services.now()) != RoleMachine.NEVER) {
+      ClusterSharding.get(context.getSystem()).entityRefFor(entity.getEntityTypeKey(), entity.getEntityId())
+          .tell(wakeUp);
+    }
+    return effects.stop();
   }
 
   /** One timer for the next due instant; none due: passivate. */

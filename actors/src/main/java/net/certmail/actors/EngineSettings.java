@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Map;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
+import net.certmail.protocol.recipient.MailboxPolicy;
 
 /** The engine's settings, read from {@code certmail.engine} (defaults and comments: reference.conf). */
 public record EngineSettings(Timings timings, SubmissionPolicy submissionPolicy, Duration freshnessWindow,
-                             int maxFetchAttempts, Map<String, Map<String, String>> routes,
+                             Map<String, Map<String, String>> routes,
                              MailboxPolicies mailboxPolicies) {
 
   public static EngineSettings fromConfig(Config root) {
@@ -43,11 +44,10 @@ public record EngineSettings(Timings timings, SubmissionPolicy submissionPolicy,
       table.forEach((domain, hop) -> hops.put(domain, hop.unwrapped().toString()));
       routes.put(server, Map.copyOf(hops));
     }
-    Map<String, MailboxPolicies.Policy> policies = new HashMap<>();
+    Map<String, MailboxPolicy> policies = new HashMap<>();
     engine.getObject("mailbox-policies").forEach((mailbox, value) ->
-        policies.put(mailbox, MailboxPolicies.Policy.parse(value.unwrapped().toString())));
-    return new EngineSettings(timings, policy, freshness,
-        engine.getInt("max-fetch-attempts"), Map.copyOf(routes),
-        new MailboxPolicies(Map.copyOf(policies), MailboxPolicies.Policy.parse(engine.getString("default-mailbox-policy"))));
+        policies.put(mailbox, MailboxPolicy.parse(value.unwrapped().toString())));
+    return new EngineSettings(timings, policy, freshness, Map.copyOf(routes),
+        new MailboxPolicies(Map.copyOf(policies), MailboxPolicy.parse(engine.getString("default-mailbox-policy"))));
   }
 }

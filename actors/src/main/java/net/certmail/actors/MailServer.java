@@ -33,7 +33,7 @@ import org.slf4j.Logger;
  */
 public final class MailServer extends EventSourcedBehavior<MailServer.Command, ServerEvent, ServerStage> {
 
-  public sealed interface Command permits Inbound, WakeUp, GetPublicEvidence {}
+  public sealed interface Command permits Inbound, WakeUp, Stop, GetPublicEvidence {}
 
   /**
    * The public directory of an origin server P1: what it published about a label it issued
@@ -48,6 +48,9 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The shard's stop message when the entity passivates (CertmailEngine: withStopMessage). */
+  enum Stop implements Command { INSTANCE }
 
   public static EntityTypeKey<Command> typeKey(String server) {
     return Postman.key(Command.class, EntityKind.SERVER, server);
@@ -66,8 +69,8 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers -> {
       ServerMachine machine = new ServerMachine(principal, EntityKind.keyOf(context.getEntityId()),
           services.serverRules(), services.signatures(principal));
-      return new MailServer(context, services, machine, new CoreShell<>(context, actorContext.getSelf(), timers,
-          WakeUp.INSTANCE, machine, services, actorContext.getLog()), actorContext.getSelf(), actorContext.getLog());
+      return new MailServer(context, services, machine, new CoreShell<>(context, actorContext, timers,
+          WakeUp.INSTANCE, machine, services), actorContext.getSelf(), actorContext.getLog());
     }));
   }
 
@@ -104,6 +107,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, (stage, wakeUp) -> carryOut(machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())))
         .onCommand(GetPublicEvidence.class, this::onPublicEvidence)
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage))
         .build();
   }
 

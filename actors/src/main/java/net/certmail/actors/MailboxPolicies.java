@@ -1,18 +1,12 @@
 package net.certmail.actors;
 
-import java.util.Locale;
 import java.util.Map;
+import net.certmail.protocol.recipient.MailboxPolicy;
 
-/** How each mailbox answers a delivery: sign automatically, hold for its owner, or refuse. */
-public record MailboxPolicies(Map<String, Policy> byMailbox, Policy defaultPolicy) {
-  public enum Policy { AUTO_ACCEPT, HOLD, REFUSE;
+/** How each mailbox answers a delivery (certmail.engine.mailbox-policies), with a default for the others. */
+public record MailboxPolicies(Map<String, MailboxPolicy> byMailbox, MailboxPolicy defaultPolicy) {
 
-    public static Policy parse(String text) {
-      return valueOf(text.trim().replace('-', '_').toUpperCase(Locale.ROOT));
-    }
-  }
-
-  public Policy of(String mailbox) {
+  public MailboxPolicy of(String mailbox) {
     return byMailbox.getOrDefault(mailbox, defaultPolicy);
   }
 }

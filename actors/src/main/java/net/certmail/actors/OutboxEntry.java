@@ -31,7 +31,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -52,7 +52,7 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -62,6 +62,9 @@ public final class OutboxEntry
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The shard's stop message when the entry passivates (CertmailEngine: withStopMessage). */
+  enum Stop implements Command { INSTANCE }
 
   /**
    * How long an entry asked about a submission never made stays before it passivates: a client
@@ -102,7 +105,7 @@ public final class OutboxEntry
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.machine = new SenderMachine(sender, submissionId, services.timings, services.signatures(sender));
-    this.shell = new CoreShell<>(entity, self, timers, WakeUp.INSTANCE, machine, services, log);
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
   }
 
   @Override
@@ -112,34 +115,22 @@ public final class OutboxEntry
 
   @Override
   public CommandHandlerWithReply<Command, OutboxEvent, SenderStage> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, OutboxEvent, SenderStage> builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(Empty.class)
+    // Every stage takes the same commands; what each means in a stage is the machine's (SenderStage).
+    // An entry never submitted answers "unknown" and lingers briefly before it passivates.
+    return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onUnknownSubmission)
+        .onCommand(GetStatus.class, (stage, query) -> stage instanceof Empty
+            ? onUnknownSubmission(stage, query) : onGetStatus(stage, query))
         .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(AwaitingCop.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(InDelivery.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    builder.forStateType(Concluded.class)
-        .onCommand(Submit.class, this::onSubmit)
-        .onCommand(GetStatus.class, this::onGetStatus)
-        .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, this::onWakeUp);
-    return builder.build();
+        .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage).thenNoReply())
+        .build();
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onSubmit(SenderStage stage, Submit submit) {
     Decision<OutboxEvent> decision = machine.decide(stage, new SenderMachine.Submit(submit.recipient(),
         submit.content(), submit.deadlineMillis(), submit.flavour(), submit.originServer()), shell.now());
-    return shell.carryOut(Effect(), decision)
+    return carryOut(stage, decision)
         .thenReply(submit.replyTo(), next -> withProblem(statusOf(next), decision.problem()));
   }
 
@@ -161,7 +152,7 @@ public final class OutboxEntry
     if (machine.dueAt(stage, now) > now) {
       return Effect().reply(query.replyTo(), statusOf(stage));
     }
-    return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, now))
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now))
         .thenReply(query.replyTo(), this::statusOf);
   }
 
@@ -174,11 +165,24 @@ public final class OutboxEntry
     noteProgress(stage, opened.get());
     Decision<OutboxEvent> decision = machine.decide(stage,
         new Input.Received(opened.get().from(), opened.get().message()), shell.now());
-    return shell.carryOut(Effect(), decision).thenNoReply();
+    return carryOut(stage, decision).thenNoReply();
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onWakeUp(SenderStage stage, WakeUp wakeUp) {
-    return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+  }
+
+  /** Carries a decision out and counts what it changed: a submission taken, a mail concluded (once each, never on replay). */
+  private EffectBuilder<OutboxEvent, SenderStage> carryOut(SenderStage before, Decision<OutboxEvent> decision) {
+    return shell.carryOut(Effect(), decision).thenRun(next -> {
+      if (before instanceof Empty && next instanceof AwaitingCop awaiting) {
+        services.metrics.submitted(awaiting.mail().getFlavour());
+      }
+      if (!(before instanceof Concluded) && next instanceof Concluded concluded) {
+        services.metrics.concluded(SenderStatus.of(concluded).status(), concluded.reason(),
+            Duration.ofMillis(shell.now() - concluded.mail().getSubmittedAtMillis()));
+      }
+    });
   }
 
   /** The origin's note that B was notified: shown as AWAITING_COLLECTION until the verdict. */

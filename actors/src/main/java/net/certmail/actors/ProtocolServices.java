@@ -2,23 +2,17 @@ package net.certmail.actors;
 
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeOpener;
 import net.certmail.crypto.EvidenceSigner;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.crypto.TrustStore;
-import net.certmail.crypto.VerificationException;
-import net.certmail.crypto.VerifiedEvidence;
-import net.certmail.proto.v1.EvidenceKind;
-import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
 import net.certmail.protocol.server.ServerRules;
 import net.certmail.protocol.SubmissionPolicy;
 import net.certmail.protocol.Timings;
-import org.slf4j.Logger;
 
 /**
  * Everything the entities of one node share: the clock, the rules' settings, the trust store,
@@ -32,16 +26,14 @@ public final class ProtocolServices {
   final TrustStore trustStore;
   final EvidenceVerifier verifier;
   final EnvelopeOpener opener;
-  final Postman postman;
   final Transport transport;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
-  final int maxFetchAttempts;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
                    TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
-                   MailboxPolicies mailboxPolicies, int maxFetchAttempts, Map<String, PrincipalKeys> hostedKeys) {
+                   MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -49,11 +41,9 @@ public final class ProtocolServices {
     this.trustStore = trustStore;
     this.verifier = new EvidenceVerifier(trustStore);
     this.opener = opener;
-    this.postman = transport instanceof Postman cluster ? cluster : null;
     this.transport = transport;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
-    this.maxFetchAttempts = maxFetchAttempts;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }
@@ -79,16 +69,6 @@ public final class ProtocolServices {
 
   /** The protocol core's evidence crypto for a principal hosted here. */
   Signatures signatures(String principal) {
-    return new NodeSignatures(signer(principal), verifier);
-  }
-
-  /** Verifies one evidence item, counting and logging a failure; empty when it is not valid. */
-  Optional<VerifiedEvidence> verify(SignedEvidence evidence, EvidenceKind kind, Logger log, String entityId) {
-    try {
-      return Optional.of(verifier.verify(evidence, kind));
-    } catch (VerificationException e) {
-      metrics.ignored(log, entityId, "INVALID_EVIDENCE", e.getMessage());
-      return Optional.empty();
-    }
+    return new NodeSignatures(() -> signer(principal), verifier);
   }
 }

@@ -18,6 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
+import org.apache.pekko.cluster.sharding.ShardRegion.ShardState;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -84,17 +86,24 @@ public final class EngineNode implements AutoCloseable {
     return new EngineNode(system, engine);
   }
 
-  /** Whether this node's shard region currently runs the entity. */
-  public boolean hosts(EntityTypeKey<?> typeKey, String entityId) {
-    if (system.whenTerminated().isCompleted()) {
-      return false;
-    }
+  /**
+   * Whether this node's shard region holds the shard of the entity, running or not: an entity
+   * with nothing due passivates, but its shard stays where it was allocated, and a message to the
+   * entity starts it there.
+   */
+  public boolean holdsShardOf(EntityTypeKey<?> typeKey, String entityId) {
+    String shardId = new HashCodeMessageExtractor<>(system.settings().config()
+        .getInt("pekko.cluster.sharding.number-of-shards")).shardId(entityId);
+    return shards(typeKey).stream().anyMatch(shard -> shard.shardId().equals(shardId));
+  }
+
+  private java.util.Set<ShardState> shards(EntityTypeKey<?> typeKey) {
     try {
       CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, CurrentShardRegionState>ask(
               ClusterSharding.get(system).shardState(), replyTo -> new GetShardRegionState(typeKey, replyTo),
               Duration.ofSeconds(5), system.scheduler())
           .toCompletableFuture().get(10, TimeUnit.SECONDS);
-      return state.getShards().stream().anyMatch(shard -> shard.getEntityIds().contains(entityId));
+      return state.getShards();
     } catch (Exception e) {
       throw new IllegalStateException("could not ask the shard region of " + typeKey.name(), e);
     }

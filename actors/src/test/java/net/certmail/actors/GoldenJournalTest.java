@@ -38,6 +38,8 @@ import net.certmail.proto.v1.EventsProto;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.OutboxEvent;
 import net.certmail.proto.v1.ServerEvent;
+import net.certmail.protocol.recipient.RecipientMachine;
+import net.certmail.protocol.recipient.RecipientStage;
 import net.certmail.protocol.sender.SenderMachine;
 import net.certmail.protocol.sender.SenderStage;
 import net.certmail.protocol.sender.SenderStage.AwaitingCop;
@@ -88,15 +90,16 @@ class GoldenJournalTest {
     assertEquals(4, delivered.evidence().size(), "COP, ROD_n, COD, ROD");
     Outcome verdict = ServerMachine.verdictOf((ServerStage) states.get(TestNetwork.ALPHA + "|" + cem)).orElseThrow();
     assertTrue(((Outcome.Delivered) verdict).rod().isPresent(), "the origin's verdict survived the replay");
-    assertInstanceOf(InboxEntry.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
+    assertInstanceOf(RecipientStage.Acknowledged.class, states.get(TestNetwork.BOB + "|" + cem));
 
     String refused = golden.labels.get("cem-refused");
     assertEquals(SenderStage.Outcome.NOT_DELIVERED, outboxOf(states, refused).status());
-    assertInstanceOf(InboxEntry.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
+    assertInstanceOf(RecipientStage.Refused.class, states.get(TestNetwork.DAVE + "|" + refused));
 
     String held = golden.labels.get("nsr-held-accepted");
-    InboxEntry.Acknowledged carol = (InboxEntry.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
-    assertNotNull(carol.handover(), "the NSR content was retrieved after the COD");
+    RecipientStage.Acknowledged carol = (RecipientStage.Acknowledged) states.get(TestNetwork.CAROL + "|" + held);
+    assertTrue(carol.retrieval().isPresent(), "the NSR content was retrieved after the COD");
+    assertTrue(carol.signedAtMillis() > 0, "a receipt written before signed_at_millis fetches on its COD's schedule");
     assertTrue(((ServerStage.Carrying) states.get(TestNetwork.BETA + "|" + held)).carriage().receipt()
         .flatMap(Carriage.Receipt::handover).isPresent(), "the destination still holds the content handover");
 
@@ -183,7 +186,8 @@ class GoldenJournalTest {
           TestNetwork.serverRules(), null);
       return machine.apply(state == null ? machine.empty() : (ServerStage) state, server);
     }
-    return InboxEntry.apply(state == null ? InboxEntry.Empty.INSTANCE : (InboxEntry.State) state, (InboxEvent) event);
+    return RecipientMachine.after(state == null ? new RecipientStage.Empty() : (RecipientStage) state,
+        (InboxEvent) event);
   }
 
   /** A's machine for one outbox stream: replay needs neither keys nor a clock. */

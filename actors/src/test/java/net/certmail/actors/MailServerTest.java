@@ -66,7 +66,7 @@ class MailServerTest {
         TestNetwork.serverRules().routing(), NETWORK.trustStore(),
         new EnvelopeOpener(NETWORK.trustStore(), new ReplayGuard(clock, Duration.ofMinutes(5))),
         (from, outgoing) -> sent.add(outgoing), new EnvelopeMetrics(new io.micrometer.core.instrument.simple
-            .SimpleMeterRegistry()), settings.mailboxPolicies(), settings.maxFetchAttempts(),
+            .SimpleMeterRegistry()), settings.mailboxPolicies(),
         NETWORK.keysOf(List.of(ALPHA)));
     TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
         KIT.createTestProbe();

@@ -91,7 +91,7 @@ class OutboxEntryTest {
           assertEquals(ALICE, from, "an outbox entry speaks for its mailbox");
           SENT.add(outgoing);
         },
-        new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(), settings.maxFetchAttempts(),
+        new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(),
         NETWORK.keysOf(List.of(ALPHA)));
   }
 

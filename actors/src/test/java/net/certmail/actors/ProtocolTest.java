@@ -301,10 +301,10 @@ class ProtocolTest {
         "carol notified");
     assertEquals("ACKNOWLEDGED", engine.accept(CAROL, label).toCompletableFuture().get().status());
 
-    double mismatchesBefore = engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH");
+    double mismatchesBefore = engine.metrics().ignoredCount("EVIDENCE_MISMATCH");
     byte[] substitute = mail("a particularly lousy piece of code").toByteArray();
     send(BETA, CAROL, EntityKind.INBOX, label, content(label, substitute));
-    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("CONTENT_HASH_MISMATCH") > mismatchesBefore, WAIT,
+    EngineNode.awaitCondition(() -> engine.metrics().ignoredCount("EVIDENCE_MISMATCH") > mismatchesBefore, WAIT,
         "the substitute rejected");
     assertEquals("ACKNOWLEDGED", engine.inboxEntry(CAROL, label).toCompletableFuture().get().status());
 

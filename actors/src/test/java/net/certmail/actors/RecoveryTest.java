@@ -87,11 +87,12 @@ class RecoveryTest {
         EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
             WAIT, "carol notified");
 
-        // The node of beta.example that hosts carol's entry for this mail goes away while she decides.
+        // The node of beta.example that holds carol's entry for this mail goes away while she decides
+        // (the held entry itself has passivated: it waits in the journal, not in memory).
         String entityId = EntityKind.entityId(CAROL, label);
-        EngineNode hosting = betaOne.hosts(InboxEntry.typeKey(CAROL), entityId) ? betaOne : betaTwo;
+        EngineNode hosting = betaOne.holdsShardOf(InboxEntry.typeKey(CAROL), entityId) ? betaOne : betaTwo;
         EngineNode remaining = hosting == betaOne ? betaTwo : betaOne;
-        assertTrue(hosting.hosts(InboxEntry.typeKey(CAROL), entityId), "one beta node hosts carol's entry");
+        assertTrue(hosting.holdsShardOf(InboxEntry.typeKey(CAROL), entityId), "one beta node holds carol's entry");
         hosting.close();
         EngineNode.await(() -> remaining.engine.accept(CAROL, label), v -> v.status().equals("RETRIEVED")
                 || v.status().equals("ACKNOWLEDGED"), WAIT, "carol's entry served by the remaining node");

@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -22,6 +25,7 @@ import net.certmail.persistence.audit.JournalReplay;
 import net.certmail.persistence.audit.Violation;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.h2.api.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,12 +34,14 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail audit}: replay a journal and check every label's evidence chain. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = {
-        "Replay a certmail journal (embedded H2 file or Cassandra) through Pekko",
-        "Persistence Query, re-verify every signature and certificate, and check the",
-        "protocol's invariants for every label: one verdict; a ROD only with the",
-        "recipient's COD over the right hash; every NDN before T; no content before",
-        "the COD in NSR and IP; no label issued twice; every COP accounted for; no",
-        "deleted events. Read-only. Exit 0 when every rule holds, 1 on a violation."})
+        "Replay a certmail journal and check every label's evidence chain against the protocol's rules.",
+        "",
+        "Reads an embedded H2 file or Cassandra through Pekko Persistence Query (read-only), re-verifies"
+            + " every signature and certificate, and checks the protocol's invariants for every label: one"
+            + " verdict; a ROD only with the recipient's COD over the right hash; every NDN before T; no content"
+            + " before the COD in NSR and IP; no label issued twice; every COP accounted for; no deleted events."
+            + " Exit 0 when every rule holds, 1 on a violation, 3 when the journal cannot be read (an embedded"
+            + " journal must not be open in a running node)."})
 final class AuditCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -46,7 +52,8 @@ final class AuditCommand implements Callable<Integer> {
 
   @Option(names = "--journal-path", paramLabel = "PATH",
       description = "Embedded: the database file without its .mv.db suffix, as in the node's"
-          + " certmail.journal.embedded.path (default ./.certmail/journal/certmail).")
+          + " certmail.journal.embedded.path, e.g. ./var/local/journal/certmail for the local network"
+          + " (default ${DEFAULT-VALUE}).", defaultValue = "./var/journal/certmail")
   Path journalPath;
 
   @Option(names = "--contact-points", paramLabel = "H:P[,H:P...]",
@@ -142,19 +149,17 @@ final class AuditCommand implements Callable<Integer> {
         if (contactPoints != null || keyspace != null) {
           throw new UserInputException("--contact-points and --keyspace are for --journal cassandra");
         }
-        Path path = (journalPath == null ? Path.of(".certmail", "journal", "certmail") : journalPath).toAbsolutePath();
+        Path path = journalPath.toAbsolutePath().normalize();
         Path file = Path.of(path + ".mv.db");
         if (!Files.isRegularFile(file)) {
           throw new UserInputException("no embedded journal at " + file + "; give --journal-path as the node's"
               + " certmail.journal.embedded.path (the database file without .mv.db)");
         }
-        settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(path.toString()))
-            // The journal of running nodes that share it (the local network) is read through the
-            // auto-server of the node that opened it: loopback only, with the journal's password.
-            .withValue("certmail.journal.embedded.auto-server", ConfigValueFactory.fromAnyRef(true));
+        requireNotInUse(path);
+        settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(path.toString()));
       }
       case CASSANDRA -> {
-        if (journalPath != null) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--journal-path")) {
           throw new UserInputException("--journal-path is for --journal embedded; use --contact-points for Cassandra");
         }
         if (contactPoints != null) {
@@ -169,6 +174,37 @@ final class AuditCommand implements Callable<Integer> {
       }
     }
     return settings;
+  }
+
+  /**
+   * H2 lets one process open a database file; a running node holds its journal (and with
+   * auto-server serves it to the other local nodes). Without this probe the audit's connection
+   * pool would only give up after its 10 s timeout with "Connection is not available".
+   */
+  static void requireNotInUse(Path path) {
+    // TRACE_LEVEL_FILE=0: a refused probe must not leave an H2 trace file beside the journal.
+    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0";
+    try (Connection probe = DriverManager.getConnection(url, "sa", passwordOf(path))) {
+      // Free: closed again at once, the audit's own pool opens it next.
+    } catch (SQLException e) {
+      if (e.getErrorCode() == ErrorCode.DATABASE_ALREADY_OPEN_1) {
+        throw new IllegalStateException("the journal " + path + " is open in a running certmail node (H2 allows one"
+            + " process per file). Stop the nodes that use it (Ctrl-C or SIGTERM: they leave the cluster"
+            + " gracefully), then run the audit again. A journal on Cassandra can be audited while the nodes run.", e);
+      }
+      throw new IllegalStateException("cannot open the embedded journal " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The journal's password, kept owner-only beside it (EmbeddedJournalFiles); none for a journal made without one. */
+  private static String passwordOf(Path path) {
+    Path file = Path.of(path + ".password");
+    try {
+      return Files.exists(file) ? Files.readString(file).trim() : "";
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot read the journal's password file " + file + ": " + e.getMessage()
+          + " (run the audit as the user that runs the nodes)", e);
+    }
   }
 
   /** Progress on stderr at most once a second, so stdout stays the summary. */

@@ -14,20 +14,22 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, NodeCommand.class, ClientCommands.Send.class,
         ClientCommands.Status.class, ClientCommands.Inbox.class, ClientCommands.Accept.class, ClientCommands.Refuse.class,
         ClientCommands.Fetch.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
-        AuditCommand.class, FuzzCommand.class},
+        AuditCommand.class, SimulateCommand.class, FuzzCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID against the CA given with --ca)",
-        "1:verify: at least one item is INVALID; audit: at least one violation; fuzz: at least one crash",
+        "1:verify: at least one item is INVALID; audit, simulate: at least one violation; fuzz: at least one crash",
         "2:usage error, or the input is unreadable or not a bundle",
         "3:an operation failed (see the message for what to do)",
-        "4:verify: SELF-CONSISTENT only, no trusted CA given (pass --ca)"})
+        "4:send: the origin server rejected the mail (a signed rejection, its reason printed); verify: SELF-CONSISTENT only, no trusted CA given (pass --ca)"})
 public final class CertmailCli implements Runnable {
   /** Exit codes shared by the subcommands, as documented in --help. */
   public static final int OK = 0;
   public static final int INVALID = 1;
   public static final int BAD_INPUT = 2;
   public static final int FAILED = 3;
+  /** send: the origin server answered with a signed rejection instead of a COP. */
+  public static final int REJECTED = 4;
   /** verify: every item checks out, but against the bundle's own CA only (no trusted CA given). */
   public static final int SELF_CONSISTENT = 4;
 
@@ -44,6 +46,9 @@ public final class CertmailCli implements Runnable {
     commandLine.setExitCodeExceptionMapper(CertmailCli::exitCodeOf);
     commandLine.setExecutionExceptionHandler(CertmailCli::report);
     commandLine.getCommandSpec().exitCodeOnInvalidInput(BAD_INPUT);
+    // Use the terminal's width when there is one (80 columns otherwise); descriptions are whole
+    // paragraphs that picocli wraps, so nothing is cut mid-sentence at any width.
+    commandLine.setUsageHelpAutoWidth(true);
     return commandLine;
   }
 

@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import net.certmail.crypto.EvidenceBundles;
+import net.certmail.proto.v1.EvidenceBundle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,7 +42,10 @@ final class ClientCommands {
     }
 
     int print(NodeClient.Answer answer, java.util.function.Consumer<JsonNode> summary) throws IOException {
-      JsonNode body = answer.json();
+      return print(answer.json(), summary);
+    }
+
+    int print(JsonNode body, java.util.function.Consumer<JsonNode> summary) throws IOException {
       if (json) {
         out().println(NodeClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {
@@ -60,6 +65,7 @@ final class ClientCommands {
     void printInboxEntry(JsonNode entry) {
       out().printf("label   %s  from %s via %s, %s%n", entry.path("label").asText(), entry.path("sender").asText(),
           entry.path("agent").asText(), entry.path("flavour").asText());
+      // The status exactly as the node gives it (EXPIRED once the time to accept has passed).
       out().printf("status  %s%s%n", entry.path("status").asText(),
           entry.path("contentAvailable").asBoolean() ? "  (content available: certmail fetch)" : "");
       printEvidence(entry.path("evidence"));
@@ -74,9 +80,21 @@ final class ClientCommands {
   }
 
   @Command(name = "send", mixinStandardHelpOptions = true,
-      description = {"Send a certified mail from --mailbox through its node. Prints the submission id; resending",
-          "with the same --idempotency-key (and the same mail and --deadline) never sends twice."},
-      footer = {"%nExample:%n  certmail send --mailbox alice@alpha.example --to bob@beta.example --subject Offer --body 'See attached.' --flavour IP"})
+      description = {"Send a certified mail and wait for its Certificate of Posting (COP) or its rejection.",
+          "",
+          "The mail goes from --mailbox through its node. The command then waits until the origin server"
+              + " answers: with its COP, the mail is on its way (exit 0); with its signed rejection, it is not"
+              + " (exit 4, with the reason; `certmail evidence export` writes the rejection). Resending with the"
+              + " same --idempotency-key (and the same mail and --deadline) never sends twice."},
+      exitCodeListHeading = "%nExit codes:%n",
+      exitCodeList = {
+          "0:the mail has its COP (with --no-wait: the node took the submission)",
+          "2:the node refused the request (the message says what to change)",
+          "3:the node could not be reached or failed, or no COP nor rejection came within --wait",
+          "4:the origin server rejected the mail (a signed SUBMISSION_REJECTION; the reason is printed)"},
+      footer = {"%nExample:",
+          "  certmail send --mailbox alice@alpha.example --to bob@beta.example \\",
+          "      --subject Offer --body 'See attached.' --flavour IP"})
   static final class Send extends ClientCommand {
     @Option(names = "--to", required = true, paramLabel = "MAILBOX", description = "Recipient, e.g. bob@beta.example.")
     String to;
@@ -100,11 +118,20 @@ final class ClientCommands {
     @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Your id for this mail (default: a new random one).")
     String idempotencyKey;
 
+    @Option(names = "--no-wait", description = "Return as soon as the node took the submission (status SUBMITTED),"
+        + " without waiting for the COP or the rejection; follow it with certmail status.")
+    boolean noWait;
+
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "30s",
+        description = "How long to wait for the COP or the rejection (default ${DEFAULT-VALUE}).")
+    String waitFor;
+
     @Override
     public Integer call() throws Exception {
       if (body != null && bodyFile != null) {
         throw new UserInputException("give --body or --body-file, not both");
       }
+      Duration patience = durationOf("--wait", waitFor);
       String text = bodyFile != null ? Files.readString(bodyFile, StandardCharsets.UTF_8) : body == null ? "" : body;
       Map<String, Object> request = new LinkedHashMap<>();
       request.put("recipient", to);
@@ -114,12 +141,81 @@ final class ClientCommands {
       // An absolute deadline, computed once here: a resend with the same key is then the same mail.
       request.put("deadline", deadlineOf(deadline).toString());
       request.put("idempotencyKey", idempotencyKey != null ? idempotencyKey : UUID.randomUUID().toString());
-      NodeClient.Answer answer = client.call("POST", "/outbox", request);
-      return print(answer, status -> {
-        printStatus(status);
-        out().println("follow it with: certmail status --mailbox " + client.mailbox + " "
-            + status.path("submissionId").asText());
-      });
+      JsonNode status = client.call("POST", "/outbox", request).json();
+      String submissionId = status.path("submissionId").asText();
+      long until = System.nanoTime() + patience.toNanos();
+      while (!noWait && Outcome.of(status) == Outcome.PENDING && System.nanoTime() < until) {
+        Thread.sleep(250);
+        status = client.call("GET", "/outbox/" + submissionId, null).json();
+      }
+      Outcome outcome = noWait ? Outcome.POSTED : Outcome.of(status);
+      print(status, this::printStatus);
+      String follow = "certmail status --mailbox " + client.mailbox + " " + submissionId;
+      switch (outcome) {
+        case POSTED -> {
+          if (!json) {
+            out().println("follow it with: " + follow);
+          }
+          return CertmailCli.OK;
+        }
+        case REJECTED -> {
+          spec.commandLine().getErr().println("certmail send: " + Outcome.rejecter(status) + " rejected the mail: "
+              + status.path("reason").asText("(no reason given)") + ". The signed rejection is your evidence: certmail"
+              + " evidence export --mailbox " + client.mailbox + " " + submissionId + " --out FILE");
+          return CertmailCli.REJECTED;
+        }
+        case ENDED -> {
+          spec.commandLine().getErr().println("certmail send: the submission ended " + status.path("status").asText()
+              + " without a COP; see: " + follow);
+          return CertmailCli.FAILED;
+        }
+        default -> {
+          spec.commandLine().getErr().println("certmail send: no COP nor rejection from the origin server within "
+              + waitFor + " (status " + status.path("status").asText() + "); the mail may still be certified:"
+              + " follow it with " + follow);
+          return CertmailCli.FAILED;
+        }
+      }
+    }
+
+    /** Where a submission stands for its sender, as far as the command's exit code is concerned. */
+    enum Outcome {
+      /** The origin server has not answered yet. */
+      PENDING,
+      /** A COP: the mail has a label and is on its way (or further). */
+      POSTED,
+      /** The origin's signed rejection. */
+      REJECTED,
+      /** Final without a COP or rejection (e.g. NOT_POSTED: the origin never answered). */
+      ENDED;
+
+      static Outcome of(JsonNode status) {
+        if (rejection(status) != null) {
+          return REJECTED;
+        }
+        if (!status.path("label").asText().isEmpty()) {
+          return POSTED;
+        }
+        return switch (status.path("status").asText()) {
+          case "SUBMITTED", "" -> PENDING;
+          default -> ENDED;
+        };
+      }
+
+      static JsonNode rejection(JsonNode status) {
+        for (JsonNode item : status.path("evidence")) {
+          if (item.path("kind").asText().equals("SUBMISSION_REJECTION")) {
+            return item;
+          }
+        }
+        return null;
+      }
+
+      static String rejecter(JsonNode status) {
+        JsonNode rejection = rejection(status);
+        String issuer = rejection == null ? "" : rejection.path("issuer").asText();
+        return issuer.isEmpty() ? "the origin server" : issuer;
+      }
     }
 
     static Instant deadlineOf(String value) {
@@ -129,13 +225,22 @@ final class ClientCommands {
       try {
         return Instant.parse(value);
       } catch (DateTimeParseException notInstant) {
-        String iso = value.toUpperCase(java.util.Locale.ROOT);
         try {
-          return Instant.now().plus(Duration.parse(iso.startsWith("P") ? iso : "PT" + iso));
-        } catch (DateTimeParseException notDuration) {
+          return Instant.now().plus(durationOf("--deadline", value));
+        } catch (UserInputException notDuration) {
           throw new UserInputException("--deadline " + value + " is neither an instant (2026-12-01T12:00:00Z)"
               + " nor a duration (PT10M, 1h, 90s)");
         }
+      }
+    }
+
+    /** A duration as ISO-8601 (PT10M) or short (10m, 1h, 90s). */
+    static Duration durationOf(String option, String value) {
+      String iso = value.trim().toUpperCase(java.util.Locale.ROOT);
+      try {
+        return Duration.parse(iso.startsWith("P") ? iso : "PT" + iso);
+      } catch (DateTimeParseException e) {
+        throw new UserInputException(option + " " + value + " is not a duration such as 30s, 2m, 1h or PT10M");
       }
     }
   }
@@ -154,6 +259,7 @@ final class ClientCommands {
 
   @Command(name = "inbox", mixinStandardHelpOptions = true,
       description = {"List the mails delivered to --mailbox, or show one by label (the sender's status shows it).",
+          "",
           "The list is read from the node's journal (at most 200 mails)."})
   static final class Inbox extends ClientCommand {
     @Parameters(paramLabel = "LABEL", arity = "0..1",
@@ -215,9 +321,10 @@ final class ClientCommands {
   }
 
   @Command(name = "export", mixinStandardHelpOptions = true,
-      description = {"Write a submission's evidence bundle (CMBNDL01) to a file, for `certmail verify FILE`.",
-          "FILE is used as given (relative to the working directory, `..` included); it is written owner-only",
-          "(600) and an existing file is replaced only with --force."})
+      description = "Write a submission's evidence bundle (CMBNDL01) to a file, for `certmail verify FILE`: the"
+          + " evidence chain of its label, or the origin server's signed rejection when it rejected the mail. FILE is"
+          + " used as given (relative to the working directory, `..` included); it is written owner-only (600) and an"
+          + " existing file is replaced only with --force.")
   static final class Export extends ClientCommand {
     @Parameters(paramLabel = "SUBMISSION_ID")
     String submissionId;
@@ -246,8 +353,11 @@ final class ClientCommands {
       } finally {
         Files.deleteIfExists(temporary);
       }
-      out().println("Wrote " + answer.body().length + " bytes to " + file + "; check it offline with: certmail verify "
-          + file + " --ca <the network's ca.pem>");
+      EvidenceBundle bundle = EvidenceBundles.parse(answer.body(), file.toString());
+      String what = bundle.getLabel().isEmpty() ? "the origin server's signed rejection of the submission"
+          : bundle.getItemsCount() + " evidence items of label " + bundle.getLabel();
+      out().println("Wrote " + what + " (" + answer.body().length + " bytes) to " + file
+          + "; check it offline with: certmail verify " + file + " --ca <the network's ca.pem>");
       return CertmailCli.OK;
     }
   }

@@ -50,12 +50,12 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "The main job: the local network with certified mails in every flavour and failure case.",
         "",
-        "Starts the local network (3 nodes in this JVM: alpha-1, relay-1, beta-1) on the embedded journal,",
-        "sends certified mails in every flavour (CEM, NSR, IP) over routes of 1 and 3 servers, and the failure",
-        "cases: a recipient that refuses, one that never answers, an unreachable server and a deadline too short.",
-        "Prints each mail's route, final status and evidence chain, exports and verifies one evidence bundle,",
-        "and audits the whole journal (every signature re-verified, every protocol rule checked).",
-        "Exit code 0 when every mail ends as expected."})
+        "Starts the local network (3 nodes in this JVM: alpha-1, relay-1, beta-1) on the embedded journal,"
+            + " sends certified mails in every flavour (CEM, NSR, IP) over routes of 1 and 3 servers, and the"
+            + " failure cases: a recipient that refuses, one that never answers, an unreachable server and a"
+            + " deadline too short. Prints each mail's route, final status and evidence chain, exports and"
+            + " verifies one evidence bundle, and audits the whole journal (every signature re-verified, every"
+            + " protocol rule checked). Exit code 0 when every mail ends as expected."})
 final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--dir", description = "Where keys, journal and bundle go (default: var/demo/<time>).")

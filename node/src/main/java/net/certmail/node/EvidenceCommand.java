@@ -37,10 +37,11 @@ final class EvidenceCommand implements Runnable {
 
   @Command(name = "openssl", mixinStandardHelpOptions = true,
       description = {
-          "Write what stock OpenSSL needs to check the bundle's Ed25519 signatures without certmail:",
-          "NN-<kind>.data (the exact signed bytes: domain prefix + statement), NN-<kind>.sig,",
-          "NN-<signer>.pub.pem, ca.pem and verify.sh, which runs `openssl pkeyutl -verify -rawin` per item.",
-          "ECDSA P-256 items are listed as skipped."})
+          "Write what stock OpenSSL needs to check a bundle's Ed25519 signatures without certmail.",
+          "",
+          "For each item: NN-<kind>.data (the exact signed bytes: domain prefix + statement), NN-<kind>.sig and"
+              + " NN-<signer>.pub.pem; then ca.pem and verify.sh, which runs `openssl pkeyutl -verify -rawin`"
+              + " per item. ECDSA P-256 items are listed as skipped."})
   static final class OpenSsl implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -69,12 +70,17 @@ final class EvidenceCommand implements Runnable {
 
   @Command(name = "sample", mixinStandardHelpOptions = true,
       description = {
-          "Sign a SAMPLE evidence chain for one CEM mail alice@alpha.example -> bob@beta.example via relay.example",
-          "(COP by alpha.example, ACK by relay.example, COD by bob@beta.example, ROD_n by beta.example,",
-          "ROD by alpha.example) with the private keys from a `keys init` output directory, and write it as",
-          "a bundle. It is for trying `certmail verify` and OpenSSL; it is not protocol output: no mail was sent."},
-      footer = {"%nExample:%n  certmail keys init --network networks/local-network.conf --out var/keys",
-          "  certmail evidence sample --keys var/keys --out var/sample.cmb && certmail verify var/sample.cmb"})
+          "Sign a SAMPLE evidence chain with the keys of `certmail keys init`, to try `certmail verify` on.",
+          "",
+          "The chain is that of one CEM mail alice@alpha.example -> bob@beta.example via relay.example (COP by"
+              + " alpha.example, ACK by relay.example, COD by bob@beta.example, ROD_n by beta.example, ROD by"
+              + " alpha.example), signed with the private keys of a `keys init` output directory and written as a"
+              + " bundle. It is for trying `certmail verify` and OpenSSL; it is not protocol output: no mail was"
+              + " sent."},
+      footer = {"%nExample:",
+          "  certmail keys init --network networks/local-network.conf --out var/keys",
+          "  certmail evidence sample --keys var/keys --out var/sample.cmb",
+          "  certmail verify var/sample.cmb"})
   static final class Sample implements Callable<Integer> {
     @Spec
     CommandSpec spec;

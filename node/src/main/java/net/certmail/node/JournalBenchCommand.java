@@ -56,10 +56,11 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "journal", mixinStandardHelpOptions = true,
     description = {
-        "Send real mails (CEM, NSR, IP over 3 servers) through the engine on one node,",
-        "then audit the journal: events per mail by flavour, journal events/s while",
-        "mails flow, audit replay events/s and, on Cassandra, the raw driver write",
-        "rate in the same run. Leaves the journal and a key directory to audit again."})
+        "Send real mails through the engine on one node, audit the journal, and print the rates.",
+        "",
+        "The mails are CEM, NSR and IP over 3 servers. Prints the events per mail by flavour, the journal's"
+            + " events/s while mails flow, the audit's replay events/s and, on Cassandra, the raw driver write"
+            + " rate in the same run. Leaves the journal and a key directory to audit again."})
 final class JournalBenchCommand implements Callable<Integer> {
   private static final String ALPHA = "alpha.example";
   private static final String RELAY = "relay.example";

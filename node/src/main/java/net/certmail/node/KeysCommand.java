@@ -34,13 +34,16 @@ final class KeysCommand implements Runnable {
 
   @Command(name = "init", mixinStandardHelpOptions = true,
       description = {
-          "Create a network CA and a key pair and certificate for every principal of a network description,",
-          "and lay out one key directory per node:",
-          "  DIR/ca/                          the CA certificate and the CA's private key (keep it offline)",
-          "  DIR/<node>/ca.pem                the CA certificate",
-          "  DIR/<node>/certs/<principal>.pem everyone's certificates",
-          "  DIR/<node>/private/<p>.key.pem   private keys of the principals the node's organisation hosts (600)"},
-      footer = {"%nExample:%n  certmail keys init --network cluster-config/src/main/resources/networks/local-network.conf --out var/keys"})
+          "Create a network CA, and a key pair and certificate for every principal of a network description.",
+          "",
+          "One key directory is laid out per node:",
+          "  DIR/ca/                the CA certificate and private key (keep it offline)",
+          "  DIR/<node>/ca.pem      the CA certificate",
+          "  DIR/<node>/certs/      everyone's certificates, <principal>.pem",
+          "  DIR/<node>/private/    private keys of the node's organisations (mode 600)"},
+      footer = {"%nExample:",
+          "  certmail keys init --out var/keys \\",
+          "      --network cluster-config/src/main/resources/networks/local-network.conf"})
   static final class Init implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -111,13 +114,16 @@ final class KeysCommand implements Runnable {
 
   @Command(name = "token", mixinStandardHelpOptions = true,
       description = {
-          "Issue a bearer token for a mailbox hosted by a node, for its HTTP API, or revoke tokens. A token is",
-          "printed once; the node's key directory keeps only its SHA-256 (KEYS/tokens/<mailbox>, owner-only).",
-          "A running node accepts a new token and refuses a revoked one from its next request on.",
-          "Issue another to rotate, then revoke the old one."},
+          "Issue a bearer token for a mailbox hosted by a node, for its HTTP API, or revoke tokens.",
+          "",
+          "The token is printed once; the node's key directory keeps only its SHA-256 (KEYS/tokens/<mailbox>,"
+              + " owner-only). A running node accepts a new token and refuses a revoked one from its next request"
+              + " on. Issue another to rotate, then revoke the old one."},
       footer = {"%nExamples:",
-          "  export CERTMAIL_TOKEN=$(certmail keys token --mailbox alice@alpha.example --keys var/local/keys/alpha-1)",
-          "  certmail keys token --revoke alice@alpha.example --token \"$OLD\" --keys var/local/keys/alpha-1",
+          "  export CERTMAIL_TOKEN=$(certmail keys token --mailbox alice@alpha.example \\",
+          "      --keys var/local/keys/alpha-1)",
+          "  certmail keys token --revoke alice@alpha.example --token \"$OLD\" \\",
+          "      --keys var/local/keys/alpha-1",
           "  certmail keys token --revoke alice@alpha.example --all --keys var/local/keys/alpha-1"})
   static final class Token implements Callable<Integer> {
     @Spec

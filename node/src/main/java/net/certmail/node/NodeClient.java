@@ -49,12 +49,7 @@ final class NodeClient {
       throw new UserInputException("give --token or set CERTMAIL_TOKEN; issue one on the node's host with:"
           + " certmail keys token --mailbox " + mailbox + " --keys <node key directory>");
     }
-    URI uri;
-    try {
-      uri = URI.create(node.replaceAll("/+$", "") + "/v1/mailboxes/" + mailbox + path);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--node " + node + " is not a URL such as http://127.0.0.1:8081");
-    }
+    URI uri = uri(node, mailbox, path);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + token)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -88,6 +83,28 @@ final class NodeClient {
       throw new UserInputException(text);
     }
     throw new IllegalStateException(text);
+  }
+
+  /** The request URI on the node's API; an empty or scheme-less node URL says what to set. */
+  static URI uri(String node, String mailbox, String path) {
+    String base = node == null ? "" : node.strip().replaceAll("/+$", "");
+    if (base.isEmpty()) {
+      boolean fromEnvironment = "".equals(System.getenv("CERTMAIL_NODE"));
+      throw new UserInputException((fromEnvironment ? "CERTMAIL_NODE is set but empty" : "--node is empty")
+          + ": give the node's HTTP API, e.g. export CERTMAIL_NODE=http://127.0.0.1:8081 or --node http://127.0.0.1:8081"
+          + (fromEnvironment ? " (or unset CERTMAIL_NODE for that default)" : ""));
+    }
+    URI uri;
+    try {
+      uri = URI.create(base + "/v1/mailboxes/" + mailbox + path);
+    } catch (IllegalArgumentException e) {
+      uri = null;
+    }
+    if (uri == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+      throw new UserInputException("the node URL \"" + node + "\" (--node or CERTMAIL_NODE) is not an http URL:"
+          + " write it like http://127.0.0.1:8081");
+    }
+    return uri;
   }
 
   /** A label as the API takes it in paths: "server/id", both parts plain. */

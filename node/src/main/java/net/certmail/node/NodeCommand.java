@@ -21,12 +21,16 @@ import sun.misc.Signal;
 /** {@code certmail node --config FILE}: one node of a network, until SIGTERM or Ctrl-C. */
 @Command(name = "node", mixinStandardHelpOptions = true,
     description = {
-        "Starts one certmail node: joins the cluster (seed nodes), runs the entities of its organisations,",
-        "serves the HTTP API for its mailboxes and pekko-management's /alive and /ready. Runs until SIGTERM",
-        "or Ctrl-C, then leaves the cluster gracefully (its entities move to the organisation's other nodes)",
-        "and exits 0. Logs go to stderr at INFO (CERTMAIL_LOG_LEVEL overrides)."},
+        "Start one certmail node of a network and run it until SIGTERM or Ctrl-C.",
+        "",
+        "The node joins the cluster (its seed nodes), runs the entities of its organisations, serves the HTTP"
+            + " API for its mailboxes, and serves /alive, /ready and /metrics (Prometheus) on its management"
+            + " port. On SIGTERM or Ctrl-C it leaves the cluster gracefully (its entities move to the"
+            + " organisation's other nodes) and exits 0. Logs go to stderr at INFO (CERTMAIL_LOG_LEVEL"
+            + " overrides)."},
     footer = {"%nExample (the local network, keys first):",
-        "  certmail keys init --network cluster-config/src/main/resources/networks/local-network.conf --out var/local/keys",
+        "  certmail keys init --out var/local/keys \\",
+        "      --network cluster-config/src/main/resources/networks/local-network.conf",
         "  certmail node --config cluster-config/local/alpha-1.conf"})
 final class NodeCommand implements Callable<Integer> {
   /** Why coordinated shutdown ran when the operator asked for the stop: the exit code is then 0. */

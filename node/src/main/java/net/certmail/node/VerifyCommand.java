@@ -28,15 +28,15 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "Check an evidence bundle offline and say what each item proves.",
         "",
-        "Checks every evidence item: signature over the exact signed bytes, signer certificate issued by",
-        "the network CA and valid when the item was issued, and that every item is about the bundle's label.",
-        "Prints each item's kind, ETSI event, signer, what it proves, and whether it checks out (with the",
-        "reason when not).",
+        "Checks every evidence item: signature over the exact signed bytes, signer certificate issued by the"
+            + " network CA and valid when the item was issued, and that every item is about the bundle's label."
+            + " Prints each item's kind, ETSI event, signer, what it proves, and whether it checks out (with the"
+            + " reason when not).",
         "",
-        "The network CA must be one you trust: give its certificate with --ca (the network's ca.pem, as",
-        "its operator publishes it; a node key directory also works) or in CERTMAIL_CA. Without it only the",
-        "bundle's self-consistency is checked, against the CA certificate inside the bundle, which anyone",
-        "can make under the network's name: the result is then SELF-CONSISTENT, never VALID (exit 4)."},
+        "The network CA must be one you trust: give its certificate with --ca (the network's ca.pem, as its"
+            + " operator publishes it; a node key directory also works) or in CERTMAIL_CA. Without it only the"
+            + " bundle's self-consistency is checked, against the CA certificate inside the bundle, which anyone can"
+            + " make under the network's name: the result is then SELF-CONSISTENT, never VALID (exit 4)."},
     footer = {"%nExample:%n  certmail verify mail.cmbundle --ca var/local/keys/alpha-1/ca.pem"},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:VALID: every item checks out against the CA you trust (--ca or CERTMAIL_CA)",
@@ -67,7 +67,8 @@ final class VerifyCommand implements Callable<Integer> {
     Optional<X509Certificate> trusted = caFile.map(VerifyCommand::readCa);
     BundleVerifier.Report report = BundleVerifier.verify(bundle, trusted);
 
-    out.println("Bundle " + file + ": label " + report.label() + ", " + report.items().size() + " items");
+    out.println("Bundle " + file + ": " + (report.label().isEmpty() ? "no label (a submission rejected before one"
+        + " was issued)" : "label " + report.label()) + ", " + report.items().size() + " items");
     if (trusted.isPresent()) {
       out.println("Trusted CA: " + report.caSubject() + " (from " + caFile.get() + ")");
     } else {

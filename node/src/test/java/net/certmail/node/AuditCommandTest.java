@@ -13,6 +13,8 @@ import java.sql.PreparedStatement;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /**
@@ -80,6 +82,40 @@ class AuditCommandTest {
     assertEquals(CertmailCli.INVALID, audit.exitCode(), audit.out() + audit.err());
     assertTrue(audit.out().contains("contiguous-sequence-numbers: label ") && audit.out().contains(persistenceId
         + " #1 (missing)"), audit.out());
+  }
+
+  /**
+   * The local nodes open their shared journal with auto-server, a lone node without: either way
+   * the audit must say at once that a node holds the file and what to do, not time out.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"AUTO_SERVER=TRUE", "AUTO_SERVER=FALSE"})
+  void auditOfAJournalARunningNodeHoldsSaysSoAtOnce(String mode) throws Exception {
+    Path copy = dir.resolve("held-" + mode.hashCode());
+    Files.createDirectories(copy);
+    Files.copy(dir.resolve("journal.mv.db"), copy.resolve("journal.mv.db"));
+    Process node = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), HoldJournalOpen.class.getName(),
+        "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0;" + mode)
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream())).readLine();
+      assertEquals("open", line, "the stand-in node did not open the journal");
+      long started = System.nanoTime();
+      Result audit = run("audit", "--journal", "embedded", "--journal-path", copy.resolve("journal").toString(),
+          "--keys", dir.resolve("keys").toString());
+      long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+      assertEquals(CertmailCli.FAILED, audit.exitCode(), audit.out() + audit.err());
+      assertTrue(audit.err().contains("is open in a running certmail node")
+          && audit.err().contains("Stop the nodes that use it"), audit.err());
+      assertTrue(seconds < 5, "the audit took " + seconds + " s to notice the lock");
+      assertTrue(!Files.exists(copy.resolve("journal.trace.db")), "the probe left an H2 trace file beside the journal");
+    } finally {
+      node.getOutputStream().close();
+      if (!node.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        node.destroyForcibly();
+      }
+    }
   }
 
   @Test

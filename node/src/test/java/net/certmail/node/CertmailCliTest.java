@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -155,6 +157,69 @@ class CertmailCliTest {
     Result result = run("--help");
     assertEquals(0, result.exitCode());
     assertTrue(result.out().contains("Exit codes:") && result.out().contains("verify"), result.out());
+  }
+
+  /**
+   * Every description is whole paragraphs that picocli wraps itself (never a sentence cut into
+   * array elements, which the command lists show only the first of), table rows and footers fit 80
+   * columns, and the top-level list shows each command's complete first sentence.
+   */
+  @Test
+  void helpIsWholeSentencesAndNothingIsCutAt80Columns() {
+    CommandLine root = CertmailCli.commandLine();
+    List<CommandLine> commands = new ArrayList<>();
+    collect(root, commands);
+    for (CommandLine command : commands) {
+      String name = command.getCommandSpec().qualifiedName();
+      String[] description = command.getCommandSpec().usageMessage().description();
+      assertTrue(description.length > 0 && description[0].endsWith("."),
+          name + ": the first description line is what the command list shows; make it one whole sentence");
+      for (String paragraph : description) {
+        boolean tableRow = paragraph.startsWith("  ") && paragraph.length() <= 78;
+        assertTrue(paragraph.isEmpty() || tableRow || paragraph.endsWith(".") || paragraph.endsWith(":"),
+            name + ": \"" + paragraph + "\" ends mid-sentence; give a paragraph as one string");
+      }
+      StringWriter usage = new StringWriter();
+      command.usage(new PrintWriter(usage));
+      for (String footer : command.getCommandSpec().usageMessage().footer()) {
+        for (String line : footer.split("%n")) {
+          assertTrue(line.length() <= 80 && usage.toString().contains(line),
+              name + ": the footer line \"" + line + "\" is wrapped at 80 columns");
+        }
+      }
+    }
+    String help = run("--help").out();
+    String list = help.substring(help.indexOf("Commands:"), help.indexOf("Exit codes:"));
+    for (String row : list.split("\n(?=  \\S)")) {
+      if (!row.startsWith("Commands:")) {
+        assertTrue(row.strip().endsWith("."), "the command list cuts a description: " + row);
+      }
+    }
+  }
+
+  /** An empty CERTMAIL_NODE (as `export CERTMAIL_NODE=` leaves it) says what to set, in a real process. */
+  @Test
+  void anEmptyCertmailNodeSaysWhatToSet() throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), CertmailCli.class.getName(),
+        "status", "x", "--mailbox", "alice@alpha.example", "--token", "cm_x");
+    builder.environment().put("CERTMAIL_NODE", "");
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(CertmailCli.BAD_INPUT, process.waitFor(), output);
+    assertTrue(output.contains("CERTMAIL_NODE is set but empty") && output.contains("http://127.0.0.1:8081"), output);
+    assertTrue(!output.contains("undefined scheme"), output);
+
+    Result noScheme = run("status", "x", "--node", "127.0.0.1:8081", "--mailbox", "alice@alpha.example",
+        "--token", "cm_x");
+    assertEquals(CertmailCli.BAD_INPUT, noScheme.exitCode());
+    assertTrue(noScheme.err().contains("write it like http://127.0.0.1:8081"), noScheme.err());
+  }
+
+  private static void collect(CommandLine command, List<CommandLine> into) {
+    into.add(command);
+    command.getSubcommands().values().stream().distinct().forEach(sub -> collect(sub, into));
   }
 
   private static Set<String> names(Path directory) throws Exception {

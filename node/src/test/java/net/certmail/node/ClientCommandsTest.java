@@ -108,10 +108,11 @@ class ClientCommandsTest {
     Result sent = as("alice@alpha.example", alice, "send", "--to", "carol@beta.example", "--subject", "Offer",
         "--body", "Twelve apples.", "--flavour", "IP", "--deadline", "PT2M", "--idempotency-key", "cli-1");
     assertEquals(0, sent.exitCode(), sent.err());
+    // send waited for the origin's answer: the label and the COP are already there.
     assertTrue(sent.out().contains("submission cli-1"), sent.out());
-
-    String label = awaitOutput(() -> as("alice@alpha.example", alice, "status", "cli-1"),
-        Pattern.compile("label (alpha\\.example/[0-9a-f]+)"));
+    Matcher labelled = Pattern.compile("label (alpha\\.example/[0-9a-f]+)").matcher(sent.out());
+    assertTrue(labelled.find() && sent.out().contains("COP"), sent.out());
+    String label = labelled.group(1);
     awaitOutput(() -> as("carol@beta.example", carol, "inbox", label), Pattern.compile("(AWAITING_DECISION)"));
     Result accepted = as("carol@beta.example", carol, "accept", label);
     assertEquals(0, accepted.exitCode(), accepted.err());
@@ -134,6 +135,59 @@ class ClientCommandsTest {
         "--force").exitCode());
     Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
+  }
+
+  @Test
+  void sendOfAMailTheOriginRejectsExits4WithTheReasonAndExportsTheSignedRejection() throws Exception {
+    String alice = token("alice@alpha.example");
+    // Below the network's minimum lead time: P1 signs a SUBMISSION_REJECTION instead of a COP.
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "bob@beta.example", "--body", "too late",
+        "--deadline", "5s", "--idempotency-key", "cli-rejected");
+    assertEquals(CertmailCli.REJECTED, sent.exitCode(), sent.out() + sent.err());
+    assertTrue(sent.err().contains("alpha.example rejected the mail: DEADLINE_NOT_ACCEPTABLE"), sent.err());
+    assertTrue(sent.out().contains("SUBMISSION_REJECTION"), sent.out());
+
+    Path bundle = dir.resolve("cli-rejected.cmbundle");
+    Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-rejected", "--out", bundle.toString());
+    assertEquals(0, exported.exitCode(), exported.err());
+    assertTrue(exported.out().contains("signed rejection"), exported.out());
+    Result verified = CertmailCliTest.run("verify", bundle.toString());
+    assertEquals(0, verified.exitCode(), verified.out() + verified.err());
+    assertTrue(verified.out().contains("SUBMISSION_REJECTION (ETSI SUBMISSION_REJECTION_EVENT) signed by alpha.example")
+        && verified.out().contains("All 1 items VALID."), verified.out());
+  }
+
+  @Test
+  void sendWithNoWaitReturnsAsSoonAsTheNodeTookTheSubmission() throws Exception {
+    String alice = token("alice@alpha.example");
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "bob@beta.example", "--body", "quick",
+        "--no-wait", "--idempotency-key", "cli-no-wait");
+    assertEquals(0, sent.exitCode(), sent.err());
+    assertTrue(sent.out().contains("status     SUBMITTED") && sent.out().contains("label (none yet)")
+        && sent.out().contains("follow it with: certmail status --mailbox alice@alpha.example cli-no-wait"), sent.out());
+  }
+
+  @Test
+  void fetchingARefusedMailSaysItWasRefusedNotToAcceptItFirst() throws Exception {
+    String alice = token("alice@alpha.example");
+    String carol = token("carol@beta.example");
+    Result sent = as("alice@alpha.example", alice, "send", "--to", "carol@beta.example", "--body", "not for carol",
+        "--flavour", "NSR", "--deadline", "PT2M", "--idempotency-key", "cli-refused");
+    assertEquals(0, sent.exitCode(), sent.err());
+    Matcher labelled = Pattern.compile("label (alpha\\.example/[0-9a-f]+)").matcher(sent.out());
+    assertTrue(labelled.find(), sent.out());
+    String label = labelled.group(1);
+    awaitOutput(() -> as("carol@beta.example", carol, "inbox", label), Pattern.compile("(AWAITING_DECISION)"));
+    Result early = as("carol@beta.example", carol, "fetch", label);
+    assertEquals(CertmailCli.BAD_INPUT, early.exitCode());
+    assertTrue(early.err().contains("accept it first"), early.err());
+
+    Result refused = as("carol@beta.example", carol, "refuse", label, "--reason", "not mine");
+    assertEquals(0, refused.exitCode(), refused.err());
+    Result fetched = as("carol@beta.example", carol, "fetch", label);
+    assertEquals(CertmailCli.BAD_INPUT, fetched.exitCode());
+    assertTrue(fetched.err().contains("CONTENT_NOT_RELEASED") && fetched.err().contains("you refused this mail")
+        && !fetched.err().contains("accept it first"), fetched.err());
   }
 
   @Test

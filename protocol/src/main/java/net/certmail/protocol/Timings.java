@@ -19,6 +19,8 @@ import java.util.List;
  *
  * <pre>
  *   T - codMargin       Pn's last instant to accept a COD (and every relay's to give up)
+ *                       (B is told a deadline two handshakes before Pn gives up; a relay waits
+ *                       at least an exchange, 2 x handshake + retry-max, for its ACK)
  *   T - verdictMargin   P1's own NDN if nothing came: before T on every honest clock
  *   T                   nobody signs or accepts a verdict issued after it
  *   T + grace           A, holding a COP without a verdict, asks P1 until then; then LOST
@@ -59,9 +61,17 @@ public record Timings(
     return 2 * handshakeMillis();
   }
 
+  /**
+   * An exchange (a request and its answer) completes within this even when the request and the
+   * answer are each lost once: up to three sends of the request, retry-max apart, and the answer.
+   */
+  public long exchangeMillis() {
+    return 2 * handshakeMillis() + retryMax.toMillis();
+  }
+
   /** The smallest lead time a submission may have: the recipient keeps at least minRecipientWindow to decide. */
   public long minLeadTimeMillis() {
-    return codMargin.toMillis() + handshakeMillis() + minRecipientWindow.toMillis();
+    return codMargin.toMillis() + 2 * handshakeMillis() + minRecipientWindow.toMillis();
   }
 
   /** Every relation the settings break, each as a sentence that says what to change; empty when consistent. */
@@ -91,9 +101,14 @@ public record Timings(
       problems.add("grace " + show(grace) + " is shorter than 2 x handshake = " + show(minGraceMillis())
           + ": raise it or lower retry-max");
     }
-    if (relayTimeout.toMillis() < handshakeMillis()) {
-      problems.add("relay-timeout " + show(relayTimeout) + " leaves the next hop no second attempt: make it at least "
-          + show(handshakeMillis()));
+    if (relayTimeout.toMillis() < exchangeMillis()) {
+      problems.add("relay-timeout " + show(relayTimeout) + " is shorter than a relay and its ACK each lost once"
+          + " (2 x handshake + retry-max = " + show(exchangeMillis()) + "): the next hop could take the mail"
+          + " while this one gives up on it");
+    }
+    if (deliveryTimeout.toMillis() < 2 * handshakeMillis() + minRecipientWindow.toMillis()) {
+      problems.add("delivery-timeout " + show(deliveryTimeout) + " is shorter than 2 x handshake + min-recipient-window = "
+          + show(2 * handshakeMillis() + minRecipientWindow.toMillis()) + ": the recipient would have no time to decide");
     }
     return problems;
   }
@@ -102,7 +117,7 @@ public record Timings(
   public List<String> check(SubmissionPolicy policy) {
     List<String> problems = new ArrayList<>(check());
     if (policy.minLeadTime().toMillis() < minLeadTimeMillis()) {
-      problems.add("min-lead-time " + show(policy.minLeadTime()) + " is shorter than cod-margin + handshake"
+      problems.add("min-lead-time " + show(policy.minLeadTime()) + " is shorter than cod-margin + 2 x handshake"
           + " + min-recipient-window = " + show(minLeadTimeMillis())
           + ": a mail at the minimum deadline would leave its recipient no time to decide");
     }
@@ -130,11 +145,11 @@ public record Timings(
   }
 
   /**
-   * The deadline Pn tells B: B's COD signed by then reaches Pn before it gives up, even when the
-   * first answer is lost (Pn resends the notification, B answers again).
+   * The deadline Pn tells B: B's COD signed by then reaches Pn before it gives up, even when B's
+   * answer and Pn's next notification are each lost once (Pn resends, B answers again).
    */
   public long recipientDeadline(long acceptedAtMillis, long deadlineMillis) {
-    return deliveryGiveUp(acceptedAtMillis, deadlineMillis) - handshakeMillis();
+    return deliveryGiveUp(acceptedAtMillis, deadlineMillis) - 2 * handshakeMillis();
   }
 
   /** A declares the mail LOST at this instant if it holds a COP but no verdict. */

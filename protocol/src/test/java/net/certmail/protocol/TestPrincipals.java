@@ -37,9 +37,9 @@ public final class TestPrincipals {
 
   /** Demo-like timings: handshake 3.5 s, COD margin 10 s, verdict margin 3 s, grace 10 s. */
   public static final Timings TIMINGS = new Timings(Duration.ofMillis(250), Duration.ofSeconds(1),
-      Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(6),
+      Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(12),
       Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(5));
-  public static final SubmissionPolicy POLICY = new SubmissionPolicy(Duration.ofSeconds(20), Duration.ofDays(30),
+  public static final SubmissionPolicy POLICY = new SubmissionPolicy(Duration.ofSeconds(25), Duration.ofDays(30),
       64 * 1024);
   public static final Routing ROUTING = new Routing(Set.of(ALPHA, RELAY, BETA, GAMMA),
       Map.of(ALPHA, Map.of(BETA, RELAY)));

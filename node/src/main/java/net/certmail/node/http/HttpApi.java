@@ -343,9 +343,10 @@ public final class HttpApi extends AllDirectives {
 
   private CompletionStage<HttpResponse> bundle(String mailbox, String submissionId) {
     return engine.status(mailbox, submissionId).thenApply(status -> unknownSubmission(status).orElseGet(() -> {
-      if (status.label().isEmpty() || status.evidence().isEmpty()) {
+      if (status.evidence().isEmpty()) {
         return Json.error(StatusCodes.CONFLICT, "NO_EVIDENCE_YET", "submission " + submissionId
-            + " has no label and evidence yet (status " + status.status() + "): ask again when it has its COP");
+            + " has no evidence yet (status " + status.status() + "): ask again when the origin server has"
+            + " answered with its COP or its signed rejection");
       }
       List<SignedEvidence> items = new ArrayList<>();
       for (byte[] bytes : status.evidence()) {
@@ -356,7 +357,9 @@ public final class HttpApi extends AllDirectives {
         }
       }
       byte[] bundle = EvidenceBundles.toBytes(EvidenceBundles.of(status.label(), items, trustStore));
-      String file = status.label().replace('/', '_') + ".cmbundle";
+      // A rejected submission never got a label: its bundle holds the signed rejection, about no label.
+      String file = (status.label().isEmpty() ? submissionId + ".rejection" : status.label().replace('/', '_'))
+          + ".cmbundle";
       return HttpResponse.create()
           .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, bundle))
           .addHeader(ContentDisposition.create(ContentDispositionTypes.ATTACHMENT, java.util.Map.of("filename", file)));
@@ -419,8 +422,7 @@ public final class HttpApi extends AllDirectives {
     return engine.inboxEntry(mailbox, label).thenApply(view -> unknownLabel(view).orElseGet(() -> {
       if (view.content() == null) {
         return Json.error(StatusCodes.CONFLICT, "CONTENT_NOT_RELEASED", "the content of " + label
-            + " is not available (status " + view.status() + "): accept it first; in NSR and IP it arrives"
-            + " shortly after your receipt, so ask again in a moment");
+            + " is not available (status " + view.status() + "): " + whyNoContent(view.status()));
       }
       try {
         MailItem item = MailItem.parseFrom(view.content());
@@ -430,6 +432,18 @@ public final class HttpApi extends AllDirectives {
         throw new IllegalStateException("the content of " + label + " is not a mail item", e);
       }
     }));
+  }
+
+  /** What the owner can do about content not (yet) released, by where the mail stands. */
+  private static String whyNoContent(String status) {
+    return switch (status) {
+      case "AWAITING_DECISION" -> "accept it first (certmail accept); in NSR and IP it arrives shortly after"
+          + " your receipt";
+      case "ACKNOWLEDGED" -> "your receipt is signed and the content is on its way: ask again in a moment";
+      case "REFUSED" -> "you refused this mail, so its content is never released to you";
+      case "EXPIRED" -> "the time to accept it has passed, so its content is never released to you";
+      default -> "it is released only after your receipt (COD)";
+    };
   }
 
   private static Optional<HttpResponse> unknownLabel(InboxView view) {

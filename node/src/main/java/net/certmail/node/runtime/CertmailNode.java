@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,6 +15,7 @@ import net.certmail.actors.CertmailEngine;
 import net.certmail.actors.EngineSettings;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.PrincipalKeys;
+import net.certmail.node.metrics.NodeMetrics;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.InboxLabels;
 import net.certmail.persistence.JournalBackend;
@@ -78,7 +78,8 @@ public final class CertmailNode implements AutoCloseable {
 
     Config withRoles = settings.withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(organisations));
     JournalBackend backend = JournalBackend.fromSettings(withRoles);
-    Config config = backend.config(withRoles);
+    // Every journal write timed and counted for /metrics.
+    Config config = NodeMetrics.withMeteredJournal(backend.config(withRoles), backend);
     EngineSettings engineSettings = EngineSettings.fromConfig(config); // inconsistent timings: refuse before joining
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
     try {
@@ -90,9 +91,11 @@ public final class CertmailNode implements AutoCloseable {
         cluster.manager().tell(Join.create(joinAddress != null ? joinAddress : cluster.selfMember().address()));
       }
       awaitUp(cluster, name, Duration.ofSeconds(60));
-      MeterRegistry meters = new SimpleMeterRegistry();
+      NodeMetrics metrics = NodeMetrics.get(system);
+      MeterRegistry meters = metrics.registry();
       CertmailEngine engine = CertmailEngine.start(system, engineSettings, hosted,
           keys.trustStore(), clock, meters);
+      metrics.watchEntities(system, organisations);
       return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend);
     } catch (RuntimeException e) {
       system.terminate();
@@ -154,6 +157,7 @@ public final class CertmailNode implements AutoCloseable {
     return keys;
   }
 
+  /** The node's metrics, as /metrics on the management port shows them. */
   public MeterRegistry meters() {
     return meters;
   }

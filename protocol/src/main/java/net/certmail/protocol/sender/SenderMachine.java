@@ -1,5 +1,8 @@
 package net.certmail.protocol.sender;
 
+import static net.certmail.protocol.Problems.expect;
+import static net.certmail.protocol.Problems.first;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.Arrays;
@@ -241,17 +244,27 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
 
   /** A's own check of the COP: the origin certified exactly the mail A submitted, under the label A expects. */
   private Optional<String> copMismatch(EvidenceStatement cop, MailSubmitted mail) {
-    String origin = mail.getOriginServer();
-    return firstOf(
-        expect(cop.getIssuer().equals(origin), "COP issued by " + cop.getIssuer() + ", not the origin " + origin),
-        expect(cop.getSender().equals(mailbox), "COP for another sender: " + cop.getSender()),
-        expect(cop.getSubmissionId().equals(submissionId), "COP for another submission"),
-        expect(cop.getRecipient().equals(mail.getRecipient()), "COP names another recipient"),
-        expect(Arrays.equals(cop.getContentHash().toByteArray(), ContentHash.of(mail.getContent().toByteArray())),
-            "COP over another content"),
-        expect(cop.getDeadlineMillis() == mail.getDeadlineMillis(), "COP with another deadline"),
-        expect(cop.getFlavour() == mail.getFlavour(), "COP of another flavour"),
+    return first(aboutMySubmission(cop, mail),
         expect(cop.getLabel().equals(labelOf(mail)), "COP for label " + cop.getLabel() + ", not " + labelOf(mail)));
+  }
+
+  /**
+   * A COP or a rejection answers exactly the mail A submitted: from its origin, for its sender and
+   * submission id, over its recipient, content, deadline and flavour. A rejection of a submission
+   * someone else sent under A's id (a spoofed one) answers nothing of A's.
+   */
+  private Optional<String> aboutMySubmission(EvidenceStatement answer, MailSubmitted mail) {
+    String origin = mail.getOriginServer();
+    String what = answer.getKind().name();
+    return first(
+        expect(answer.getIssuer().equals(origin), what + " issued by " + answer.getIssuer() + ", not the origin " + origin),
+        expect(answer.getSender().equals(mailbox), what + " for another sender: " + answer.getSender()),
+        expect(answer.getSubmissionId().equals(submissionId), what + " for another submission"),
+        expect(answer.getRecipient().equals(mail.getRecipient()), what + " names another recipient"),
+        expect(Arrays.equals(answer.getContentHash().toByteArray(), ContentHash.of(mail.getContent().toByteArray())),
+            what + " over another content"),
+        expect(answer.getDeadlineMillis() == mail.getDeadlineMillis(), what + " with another deadline"),
+        expect(answer.getFlavour() == mail.getFlavour(), what + " of another flavour"));
   }
 
   private Decision<OutboxEvent> onRejection(MailSubmitted mail, SignedEvidence rejection) {
@@ -261,11 +274,7 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
     } catch (Signatures.InvalidEvidence e) {
       return Decision.ignore("INVALID_EVIDENCE", "submission rejection: " + e.getMessage());
     }
-    Optional<String> mismatch = firstOf(
-        expect(statement.getIssuer().equals(mail.getOriginServer()), "rejection issued by " + statement.getIssuer()
-            + ", not the origin " + mail.getOriginServer()),
-        expect(statement.getSubmissionId().equals(submissionId) && statement.getSender().equals(mailbox),
-            "rejection of another submission"));
+    Optional<String> mismatch = aboutMySubmission(statement, mail);
     if (mismatch.isPresent()) {
       return Decision.ignore("EVIDENCE_MISMATCH", mismatch.get());
     }
@@ -491,15 +500,6 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a stored evidence statement no longer parses", e);
     }
-  }
-
-  @SafeVarargs
-  private static Optional<String> firstOf(Optional<String>... problems) {
-    return Arrays.stream(problems).flatMap(Optional::stream).findFirst();
-  }
-
-  private static Optional<String> expect(boolean condition, String problem) {
-    return condition ? Optional.empty() : Optional.of(problem);
   }
 
   /** The mailbox this machine speaks for. */

@@ -136,6 +136,11 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
 
   /** Steps 1 and 2: check A's submission against the policy, then sign the COP or a rejection. */
   private Decision<ServerEvent> onSubmission(Submission submission, String from, long now) {
+    if (!from.equals(submission.getSender())) {
+      // Someone submitting in another's name gets nothing, and nothing is kept: a stored refusal
+      // would be the answer to the real sender's submission under the same id.
+      return Decision.ignore("WRONG_PARTY", from + " cannot submit for " + submission.getSender());
+    }
     if (!label.equals(Labels.forSubmission(me, submission.getSender(), submission.getSubmissionId()))) {
       return Decision.ignore("EVIDENCE_MISMATCH", "submission does not belong to label " + label);
     }

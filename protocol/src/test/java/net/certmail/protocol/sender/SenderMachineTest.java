@@ -203,6 +203,18 @@ class SenderMachineTest {
   }
 
   @Test
+  void rejectionOfAnotherMailUnderTheSameIdIsIgnored() {
+    // Found by the simulator: erin submitted in alice's name under alice's id; the origin's refusal
+    // of that submission must not end alice's own mail.
+    run(submit(), NOW);
+    SignedEvidence spoofed = sign(ALPHA, EvidenceStatements.submissionRejection(ALPHA, ALICE, ERIN,
+        ContentHash.of("forged".getBytes(StandardCharsets.UTF_8)), T, Flavour.CEM, ID, ReasonCode.POLICY_VIOLATION,
+        "erin@alpha.example cannot submit for alice@alpha.example", NOW));
+    assertIgnored("EVIDENCE_MISMATCH", run(received(ALPHA, rejected(spoofed)), NOW + 1));
+    assertInstanceOf(AwaitingCop.class, stage);
+  }
+
+  @Test
   void unansweredSubmissionEndsAsNotPosted() {
     run(submit(), NOW);
     long now = NOW;

@@ -236,6 +236,17 @@ class ServerMachineTest {
   }
 
   @Test
+  void submissionInAnotherSendersNameLeavesNoTraceForTheRealOne() {
+    // Found by the simulator: a stored refusal of erin's spoof was the answer to alice's own submission.
+    Server alpha = new Server(ALPHA, LABEL);
+    Decision<ServerEvent> spoof = alpha.receive(ERIN, submission(Flavour.CEM), NOW);
+    assertTrue(spoof.events().isEmpty() && spoof.messages().isEmpty(), "nothing kept, nothing answered");
+    assertEquals("WRONG_PARTY", spoof.ignored().get(0).reason());
+    alpha.receive(ALICE, submission(Flavour.CEM), NOW + 5);
+    assertInstanceOf(ServerStage.Forwarding.class, alpha.stage, "alice's own submission gets its COP");
+  }
+
+  @Test
   void serverMachineNeverRunsForAMailbox() {
     assertThrows(IllegalArgumentException.class, () -> new ServerMachine(ERIN, LABEL, RULES, KEYS.of(ERIN)));
   }
