@@ -94,9 +94,11 @@ class AuditCommandTest {
     Path copy = dir.resolve("held-" + mode.hashCode());
     Files.createDirectories(copy);
     Files.copy(dir.resolve("journal.mv.db"), copy.resolve("journal.mv.db"));
+    Files.copy(dir.resolve("journal.password"), copy.resolve("journal.password")); // it opens only with it
     Process node = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), HoldJournalOpen.class.getName(),
-        "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0;" + mode)
+        "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0;" + mode,
+        Files.readString(copy.resolve("journal.password")).strip())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       String line = new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream())).readLine();

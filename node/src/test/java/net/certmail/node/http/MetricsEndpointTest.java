@@ -203,7 +203,9 @@ class MetricsEndpointTest {
   @Order(3)
   void aFailedJournalWriteIsCounted() throws Exception {
     String url = network.node.system().settings().config().getString("pekko-persistence-jdbc.shared-databases.slick.db.url");
-    try (Connection connection = DriverManager.getConnection(url, "sa", "");
+    String password = network.node.system().settings().config()
+        .getString("pekko-persistence-jdbc.shared-databases.slick.db.password");
+    try (Connection connection = DriverManager.getConnection(url, "sa", password);
         Statement statement = connection.createStatement()) {
       statement.execute("CREATE TRIGGER \"fail_writes\" BEFORE INSERT ON \"event_journal\" FOR EACH ROW CALL \""
           + FailJournalWrites.class.getName() + "\"");
