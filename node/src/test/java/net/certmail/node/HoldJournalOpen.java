@@ -11,7 +11,7 @@ public final class HoldJournalOpen {
   private HoldJournalOpen() {}
 
   public static void main(String[] args) throws Exception {
-    try (Connection connection = DriverManager.getConnection(args[0], "sa", "")) {
+    try (Connection connection = DriverManager.getConnection(args[0], "sa", args.length > 1 ? args[1] : "")) {
       System.out.println("open");
       System.out.flush();
       while (System.in.read() >= 0) {
