@@ -17,11 +17,13 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail fuzz --seconds N}: the long run of the fuzz targets the test suite runs briefly. */
 @Command(name = "fuzz", mixinStandardHelpOptions = true,
     description = {
-        "Fuzz every decoder and verifier that takes outside bytes, for a while: envelope open, protocol",
-        "message parse, evidence verify, bundle read and verify, journal event deserialisation, HTTP JSON",
-        "bodies. Inputs are mutations of real signed envelopes, evidence, bundles, events and bodies; a",
-        "crash is an exception type the target does not document, or forged content that verifies.",
-        "Prints progress, each distinct crash with the input (base64) that reproduces it, and last:",
+        "Fuzz every decoder and verifier that takes outside bytes, for a while.",
+        "",
+        "Targets: envelope open, protocol message parse, evidence verify, bundle read and verify, journal event"
+            + " deserialisation, HTTP JSON bodies. Inputs are mutations of real signed envelopes, evidence, bundles,"
+            + " events and bodies; a crash is an exception type the target does not document, or forged content"
+            + " that verifies. Prints progress, each distinct crash with the input (base64) that reproduces it,"
+            + " and last:",
         "  fuzz: <inputs> inputs, <crashes> crashes"},
     footer = {"%nExample:%n  certmail fuzz --seconds 600"},
     exitCodeListHeading = "%nExit codes:%n",

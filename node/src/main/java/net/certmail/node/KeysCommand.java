@@ -124,7 +124,8 @@ final class KeysCommand implements Runnable {
           "      --keys var/local/keys/alpha-1)",
           "  certmail keys token --revoke alice@alpha.example --token \"$OLD\" \\",
           "      --keys var/local/keys/alpha-1",
-          "  certmail keys token --revoke alice@alpha.example --all --keys var/local/keys/alpha-1"})
+          "  certmail keys token --revoke alice@alpha.example --all \\",
+          "      --keys var/local/keys/alpha-1"})
   static final class Token implements Callable<Integer> {
     @Spec
     CommandSpec spec;

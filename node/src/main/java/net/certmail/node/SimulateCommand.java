@@ -28,13 +28,15 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
     description = {
-        "Run whole mails through the pure role machines of every principal (1-4 servers, CEM, NSR and IP,",
-        "every mailbox policy) under a seeded adversarial scheduler: messages lost, duplicated, reordered and",
-        "delayed; principals crashed and rebuilt from their events; clocks skewed within the stated bound;",
-        "dishonest principals with valid keys (rogue.example, erin@alpha.example) sending well-signed but wrong",
-        "evidence. After every schedule the invariants are checked; the first schedule to break each one is",
-        "shrunk and printed with its seed and trace. One seed gives one run. The last line is",
-        "'simulate: <N> schedules, <M> mails, violations <V>'; exit 1 when V > 0."},
+        "Run whole mails through the pure role machines of every principal under a seeded adversarial scheduler.",
+        "",
+        "Routes of 1-4 servers, CEM, NSR and IP, every mailbox policy; messages lost, duplicated, reordered and"
+            + " delayed; principals crashed and rebuilt from their events; clocks skewed within the stated bound;"
+            + " dishonest principals with valid keys (rogue.example, erin@alpha.example) sending well-signed but"
+            + " wrong evidence. After every schedule the invariants are checked; the first schedule to break each"
+            + " one is shrunk and printed with its seed and trace. One seed gives one run.",
+        "",
+        "The last line is 'simulate: <N> schedules, <M> mails, violations <V>'; exit 1 when V > 0."},
     footer = {"%nExamples:%n  certmail simulate --schedules 20000 --seed 1",
         "  certmail simulate --seed 1 --replay 4711      (every step of schedule 4711)"})
 final class SimulateCommand implements Callable<Integer> {

@@ -94,9 +94,12 @@ class AuditCommandTest {
     Path copy = dir.resolve("held-" + mode.hashCode());
     Files.createDirectories(copy);
     Files.copy(dir.resolve("journal.mv.db"), copy.resolve("journal.mv.db"));
+    // The journal's password travels with it (owner-only, beside it): the node and the audit both need it.
+    Files.copy(dir.resolve("journal.password"), copy.resolve("journal.password"));
     Process node = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), HoldJournalOpen.class.getName(),
-        "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0;" + mode)
+        "jdbc:h2:file:" + copy.resolve("journal") + ";WRITE_DELAY=0;" + mode,
+        Files.readString(copy.resolve("journal.password")).trim())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       String line = new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream())).readLine();

@@ -151,7 +151,7 @@ class ClientCommandsTest {
     Result exported = as("alice@alpha.example", alice, "evidence", "export", "cli-rejected", "--out", bundle.toString());
     assertEquals(0, exported.exitCode(), exported.err());
     assertTrue(exported.out().contains("signed rejection"), exported.out());
-    Result verified = CertmailCliTest.run("verify", bundle.toString());
+    Result verified = CertmailCliTest.run("verify", bundle.toString(), "--ca", network.keys.toString());
     assertEquals(0, verified.exitCode(), verified.out() + verified.err());
     assertTrue(verified.out().contains("SUBMISSION_REJECTION (ETSI SUBMISSION_REJECTION_EVENT) signed by alpha.example")
         && verified.out().contains("All 1 items VALID."), verified.out());

@@ -61,7 +61,7 @@ class LauncherTest {
     Run first = launch("--version");
     assertEquals(0, first.exitCode, first.err);
     assertEquals(1, builds());
-    assertTrue(first.out.contains("java -jar " + root.resolve("node/target/certmail.jar") + " --version"), first.out);
+    assertTrue(first.out.contains("-jar " + root.resolve("node/target/certmail.jar") + " --version"), first.out);
     Run second = launch("--version");
     assertEquals(0, second.exitCode, second.err);
     assertEquals(1, builds(), "nothing changed, yet the launcher built again: " + second.err);

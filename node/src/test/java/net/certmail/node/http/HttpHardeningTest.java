@@ -72,7 +72,17 @@ class HttpHardeningTest {
       out.flush();
       InputStream in = socket.getInputStream();
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      in.transferTo(bytes);
+      byte[] buffer = new byte[8192];
+      try {
+        for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+          bytes.write(buffer, 0, read);
+        }
+      } catch (java.net.SocketException e) {
+        // A server that refuses a request it did not read closes with a reset: keep what it answered first.
+        if (bytes.size() == 0) {
+          throw e;
+        }
+      }
       String response = bytes.toString(StandardCharsets.UTF_8);
       int split = response.indexOf("\r\n\r\n");
       String head = split < 0 ? response : response.substring(0, split);
@@ -193,6 +203,6 @@ class HttpHardeningTest {
     // A body announced larger than the limit is refused without reading it.
     assertJsonError(raw("127.0.0.1", "POST /v1/mailboxes/alice@alpha.example/outbox HTTP/1.1\r\nHost: x\r\n"
         + "Authorization: Bearer " + alice + "\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n"
-        + "Connection: close\r\n\r\n{}"), 413, "REQUEST_TOO_LARGE");
+        + "Connection: close\r\n\r\n"), 413, "REQUEST_TOO_LARGE");
   }
 }

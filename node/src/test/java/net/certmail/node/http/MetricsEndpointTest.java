@@ -202,8 +202,11 @@ class MetricsEndpointTest {
   @Test
   @Order(3)
   void aFailedJournalWriteIsCounted() throws Exception {
-    String url = network.node.system().settings().config().getString("pekko-persistence-jdbc.shared-databases.slick.db.url");
-    try (Connection connection = DriverManager.getConnection(url, "sa", "");
+    com.typesafe.config.Config db = network.node.system().settings().config()
+        .getConfig("pekko-persistence-jdbc.shared-databases.slick.db");
+    // The journal is the node's own: its URL and its password (owner-only, made at first start).
+    try (Connection connection = DriverManager.getConnection(db.getString("url"), db.getString("user"),
+        db.getString("password"));
         Statement statement = connection.createStatement()) {
       statement.execute("CREATE TRIGGER \"fail_writes\" BEFORE INSERT ON \"event_journal\" FOR EACH ROW CALL \""
           + FailJournalWrites.class.getName() + "\"");
