@@ -456,7 +456,6 @@ class HttpApiTest {
     Answer past = submitAndAwaitTheEnd(outbox, "\"deadline\": \"0000-01-01T00:00:00Z\"");
     assertEquals("", past.json().path("label").asText(), past.json().toString());
   }
-  }
 
   @Test
   void aMailboxOverItsRateIs429WhileOthersGoOn() throws Exception {
