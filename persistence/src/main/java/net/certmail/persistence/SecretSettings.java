@@ -31,7 +31,9 @@ public final class SecretSettings {
     Config result = config;
     for (Map.Entry<String, ?> entry : config.entrySet()) {
       List<String> path = ConfigUtil.splitPath(entry.getKey());
-      if (SECRET_NAME.matcher(path.get(path.size() - 1)).matches()) {
+      String name = path.get(path.size() - 1);
+      // A password-file names where the secret is, not the secret: operators need to see it.
+      if (SECRET_NAME.matcher(name).matches() && !name.endsWith("-file")) {
         result = result.withValue(entry.getKey(), ConfigValueFactory.fromAnyRef(REDACTED, "redacted"));
       }
     }
