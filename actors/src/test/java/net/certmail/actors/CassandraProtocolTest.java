@@ -1,5 +1,7 @@
 package net.certmail.actors;
 
+import net.certmail.protocol.recipient.RecipientView;
+import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.CAROL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -108,19 +110,19 @@ class CassandraProtocolTest {
         clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.IP).toCompletableFuture().get(10, TimeUnit.SECONDS);
     String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(),
         MailScenarios.WAIT, "COP").label();
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
         MailScenarios.WAIT, "carol notified");
 
     node.close(); // everything in memory is gone; only the Cassandra journal remains
     node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null);
 
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
         MailScenarios.WAIT, "carol's held mail recovered from the journal");
     node.engine.accept(CAROL, label).toCompletableFuture().get(10, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> node.engine.status(ALICE, id), MailStatus::isFinal,
         Duration.ofSeconds(60), "the verdict after the restart");
-    assertEquals("DELIVERED", status.status());
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"),
+    assertEquals(DeliveryStatus.DELIVERED, status.status());
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED,
         MailScenarios.WAIT, "carol holding the content");
   }
 

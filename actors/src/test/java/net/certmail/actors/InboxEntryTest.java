@@ -1,5 +1,6 @@
 package net.certmail.actors;
 
+import net.certmail.protocol.recipient.RecipientView;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -214,7 +215,7 @@ class InboxEntryTest {
 
     bob.runCommand(fromBeta(BOB, content(BOB)));
     InboxView view = bob.<InboxView>runCommand(InboxEntry.GetEntry::new).reply();
-    assertEquals("RETRIEVED", view.status());
+    assertEquals(RecipientView.Status.RETRIEVED, view.status());
     assertArrayEquals(MAIL, view.content());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
   }
@@ -238,13 +239,13 @@ class InboxEntryTest {
     var notified = carol.runCommand(fromBeta(CAROL, notification(Flavour.IP)));
     assertInstanceOf(RecipientStage.Held.class, notified.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class); // held: it waits in the journal, not in memory
-    assertEquals("AWAITING_DECISION", carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
+    assertEquals(RecipientView.Status.AWAITING_DECISION, carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
 
     CLOCK.set(codDeadline + 1);
     CommandResultWithReply<InboxEntry.Command, InboxEvent, RecipientStage, InboxView> late =
         carol.runCommand(InboxEntry.Accept::new);
     assertTrue(late.hasNoEvents(), "no COD after the deadline the agent keeps");
-    assertEquals("EXPIRED", late.reply().status());
+    assertEquals(RecipientView.Status.EXPIRED, late.reply().status());
     assertTrue(late.reply().problem().contains(Instant.ofEpochMilli(codDeadline).toString()), late.reply().problem());
     assertNull(late.reply().content());
     toBeta.expectNoMessage(Duration.ofMillis(200));

@@ -1,5 +1,6 @@
 package net.certmail.actors;
 
+import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -129,7 +130,7 @@ class LargeMailFootprintTest {
         for (String id : ids) {
           MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
               "burst mail " + id);
-          assertEquals("DELIVERED", status.status(), status.reason());
+          assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
         }
         long burstMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
         sampling.set(false);
@@ -155,7 +156,7 @@ class LargeMailFootprintTest {
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "a verdict");
-    assertEquals("DELIVERED", status.status(), status.reason());
+    assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
     return Duration.ofNanos(System.nanoTime() - start).toMillis();
   }
 

@@ -1,5 +1,7 @@
 package net.certmail.actors;
 
+import net.certmail.protocol.recipient.RecipientView;
+import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -94,12 +96,12 @@ class LargeMailTest {
     long start = System.nanoTime();
     MailStatus submitted = alpha.engine.submit(ALICE, id, BOB, item, deadline(), flavour)
         .toCompletableFuture().get(15, TimeUnit.SECONDS);
-    assertEquals("SUBMITTED", submitted.status());
+    assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "a verdict for the " + flavour + " mail of " + MAX_CONTENT + " bytes");
     long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
 
-    assertEquals("DELIVERED", status.status(), "reason: " + status.reason());
+    assertEquals(DeliveryStatus.DELIVERED, status.status(), "reason: " + status.reason());
     List<EvidenceStatement> evidence = verified(status.evidence());
     assertEquals(List.of(EvidenceKind.COP, EvidenceKind.ROD_N, EvidenceKind.COD, EvidenceKind.ROD),
         evidence.stream().map(EvidenceStatement::getKind).toList());
@@ -115,7 +117,7 @@ class LargeMailTest {
     // Bob holds M at beta.example; read from alpha's node, the answer of his entry (M inside)
     // crosses Artery once more, to the asking node's temporary actor.
     InboxView atBeta = EngineNode.await(() -> beta.engine.inboxEntry(BOB, status.label()),
-        view -> view.status().equals("RETRIEVED"), WAIT, "bob holding the content");
+        view -> view.status() == RecipientView.Status.RETRIEVED, WAIT, "bob holding the content");
     assertArrayEquals(content, atBeta.content());
     InboxView fromAlpha = alpha.engine.inboxEntry(BOB, status.label()).toCompletableFuture().get(20, TimeUnit.SECONDS);
     assertArrayEquals(content, fromAlpha.content());
@@ -136,7 +138,7 @@ class LargeMailTest {
     beta.engine.submit(ALICE, id, BOB, item, deadline(), Flavour.CEM).toCompletableFuture().get(15, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "the rejection of " + size + " bytes");
-    assertEquals("NOT_DELIVERED", status.status());
+    assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
     assertEquals(ReasonCode.MESSAGE_TOO_LARGE.name(), status.reason());
     EvidenceStatement rejection = verified(status.evidence()).get(0);
     assertEquals(EvidenceKind.SUBMISSION_REJECTION, rejection.getKind());

@@ -1,5 +1,7 @@
 package net.certmail.actors;
 
+import net.certmail.protocol.recipient.RecipientView;
+import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.BOB;
 import static net.certmail.actors.TestNetwork.CAROL;
@@ -36,12 +38,12 @@ final class MailScenarios {
 
   /** Every flavour's happy path: delivered, with the receipts. */
   MailScenarios deliveries() throws Exception {
-    expect("cem-3-servers", BOB, Flavour.CEM, "DELIVERED");
-    expect("nsr-2-servers", GINA, Flavour.NSR, "DELIVERED");
-    expect("ip-1-server", ERIN, Flavour.IP, "DELIVERED");
-    expect("ip-3-servers", BOB, Flavour.IP, "DELIVERED");
-    expect("cem-1-server", ERIN, Flavour.CEM, "DELIVERED");
-    expect("nsr-3-servers", BOB, Flavour.NSR, "DELIVERED");
+    expect("cem-3-servers", BOB, Flavour.CEM, DeliveryStatus.DELIVERED);
+    expect("nsr-2-servers", GINA, Flavour.NSR, DeliveryStatus.DELIVERED);
+    expect("ip-1-server", ERIN, Flavour.IP, DeliveryStatus.DELIVERED);
+    expect("ip-3-servers", BOB, Flavour.IP, DeliveryStatus.DELIVERED);
+    expect("cem-1-server", ERIN, Flavour.CEM, DeliveryStatus.DELIVERED);
+    expect("nsr-3-servers", BOB, Flavour.NSR, DeliveryStatus.DELIVERED);
     return this;
   }
 
@@ -49,24 +51,24 @@ final class MailScenarios {
   MailScenarios heldAndAccepted() throws Exception {
     String id = submit(CAROL, Flavour.NSR);
     String label = EngineNode.await(() -> engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP").label();
-    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"), WAIT,
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT,
         "carol notified");
     engine.accept(CAROL, label).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"), WAIT,
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED, WAIT,
         "carol holding the content");
-    assertEquals("DELIVERED", awaitFinal(id).status());
+    assertEquals(DeliveryStatus.DELIVERED, awaitFinal(id).status());
     labels.put("nsr-held-accepted", label);
     return this;
   }
 
   /** Refusals and timeouts: every kind of signed non-delivery. Moves the clock forward. */
   MailScenarios failures() throws Exception {
-    expect("cem-refused", DAVE, Flavour.CEM, "NOT_DELIVERED");
+    expect("cem-refused", DAVE, Flavour.CEM, DeliveryStatus.NOT_DELIVERED);
 
     String held = submit(CAROL, Flavour.CEM);
     String heldLabel = EngineNode.await(() -> engine.status(ALICE, held), s -> !s.label().isEmpty(), WAIT, "COP")
         .label();
-    EngineNode.await(() -> engine.inboxEntry(CAROL, heldLabel), v -> v.status().equals("AWAITING_DECISION"), WAIT,
+    EngineNode.await(() -> engine.inboxEntry(CAROL, heldLabel), v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT,
         "carol notified");
     clock.advance(Duration.ofMinutes(6)); // past the delivery timeout
     assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", awaitFinal(held).reason());
@@ -86,7 +88,7 @@ final class MailScenarios {
     return this;
   }
 
-  private void expect(String name, String recipient, Flavour flavour, String status) throws Exception {
+  private void expect(String name, String recipient, Flavour flavour, DeliveryStatus status) throws Exception {
     String id = submit(recipient, flavour);
     MailStatus result = awaitFinal(id);
     assertEquals(status, result.status(), name + ": " + result);

@@ -1,5 +1,6 @@
 package net.certmail.node;
 
+import net.certmail.proto.v1.DeliveryStatus;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
@@ -65,24 +66,24 @@ final class DemoCommand implements Callable<Integer> {
   CommandSpec spec;
 
   /** One mail of the demo: who to, which flavour, and the outcome the protocol must reach. */
-  record Scenario(String name, String recipient, Flavour flavour, Duration lead, String expectedStatus,
+  record Scenario(String name, String recipient, Flavour flavour, Duration lead, DeliveryStatus expectedStatus,
                   String expectedReason) {}
 
   static final String SENDER = "alice@alpha.example";
 
   static final List<Scenario> SCENARIOS = List.of(
-      new Scenario("CEM to bob, 3 servers", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(60), "DELIVERED", ""),
-      new Scenario("NSR to bob, 3 servers", "bob@beta.example", Flavour.NSR, Duration.ofSeconds(60), "DELIVERED", ""),
-      new Scenario("IP to bob, 3 servers", "bob@beta.example", Flavour.IP, Duration.ofSeconds(60), "DELIVERED", ""),
-      new Scenario("IP to anna, 1 server", "anna@alpha.example", Flavour.IP, Duration.ofSeconds(60), "DELIVERED", ""),
+      new Scenario("CEM to bob, 3 servers", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
+      new Scenario("NSR to bob, 3 servers", "bob@beta.example", Flavour.NSR, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
+      new Scenario("IP to bob, 3 servers", "bob@beta.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
+      new Scenario("IP to anna, 1 server", "anna@alpha.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
       new Scenario("CEM to dave, who refuses", "dave@beta.example", Flavour.CEM, Duration.ofSeconds(60),
-          "NOT_DELIVERED", "RECIPIENT_REFUSED"),
+          DeliveryStatus.NOT_DELIVERED, "RECIPIENT_REFUSED"),
       new Scenario("NSR to carol, who never answers", "carol@beta.example", Flavour.NSR, Duration.ofSeconds(60),
-          "NOT_DELIVERED", "RECIPIENT_DID_NOT_ACKNOWLEDGE"),
+          DeliveryStatus.NOT_DELIVERED, "RECIPIENT_DID_NOT_ACKNOWLEDGE"),
       new Scenario("CEM to dan, server unreachable", "dan@offline.example", Flavour.CEM, Duration.ofSeconds(60),
-          "NOT_DELIVERED", "RELAY_UNREACHABLE"),
+          DeliveryStatus.NOT_DELIVERED, "RELAY_UNREACHABLE"),
       new Scenario("CEM with a deadline too short", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(5),
-          "NOT_DELIVERED", "DEADLINE_NOT_ACCEPTABLE"));
+          DeliveryStatus.NOT_DELIVERED, "DEADLINE_NOT_ACCEPTABLE"));
 
   /** Short protocol timings, so every outcome shows within a minute. */
   static final String DEMO_TIMINGS = """
@@ -166,7 +167,7 @@ final class DemoCommand implements Callable<Integer> {
     for (Map.Entry<String, Scenario> entry : submitted.entrySet()) {
       Scenario scenario = entry.getValue();
       MailStatus status = finals.get(entry.getKey());
-      boolean expected = status.status().equals(scenario.expectedStatus())
+      boolean expected = status.status() == scenario.expectedStatus()
           && status.reason().equals(scenario.expectedReason());
       asExpected += expected ? 1 : 0;
       out.println();
@@ -181,7 +182,7 @@ final class DemoCommand implements Callable<Integer> {
       for (SignedEvidence item : items) {
         out.println("      " + describe(verifier, item));
       }
-      if (bundleLabel == null && status.status().equals("DELIVERED") && scenario.flavour() == Flavour.CEM) {
+      if (bundleLabel == null && status.status() == DeliveryStatus.DELIVERED && scenario.flavour() == Flavour.CEM) {
         bundleLabel = status.label();
         bundleItems = items;
       }
@@ -229,7 +230,7 @@ final class DemoCommand implements Callable<Integer> {
       for (Map.Entry<String, Scenario> entry : submitted.entrySet()) {
         MailStatus status = engine.status(SENDER, entry.getKey()).toCompletableFuture().get(15, TimeUnit.SECONDS);
         MailStatus before = latest.put(entry.getKey(), status);
-        if (before == null || !before.status().equals(status.status())) {
+        if (before == null || before.status() != status.status()) {
           out.printf("      [%5.1f s] %-34s %s%n", seconds(), entry.getValue().name(),
               status.status() + (status.reason().isEmpty() ? "" : " (" + status.reason() + ")"));
         }

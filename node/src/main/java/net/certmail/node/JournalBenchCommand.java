@@ -1,5 +1,6 @@
 package net.certmail.node;
 
+import net.certmail.proto.v1.DeliveryStatus;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -240,7 +241,7 @@ final class JournalBenchCommand implements Callable<Integer> {
         MailStatus status = engine.status(ALICE, id).toCompletableFuture().get(30, TimeUnit.SECONDS);
         if (!status.isFinal()) {
           open.add(id);
-        } else if (!status.status().equals("DELIVERED")) {
+        } else if (status.status() != DeliveryStatus.DELIVERED) {
           throw new IllegalStateException("bench mail " + id + " was not delivered: " + status.status() + " "
               + status.reason() + "; the machine may be too busy for the protocol's timeouts");
         }
