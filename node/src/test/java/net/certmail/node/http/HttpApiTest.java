@@ -49,7 +49,7 @@ class HttpApiTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String base;
   static String alice;
   static String bob;
@@ -57,7 +57,7 @@ class HttpApiTest {
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     base = network.endpoints.apiUri();
     alice = network.token("alice@alpha.example");
     bob = network.token("bob@beta.example");
