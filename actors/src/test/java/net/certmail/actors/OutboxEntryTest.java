@@ -39,6 +39,7 @@ import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.protocol.Labels;
 import net.certmail.protocol.Outgoing;
+import net.certmail.protocol.SubmissionId;
 import net.certmail.protocol.sender.SenderStage;
 import net.certmail.protocol.sender.SenderStage.Concluded;
 import net.certmail.protocol.sender.SenderStage.InDelivery;
@@ -194,7 +195,7 @@ class OutboxEntryTest {
     var result = labelLike.<MailStatus>runCommand(replyTo -> submit(replyTo));
     assertTrue(result.hasNoEvents());
     assertEquals(DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED, result.reply().status());
-    assertTrue(result.reply().problem().contains("must not"), result.reply().problem());
+    assertEquals(SubmissionId.check(ALPHA + "/" + "0".repeat(32)).orElseThrow(), result.reply().problem());
   }
 
   // ---- fixtures ----

@@ -121,8 +121,6 @@ class RecoveryTest {
               RELAY, replyTo), Duration.ofSeconds(10))
           .toCompletableFuture().get();
       assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
-      EngineNode.sleep(500);
-      assertEquals(DeliveryStatus.SUBMITTED, alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
     }
     try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
@@ -179,7 +177,10 @@ class RecoveryTest {
           WAIT, "carol notified");
       senders.close(); // P1 (and A) go down: phase 4 has nobody to report to
       beta.engine.accept(CAROL, label).toCompletableFuture().get();
-      EngineNode.sleep(1000); // Pn signs ROD_n and keeps resending its report into the void
+      // Pn releases the content only once it holds the COD and has signed ROD_n: from then on it
+      // resends its report into the void.
+      EngineNode.await(() -> beta.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED,
+          WAIT, "carol holding the content");
       try (EngineNode sendersAgain = EngineNode.start(network, clock, origins, journal, beta.address())) {
         MailStatus status = EngineNode.await(() -> sendersAgain.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
             "the verdict once the origin is back");
