@@ -1,7 +1,5 @@
 package net.certmail.actors;
 
-import net.certmail.protocol.recipient.RecipientView;
-import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.CAROL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -24,7 +23,9 @@ import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.AuditResult;
 import net.certmail.persistence.audit.JournalAudit;
 import net.certmail.persistence.audit.Violation;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,7 +54,7 @@ class CassandraProtocolTest {
       .toLowerCase(Locale.ROOT);
 
   static TestNetwork network;
-  static AdjustableClock clock;
+  static ManualClock clock;
   static Config journal;
   static EngineNode node;
 
@@ -61,7 +62,7 @@ class CassandraProtocolTest {
   static void start() {
     requireRunningCassandra();
     network = new TestNetwork();
-    clock = new AdjustableClock();
+    clock = new ManualClock(Instant.now());
     journal = JournalBackend.CASSANDRA.config(ConfigFactory.parseString("""
         certmail.journal.cassandra {
           contact-points = ["%s:%d"]

@@ -1,6 +1,5 @@
 package net.certmail.actors;
 
-import net.certmail.protocol.recipient.RecipientView;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -44,6 +43,7 @@ import net.certmail.protocol.Labels;
 import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.recipient.RecipientStage;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;

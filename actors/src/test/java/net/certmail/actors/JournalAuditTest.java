@@ -61,7 +61,7 @@ class JournalAuditTest {
   static Path directory;
 
   static TestNetwork network;
-  static AdjustableClock clock;
+  static ManualClock clock;
   static EngineNode node;
   static Config journal;
   static JournalTampering tampering;
@@ -70,7 +70,7 @@ class JournalAuditTest {
   @BeforeAll
   static void runMails() throws Exception {
     network = new TestNetwork();
-    clock = new AdjustableClock();
+    clock = new ManualClock(Instant.now());
     journal = JournalBackend.EMBEDDED.config(ConfigFactory.parseString(
         "certmail.journal.embedded.path = \"" + directory.resolve("journal") + "\""));
     node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null);

@@ -1,7 +1,5 @@
 package net.certmail.actors;
 
-import net.certmail.protocol.recipient.RecipientView;
-import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -13,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -21,12 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceVerifier;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,7 +53,7 @@ class LargeMailTest {
       .getBytes("certmail.engine.max-content-size").longValue();
 
   static TestNetwork network;
-  static AdjustableClock clock;
+  static ManualClock clock;
   static EngineNode alpha;
   static EngineNode relay;
   static EngineNode beta;
@@ -61,7 +62,7 @@ class LargeMailTest {
   @BeforeAll
   static void startThreeNodes() {
     network = new TestNetwork();
-    clock = new AdjustableClock();
+    clock = new ManualClock(Instant.now());
     Config shippedLimit = ConfigFactory.parseString("certmail.engine.max-content-size = " + MAX_CONTENT);
     alpha = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.inMemoryJournal(), null, shippedLimit);
     relay = EngineNode.start(network, clock, List.of(RELAY), EngineNode.inMemoryJournal(), alpha.address(),

@@ -1,7 +1,5 @@
 package net.certmail.actors;
 
-import net.certmail.protocol.recipient.RecipientView;
-import net.certmail.proto.v1.DeliveryStatus;
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.BOB;
 import static net.certmail.actors.TestNetwork.CAROL;
@@ -16,8 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.protocol.recipient.RecipientView;
 
 /**
  * Real mails through a running engine, one of every kind the audit must accept: each flavour
@@ -28,10 +28,10 @@ final class MailScenarios {
   static final Duration WAIT = Duration.ofSeconds(30);
 
   private final CertmailEngine engine;
-  private final AdjustableClock clock;
+  private final ManualClock clock;
   final Map<String, String> labels = new LinkedHashMap<>();
 
-  MailScenarios(CertmailEngine engine, AdjustableClock clock) {
+  MailScenarios(CertmailEngine engine, ManualClock clock) {
     this.engine = engine;
     this.clock = clock;
   }

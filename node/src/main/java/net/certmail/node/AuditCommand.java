@@ -28,9 +28,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.h2.api.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code certmail audit}: replay a journal and check every label's evidence chain. */
 @Command(name = "audit", mixinStandardHelpOptions = true,

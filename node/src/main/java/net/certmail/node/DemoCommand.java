@@ -1,6 +1,5 @@
 package net.certmail.node;
 
-import net.certmail.proto.v1.DeliveryStatus;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
@@ -32,15 +31,16 @@ import net.certmail.crypto.VerifiedEvidence;
 import net.certmail.node.runtime.CertmailNode;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.JournalAudit;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceBundle;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.proto.v1.SignedEvidence;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The main job: the sample local network on the embedded journal, with real certified mails in

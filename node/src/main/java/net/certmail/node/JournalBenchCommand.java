@@ -1,6 +1,5 @@
 package net.certmail.node;
 
-import net.certmail.proto.v1.DeliveryStatus;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -33,6 +32,7 @@ import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.AuditResult;
 import net.certmail.persistence.audit.JournalAudit;
 import net.certmail.persistence.bench.CassandraWriteBench;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.protocol.Routing;
@@ -43,9 +43,9 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code certmail bench journal}: what the protocol costs in journal writes, measured on real mails.
