@@ -41,7 +41,7 @@ class ReplayAfterFailoverAttackTest {
   static final Duration WAIT = Duration.ofSeconds(30);
 
   final TestNetwork network = new TestNetwork();
-  final AdjustableClock clock = new AdjustableClock();
+  final ManualClock clock = new ManualClock(java.time.Instant.now());
 
   @Test
   void aSubmissionReplayedAfterFailoverChangesNothingAndAnOldOneIsStaleEverywhere(@TempDir Path dir) throws Exception {

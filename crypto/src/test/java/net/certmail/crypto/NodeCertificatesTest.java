@@ -31,7 +31,7 @@ class NodeCertificatesTest {
 
   private void init(Path directory) throws Exception {
     KeyDirectory.initNetwork(NetworkDescription.parse(NETWORK), directory,
-        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestNetwork.CLOCK, false, line -> {}));
+        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestCa.CLOCK, false, line -> {}));
   }
 
   @Test
@@ -52,9 +52,9 @@ class NodeCertificatesTest {
     init(out);
     Path node = out.resolve("alpha-1");
     assertThrows(IllegalStateException.class, () -> KeyDirectory.issueNodeCertificate(out, node, "alpha-1",
-        List.of("alpha.example", "beta.example"), Duration.ofDays(30), TestNetwork.CLOCK, false));
+        List.of("alpha.example", "beta.example"), Duration.ofDays(30), TestCa.CLOCK, false));
     KeyDirectory.issueNodeCertificate(out, node, "alpha-1", List.of("alpha.example", "beta.example"),
-        Duration.ofDays(30), TestNetwork.CLOCK, true);
+        Duration.ofDays(30), TestCa.CLOCK, true);
     assertEquals(Set.of("alpha.example", "beta.example"), NodeCertificates.load(node).identity().organisations());
   }
 

@@ -55,7 +55,7 @@ class NodeConfigurationTest {
     assertEquals(NodeTlsEngineProvider.class.getName(), config.getString(NodeTrust.ENGINE_PROVIDER));
   }
 
-  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNetwork start from the same includes. */
+  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNode start from the same includes. */
   @Test
   void demoAndTestNodesCarryAndAdmitMailsOfMaxContentSize() {
     check(ConfigFactory.parseString("""
