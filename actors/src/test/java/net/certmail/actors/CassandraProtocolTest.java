@@ -107,8 +107,8 @@ class CassandraProtocolTest {
   @Order(2)
   void heldMailSurvivesANodeStopAndIsDeliveredByTheNextNode() throws Exception {
     String id = UUID.randomUUID().toString();
-    node.engine.submit(ALICE, id, CAROL, MailScenarios.mail("across a restart"),
-        clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.IP).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    MailScenarios.submitUntilTaken(node.engine, id, CAROL, MailScenarios.mail("across a restart"),
+        clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.IP);
     String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(),
         MailScenarios.WAIT, "COP").label();
     EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
