@@ -42,12 +42,18 @@ final class ChaosClient {
 
   Answer call(String process, String f, String mail, String mailbox, List<LocalCluster.Node> nodes, String method,
               String path, String body, String idempotencyKey) {
+    return call(process, f, mail, mailbox, nodes, method, path, body, idempotencyKey, Map.of());
+  }
+
+  /** As above; {@code about} goes into each invoke (what the mail is, for reading the history). */
+  Answer call(String process, String f, String mail, String mailbox, List<LocalCluster.Node> nodes, String method,
+              String path, String body, String idempotencyKey, Map<String, Object> about) {
     Answer last = new Answer("fail", 0, null, history.now(), history.now());
     for (LocalCluster.Node node : nodes) {
       if (!node.alive() || node.paused()) {
         continue;
       }
-      last = once(process, f, mail, mailbox, node, method, path, body, idempotencyKey);
+      last = once(process, f, mail, mailbox, node, method, path, body, idempotencyKey, about);
       if (last.ok() || (last.status >= 400 && last.status < 500)) {
         return last;
       }
@@ -56,8 +62,8 @@ final class ChaosClient {
   }
 
   private Answer once(String process, String f, String mail, String mailbox, LocalCluster.Node node, String method,
-                      String path, String body, String idempotencyKey) {
-    Map<String, Object> invoke = new LinkedHashMap<>();
+                      String path, String body, String idempotencyKey, Map<String, Object> about) {
+    Map<String, Object> invoke = new LinkedHashMap<>(about);
     invoke.put("node", node.name());
     invoke.put("request", method + " " + path);
     long invokedAt = history.add(process, "invoke", f, mail, invoke).wall();

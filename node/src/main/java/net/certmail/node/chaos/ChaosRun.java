@@ -137,14 +137,13 @@ public final class ChaosRun {
     }
     String common = "include classpath(\"chaos/certmail-chaos.conf\")\n" + journalConfig;
 
-    Path historyFile = dir.resolve("history.jsonl");
-    History history = new History(historyFile);
     ScheduledExecutorService executor = Executors.newScheduledThreadPool(12, runnable -> {
       Thread thread = new Thread(runnable, "chaos-workload");
       thread.setDaemon(true);
       return thread;
     });
     LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, NODES, common, options.jvmOptions());
+    History history = null;
     Workload workload = null;
     Nemesis nemesis = null;
     try {
@@ -153,6 +152,8 @@ public final class ChaosRun {
       cluster.start(Duration.ofMinutes(4));
       say("chaos: cluster ready after " + (System.nanoTime() - startAt) / 1_000_000_000 + " s: "
           + String.join(", ", cluster.nodes().stream().map(n -> n.name() + " " + n.apiUri()).toList()));
+      // Times in the history and the report count from here: the first mail.
+      history = new History(dir.resolve("history.jsonl"));
 
       ChaosClient client = new ChaosClient(history, node -> tokens.get(node.name()));
       workload = new Workload(cluster, client, history, timings, executor);
@@ -203,7 +204,7 @@ public final class ChaosRun {
             break;
           }
           // A node that ended by itself after the faults (downed late) is restarted.
-          nemesis.awaitWhole(null);
+          nemesis.restartTheDead();
         }
       }
       workload.stop();
@@ -212,7 +213,9 @@ public final class ChaosRun {
       executor.shutdownNow();
       executor.awaitTermination(30, TimeUnit.SECONDS);
       cluster.close();
-      history.close();
+      if (history != null) {
+        history.close();
+      }
     }
 
     // The audit of the journal, then the checker.

@@ -62,6 +62,7 @@ public final class History {
       }
       out.write(JSON.writeValueAsString(line));
       out.newLine();
+      out.flush(); // a run that is interrupted keeps its history up to the last operation
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the history", e);
     }

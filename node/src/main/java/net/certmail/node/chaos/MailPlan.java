@@ -57,7 +57,7 @@ public record MailPlan(int index, String submissionId, String sender, String rec
 
   /**
    * The n-th mail of a run. Deadlines start 5 s above the minimum lead time (the submission's
-   * transit and the origin's clock skew) and spread over a minute above it.
+   * transit and the origin's clock skew) and spread over a minute and a half above it.
    */
   static MailPlan draw(Random random, long seed, int index, long minLeadMillis) {
     boolean longRoute = random.nextInt(3) != 0;
@@ -65,7 +65,9 @@ public record MailPlan(int index, String submissionId, String sender, String rec
     Behaviour behaviour = roll < 0.45 ? Behaviour.AUTO_ACCEPT : roll < 0.55 ? Behaviour.REFUSE_POLICY
         : roll < 0.75 ? Behaviour.HOLD_ACCEPT : roll < 0.87 ? Behaviour.HOLD_REFUSE : Behaviour.HOLD_SILENT;
     String flavour = FLAVOURS[random.nextInt(FLAVOURS.length)];
-    long lead = minLeadMillis + 5_000 + (long) (random.nextDouble() * 60_000);
+    // A quarter at the minimum (a submission delayed by a fault then gets a signed rejection),
+    // the rest with room for a submission that must be resent while the cluster recovers.
+    long lead = minLeadMillis + (random.nextInt(4) == 0 ? 5_000 : 30_000 + (long) (random.nextDouble() * 60_000));
     // Most owners decide well within the window the server gives them; some take longer.
     long decision = 500 + (long) (random.nextDouble() * (random.nextInt(5) == 0 ? 60_000 : 15_000));
     String body = "chaos mail " + index + " of seed " + seed + " (" + Long.toHexString(random.nextLong()) + ")";

@@ -131,7 +131,8 @@ final class Workload {
     }
     ChaosClient.Answer answer = client.call(process(record, "A"), "submit", plan.submissionId(), plan.sender(),
         nodesOf("alpha.example", plan.index()), "POST", "/v1/mailboxes/" + plan.sender() + "/outbox", json,
-        plan.submissionId());
+        plan.submissionId(), Map.of("recipient", plan.recipient(), "behaviour", plan.behaviour().name(),
+            "flavour", plan.flavour(), "deadline", Instant.ofEpochMilli(record.deadline).toString()));
     if (answer.ok()) {
       record.submitAcknowledged = true;
       observe(record, answer);
