@@ -83,7 +83,7 @@ class MultiJvmFailoverTest {
         }
         pekko.cluster.split-brain-resolver.stable-after = 3s
         """.formatted(keyspace, keyspace), List.of("-Xmx384m"));
-    cluster.start(Duration.ofMinutes(3));
+    cluster.start(Duration.ofMinutes(6)); // a readiness wait, not an assertion on time: loaded machines start JVMs slowly
 
     String alpha = cluster.node("alpha-1").apiUri();
     Map<String, String> recipients = new LinkedHashMap<>();
