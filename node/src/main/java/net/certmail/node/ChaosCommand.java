@@ -16,7 +16,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail chaos}: a real cluster under faults, a history, and a checker over it and the journal. */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
     description = {
-        "Run a real cluster of five node JVMs (alpha.example x2, relay.example x1, beta.example x2) from this jar on"
+        "Run a real cluster under faults and check that no certified mail is lost.",
+        "",
+        "Runs a real cluster of five node JVMs (alpha.example x2, relay.example x1, beta.example x2) from this jar on"
             + " free ports, send certified mails through the HTTP API for the given duration (CEM, NSR and IP; routes"
             + " of one and three servers; recipients that accept, hold then decide, refuse or never answer; deadlines"
             + " from the minimum up), and let a nemesis drawn from the seed inject faults meanwhile: kill -9 of the"
@@ -39,8 +41,10 @@ import picocli.CommandLine.Model.CommandSpec;
             + " second instance its own CASSANDRA_DIR and ports when others use the first."},
     footer = {"%nExamples:",
         "  certmail chaos --duration 3m --seed 11",
-        "  CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042 CASSANDRA_STORAGE_PORT=17000 \\",
-        "    CASSANDRA_JMX_PORT=17199 certmail chaos --duration 30m --seed 7 --report var/chaos-long.txt"})
+        "  export CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042",
+        "  export CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199",
+        "  scripts/cassandra.sh start",
+        "  certmail chaos --duration 30m --seed 7 --report var/chaos-long.txt"})
 final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--duration", required = true, paramLabel = "D",
       description = "How long mails are sent and faults injected: 90s, 3m, 1h. The run then waits until every"

@@ -149,7 +149,7 @@ public final class ChaosRun {
     try {
       say("chaos: starting " + NODES.size() + " node JVMs (alpha.example x2, relay.example x1, beta.example x2) ...");
       long startAt = System.nanoTime();
-      cluster.start(Duration.ofMinutes(4));
+      cluster.start(Duration.ofMinutes(10)); // an idle 2-core machine needs about a minute
       say("chaos: cluster ready after " + (System.nanoTime() - startAt) / 1_000_000_000 + " s: "
           + String.join(", ", cluster.nodes().stream().map(n -> n.name() + " " + n.apiUri()).toList()));
       // Times in the history and the report count from here: the first mail.
@@ -210,6 +210,12 @@ public final class ChaosRun {
       workload.stop();
       nemesis.stop();
     } finally {
+      if (nemesis != null) {
+        nemesis.stop();
+      }
+      if (workload != null) {
+        workload.stop();
+      }
       executor.shutdownNow();
       executor.awaitTermination(30, TimeUnit.SECONDS);
       cluster.close();

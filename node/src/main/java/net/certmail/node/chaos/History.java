@@ -29,6 +29,7 @@ public final class History {
   private final long startWall = System.currentTimeMillis();
   private final List<Op> ops = new ArrayList<>();
   private final BufferedWriter out;
+  private boolean closed;
 
   public History(Path file) throws IOException {
     this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
@@ -47,6 +48,9 @@ public final class History {
     long wall = now();
     Op op = new Op(ops.size(), process, type, f, mail, wall - startWall, wall, value);
     ops.add(op);
+    if (closed) {
+      return op; // a background thread ending after the run: kept in memory, the file is complete
+    }
     try {
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("index", op.index());
@@ -74,6 +78,7 @@ public final class History {
   }
 
   public synchronized void close() throws IOException {
+    closed = true;
     out.close();
   }
 }

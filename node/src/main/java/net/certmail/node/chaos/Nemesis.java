@@ -354,6 +354,9 @@ final class Nemesis {
 
   /** Starts every node that is not running again, each in the background (a restart on a loaded machine takes minutes). */
   void restartTheDead() {
+    if (stopped) {
+      return; // the run is over: the cluster is being shut down
+    }
     for (LocalCluster.Node node : cluster.nodes()) {
       if (!node.alive() && restarting.add(node.name())) {
         history.add("nemesis", "invoke", "restart", null, Map.of("node", node.name()));
@@ -421,7 +424,7 @@ final class Nemesis {
   /** Restarts every node that is not running and waits until all are ready; records when the cluster was whole again. */
   void awaitWhole(Fault fault) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline && !stopped) {
       restartTheDead();
       if (allReady()) {
         if (fault != null) {
@@ -434,7 +437,9 @@ final class Nemesis {
       }
       Thread.sleep(1_000);
     }
-    progress.accept("nemesis: the cluster was not whole again within 10 minutes");
+    if (!stopped) {
+      progress.accept("nemesis: the cluster was not whole again within 10 minutes");
+    }
   }
 
   private List<LocalCluster.Node> live() {

@@ -103,6 +103,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<String> jvmOptions;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private volatile boolean closed;
 
   /**
    * @param dir where node files and logs go
@@ -288,7 +289,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Ends every node JVM (SIGCONT first for a paused one). */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true; // a restart still under way elsewhere must not bring a node back
     for (Node node : nodes.values()) {
       try {
         kill(node);
@@ -314,7 +316,10 @@ public final class LocalCluster implements AutoCloseable {
     return seeds;
   }
 
-  private void launch(Node node, List<String> seeds) throws IOException {
+  private synchronized void launch(Node node, List<String> seeds) throws IOException {
+    if (closed) {
+      throw new IOException("the cluster is closed: " + node.name() + " is not started again");
+    }
     Path config = dir.resolve(node.name() + ".conf");
     StringBuilder seedList = new StringBuilder();
     for (String seed : seeds) {
