@@ -25,7 +25,9 @@ import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import net.certmail.node.chaos.ChaosSwitch;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -48,10 +50,13 @@ public final class CertmailNode implements AutoCloseable {
   private final MeterRegistry meters;
   private final Path keyDirectory;
   private final JournalBackend journal;
+  private final Clock clock;
 
   private CertmailNode(String name, List<String> organisations, ActorSystem<Void> system, CertmailEngine engine,
-                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters, JournalBackend journal) {
+                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters, JournalBackend journal,
+                       Clock clock) {
     this.name = name;
+    this.clock = clock;
     this.journal = journal;
     this.keyDirectory = keyDirectory;
     this.organisations = List.copyOf(organisations);
@@ -83,6 +88,10 @@ public final class CertmailNode implements AutoCloseable {
     JournalBackend backend = JournalBackend.fromSettings(withRoles);
     // Every journal write timed and counted for /metrics.
     Config config = NodeMetrics.withMeteredJournal(backend.config(withRoles), backend);
+    boolean chaos = ChaosSwitch.enabled(config);
+    if (chaos) {
+      config = ChaosSwitch.configure(config);
+    }
     EngineSettings engineSettings = EngineSettings.fromConfig(config); // inconsistent timings: refuse before joining
     // Who may join: TLS beyond loopback, and only organisations the node's certificate names.
     boolean tls = NodeTrust.check(config, name, organisations, keyDirectory).isPresent();
@@ -102,10 +111,21 @@ public final class CertmailNode implements AutoCloseable {
       awaitUp(cluster, name, nodeSettings.getDuration("join-timeout"));
       NodeMetrics metrics = NodeMetrics.get(system);
       MeterRegistry meters = metrics.registry();
-      CertmailEngine engine = CertmailEngine.start(system, engineSettings, hosted,
-          keys.trustStore(), clock, meters);
+      CertmailEngine engine;
+      Clock engineClock = clock;
+      if (chaos) {
+        // A chaos run's node: a clock it may skew and a transport it may make faulty (both off at first).
+        ChaosSwitch switches = ChaosSwitch.ID.get(Adapter.toClassic(system));
+        engineClock = switches.clock(clock, engineSettings.timings().clockSkew(), engineSettings.timings().maxTransit());
+        long seed = config.hasPath("certmail.chaos.seed") ? config.getLong("certmail.chaos.seed") : name.hashCode();
+        engine = CertmailEngine.start(system, engineSettings, hosted, keys.trustStore(), engineClock, meters,
+            transport -> switches.transport(transport, seed));
+        switches.engine(engine);
+      } else {
+        engine = CertmailEngine.start(system, engineSettings, hosted, keys.trustStore(), clock, meters);
+      }
       metrics.watchEntities(system, organisations);
-      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend);
+      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend, engineClock);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -139,6 +159,11 @@ public final class CertmailNode implements AutoCloseable {
 
   public String name() {
     return name;
+  }
+
+  /** The clock the engine runs on: the one given, or a chaos run's skewable one. */
+  public Clock clock() {
+    return clock;
   }
 
   /** The labels delivered to a mailbox, from this node's journal. */
