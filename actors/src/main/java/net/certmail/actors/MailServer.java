@@ -2,6 +2,7 @@ package net.certmail.actors;
 
 import java.util.List;
 import java.util.Optional;
+import net.certmail.persistence.chain.ChainingEventAdapter;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.ServerEvent;
 import net.certmail.proto.v1.SignedEvidence;
@@ -16,6 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -94,6 +96,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     this.log = log;
     this.me = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
+  }
+
+  /** Every event goes into this stream's hash chain (tamper evidence for the audit); the entity never sees it. */
+  @Override
+  public EventAdapter<ServerEvent, ?> eventAdapter() {
+    return new ChainingEventAdapter<>(persistenceId().id(), ServerEvent.class);
   }
 
   @Override

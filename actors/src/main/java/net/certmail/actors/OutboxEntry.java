@@ -3,6 +3,7 @@ package net.certmail.actors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import net.certmail.persistence.chain.ChainingEventAdapter;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
@@ -28,6 +29,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -106,6 +108,12 @@ public final class OutboxEntry
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.machine = new SenderMachine(sender, submissionId, services.timings, services.signatures(sender));
     this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
+  }
+
+  /** Every event goes into this stream's hash chain (tamper evidence for the audit); the entity never sees it. */
+  @Override
+  public EventAdapter<OutboxEvent, ?> eventAdapter() {
+    return new ChainingEventAdapter<>(persistenceId().id(), OutboxEvent.class);
   }
 
   @Override
