@@ -19,11 +19,11 @@ class EmbeddedJournalTamperingTest extends TamperingScenarios {
 
   @BeforeAll
   static void journalOfRealMails() throws Exception {
-    CertmailCliRun bench = CertmailCliRun.of("bench", "journal", "--journal", "embedded", "--mails", "9",
-        "--in-flight", "9", "--dir", dir.resolve("bench").toString());
+    CertmailCliRun bench = CertmailCliRun.of("bench", "journal", "--journal", "embedded", "--mails", "12",
+        "--in-flight", "12", "--dir", dir.resolve("bench").toString());
     assertEquals(0, bench.exitCode(), bench.out() + bench.err());
     labels = labelsIn(new H2JournalCopy(dir.resolve("bench/journal"), dir.resolve("ids")).persistenceIds());
-    assertEquals(10, labels.size(), "9 mails and the warm-up: " + labels);
+    assertEquals(13, labels.size(), "12 mails and the warm-up: " + labels);
   }
 
   @Override

@@ -240,6 +240,58 @@ abstract class TamperingScenarios {
         audit.findings().toString());
   }
 
+  // ---- against heads witnessed by peers ----
+
+  @Test
+  void originsTailTruncatedAfterTheSenderWitnessedItsHeadIsCaughtAtTheWitnessedPlace() throws Exception {
+    String label = labels().get(10);
+    TamperableJournal journal = copy("truncated-after-witness");
+    String origin = ALPHA + "|" + label;
+    StoredEvent verdict = only(journal.stream(origin), "server.v1/delivery_certified");
+    long witnessed = headInRod(verdict);
+    assertTrue(witnessed >= 2, "the ROD names the origin's head before its verdict: #" + witnessed);
+    journal.delete(origin, witnessed); // keep the events before the witnessed head only
+
+    Audit audit = audit(journal);
+    assertEquals(1, audit.exitCode(), audit.output());
+    expect(audit, label, "witnessed-head-matches", ALPHA, origin, witnessed, "(missing)");
+  }
+
+  @Test
+  void originsStreamRewrittenWithAValidChainIsCaughtOnlyByTheWitnessedHead() throws Exception {
+    String label = labels().get(11);
+    TamperableJournal journal = copy("rechained");
+    String origin = ALPHA + "|" + label;
+    List<StoredEvent> stream = journal.stream(origin);
+    StoredEvent ack = only(stream, "server.v1/forward_acknowledged");
+    // An operator who knows the chain format removes the relay's ACK and re-links and renumbers
+    // everything after it: no gap, an intact chain, a stream the machine accepts.
+    List<StoredEvent> kept = stream.stream().filter(e -> e.sequenceNr() != ack.sequenceNr()).toList();
+    journal.delete(origin, ack.sequenceNr());
+    byte[] previous = net.certmail.persistence.chain.EventChain.genesis(origin);
+    long sequenceNr = 0;
+    for (StoredEvent event : kept) {
+      sequenceNr++;
+      byte[] relinked = net.certmail.proto.v1.ChainedEvent.newBuilder().setPreviousHash(ByteString.copyFrom(previous))
+          .setEvent(ByteString.copyFrom(event.eventBytes())).build().toByteArray();
+      journal.store(origin, sequenceNr, event.storedManifest(), relinked);
+      previous = net.certmail.persistence.chain.EventChain.next(previous, event.manifest(), event.eventBytes());
+    }
+
+    Audit audit = audit(journal);
+    assertEquals(1, audit.exitCode(), audit.output());
+    expect(audit, label, "witnessed-head-matches", ALPHA, origin, ack.sequenceNr(), "");
+    assertTrue(audit.findings().stream().noneMatch(f -> f.rule().equals("hash-chain-intact")
+        || f.rule().equals("contiguous-sequence-numbers")), audit.findings().toString());
+  }
+
+  /** The origin's head its ROD names: the sequence number of the last event before the verdict. */
+  static long headInRod(StoredEvent verdict) throws Exception {
+    ServerEvent event = ServerEvent.parseFrom(verdict.eventBytes());
+    return net.certmail.proto.v1.EvidenceStatement.parseFrom(event.getDeliveryCertified().getRod().getStatement())
+        .getIssuerHead().getSequenceNr();
+  }
+
   // ---- helpers ----
 
   static ByteString sameLengthEdit(ByteString content) {

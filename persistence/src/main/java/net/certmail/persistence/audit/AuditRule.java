@@ -48,6 +48,10 @@ public enum AuditRule {
           + " ACK: the next hop's acceptance; a COD: B's receipt; a ROD_n: Pn's acceptance of the COD; A's verdict:"
           + " P1's verdict; an NDN: its issuer's notice; a notification: Pn's carriage); a missing or shortened"
           + " stream of an organisation this journal holds is named with who must have it"),
+  WITNESSED_HEAD_MATCHES("witnessed-head-matches",
+      "every signed stream head a peer holds (issuer_head in the evidence it received) is in the issuer's stream:"
+          + " the stream reaches that sequence number and its chain hash there is the witnessed one, so a tail"
+          + " truncated or a stream rewritten after a head was witnessed is caught without trusting the operator"),
   COP_ACCOUNTED_FOR("cop-accounted-for",
       "every COP ends in a verdict (or a LOST claim), unless its deadline T has not passed yet");
 

@@ -293,6 +293,7 @@ final class LabelAudit {
     byte[] content = contentOfRecord(facts.contentHash());
     checkStoredFacts(facts, content);
     new Implications(facts).check();
+    checkWitnessedHeads(facts);
 
     List<JournalEvent> originVerdicts = new ArrayList<>();
     for (List<JournalEvent> server : servers.values()) {
@@ -781,6 +782,65 @@ final class LabelAudit {
           AuditRule.IMPLIED_STREAM_PRESENT, id.principal() + " must have recorded " + expected + ": "
               + because.principal() + " (" + because.persistenceId() + " #" + because.sequenceNr() + ") shows it, as "
               + why + "; " + (stream == null ? "the stream is missing" : "the stream ends at #" + (next - 1))));
+    }
+  }
+
+  // ---- heads of the issuers' streams, witnessed by whoever holds their evidence ----
+
+  /**
+   * Every verified item that names its issuer's stream head ({@code issuer_head}) is a witness,
+   * held by another principal, of the issuer's stream for this mail: that stream must reach the
+   * head's sequence number, with the same chain hash there.
+   */
+  private void checkWitnessedHeads(MailFacts facts) {
+    Map<ByteString, JournalEvent> checked = new HashMap<>();
+    for (Map<String, List<JournalEvent>> streams : List.of(outboxes, servers, inboxes)) {
+      for (List<JournalEvent> stream : streams.values()) {
+        for (JournalEvent holder : stream) {
+          for (SignedEvidence item : evidenceIn(holder)) {
+            EvidenceStatement statement = statementOf(item);
+            if (!statement.hasIssuerHead() || problemOf(item).isPresent() || holder.principal().equals(
+                statement.getIssuer()) || checked.putIfAbsent(item.getSignature(), holder) != null) {
+              continue; // no head, not genuine, the issuer's own copy, or seen already
+            }
+            String issuerStream = statement.getIssuer().equals(facts.sender()) ? facts.sender() + "|"
+                + facts.submissionId() : statement.getIssuer() + "|" + label;
+            checkHead(issuerStream, statement, holder);
+          }
+        }
+      }
+    }
+  }
+
+  private void checkHead(String persistenceId, EvidenceStatement statement, JournalEvent witness) {
+    StreamId id = StreamId.parse(persistenceId);
+    if (id == null || !journalHolds.test(id.organisation())) {
+      return; // the issuer keeps its journal elsewhere: its audit checks this witness
+    }
+    long sequenceNr = statement.getIssuerHead().getSequenceNr();
+    byte[] hash = statement.getIssuerHead().getChainHash().toByteArray();
+    List<JournalEvent> stream = outboxes.getOrDefault(persistenceId,
+        servers.getOrDefault(persistenceId, inboxes.getOrDefault(persistenceId, List.of())));
+    String where = statement.getKind() + " held by " + witness.principal() + " (" + witness.persistenceId() + " #"
+        + witness.sequenceNr() + ") witnesses " + id.principal() + "'s stream at #" + sequenceNr + " with hash "
+        + Sha256.hex(hash).substring(0, 16) + "…";
+    if (sequenceNr == 0) {
+      if (!Arrays.equals(hash, EventChain.genesis(persistenceId))) {
+        violations.add(new Violation(label, id.principal(), persistenceId, 0, "(genesis)",
+            AuditRule.WITNESSED_HEAD_MATCHES, where + ", which is not this stream's genesis"));
+      }
+      return;
+    }
+    JournalEvent at = stream.stream().filter(e -> e.sequenceNr() == sequenceNr).findFirst().orElse(null);
+    if (at == null) {
+      long last = stream.isEmpty() ? 0 : stream.get(stream.size() - 1).sequenceNr();
+      violations.add(new Violation(label, id.principal(), persistenceId, last + 1, "(missing)",
+          AuditRule.WITNESSED_HEAD_MATCHES, where + ", but the stream " + (stream.isEmpty() ? "is missing"
+              : "ends at #" + last) + ": truncated after the head was witnessed"));
+    } else if (!at.chained() || !Arrays.equals(hash, at.chainHash())) {
+      violations.add(at(at, AuditRule.WITNESSED_HEAD_MATCHES, where + ", but the event stored there hashes to "
+          + (at.chained() ? Sha256.hex(at.chainHash()).substring(0, 16) + "…" : "nothing (no chain link)")
+          + ": the stream was rewritten up to there after the head was witnessed"));
     }
   }
 

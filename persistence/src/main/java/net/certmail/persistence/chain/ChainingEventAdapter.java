@@ -3,6 +3,7 @@ package net.certmail.persistence.chain;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import net.certmail.persistence.serialization.CertmailEventSerializer;
+import net.certmail.proto.v1.StreamHead;
 import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.EventSeq;
 
@@ -20,6 +21,7 @@ import org.apache.pekko.persistence.typed.EventSeq;
 public final class ChainingEventAdapter<E extends Message> extends EventAdapter<E, Object> {
   private final Class<E> eventType;
   private byte[] head;
+  private long sequenceNr;
 
   public ChainingEventAdapter(String persistenceId, Class<E> eventType) {
     this.eventType = eventType;
@@ -31,6 +33,7 @@ public final class ChainingEventAdapter<E extends Message> extends EventAdapter<
     String manifest = CertmailEventSerializer.manifestOf(event);
     ChainLink link = new ChainLink(ByteString.copyFrom(head), manifest, event.toByteString(), event);
     head = link.hash();
+    sequenceNr++;
     return link;
   }
 
@@ -41,6 +44,7 @@ public final class ChainingEventAdapter<E extends Message> extends EventAdapter<
 
   @Override
   public EventSeq<E> fromJournal(Object stored, String manifest) {
+    sequenceNr++;
     if (stored instanceof ChainLink link) {
       head = link.hash();
       return EventSeq.single(eventType.cast(link.event()));
@@ -48,8 +52,12 @@ public final class ChainingEventAdapter<E extends Message> extends EventAdapter<
     return EventSeq.single(eventType.cast(stored)); // written before the chain: no link to follow
   }
 
-  /** The chain hash of the last event written or replayed (the genesis for an empty stream). */
-  public byte[] head() {
-    return head.clone();
+  /**
+   * The stream's head: the sequence number and chain hash of the last event written or replayed
+   * (0 and the genesis for an empty stream). For a stream that began before the chain, the hash
+   * is the genesis until its first chained event.
+   */
+  public StreamHead head() {
+    return StreamHead.newBuilder().setSequenceNr(sequenceNr).setChainHash(ByteString.copyFrom(head)).build();
   }
 }
