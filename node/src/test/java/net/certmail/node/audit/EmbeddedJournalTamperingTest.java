@@ -1,6 +1,7 @@
 package net.certmail.node.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import net.certmail.node.CertmailCli;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -33,11 +35,40 @@ class EmbeddedJournalTamperingTest extends TamperingScenarios {
 
   @Override
   Audit audit(TamperableJournal journal) throws Exception {
+    return audit(journal, new String[0]);
+  }
+
+  Audit audit(TamperableJournal journal, String... scope) throws Exception {
     Path path = ((H2JournalCopy) journal).path();
-    Path report = Path.of(path + "-audit.json");
-    CertmailCliRun audit = CertmailCliRun.of("audit", "--journal", "embedded", "--journal-path", path.toString(),
-        "--keys", dir.resolve("bench/keys").toString(), "--report", report.toString());
+    Path report = Path.of(path + "-audit-" + scope.length + ".json");
+    List<String> args = new java.util.ArrayList<>(List.of("audit", "--journal", "embedded", "--journal-path",
+        path.toString(), "--keys", dir.resolve("bench/keys").toString(), "--report", report.toString()));
+    args.addAll(List.of(scope));
+    CertmailCliRun audit = CertmailCliRun.of(args.toArray(String[]::new));
     return new Audit(audit.exitCode(), findingsOf(report), audit.out() + audit.err());
+  }
+
+  @Test
+  void labelsAndSinceAuditPartOfTheJournal() throws Exception {
+    String tampered = labels.get(12);
+    TamperableJournal journal = copy("scoped");
+    String inbox = BOB + "|" + tampered;
+    journal.delete(inbox, 1);
+
+    Audit others = audit(journal, "--labels", labels.get(0) + "," + labels.get(1));
+    assertEquals(0, others.exitCode(), others.output());
+    assertTrue(others.output().contains("2 labels (11 outside --since/--labels)"), others.output());
+
+    Audit it = audit(journal, "--labels", tampered);
+    assertEquals(1, it.exitCode(), it.output());
+    expect(it, tampered, "implied-stream-present", BOB, inbox, 1, "(missing) inbox.v1/receipt_signed");
+
+    Audit future = audit(journal, "--since", "2999-01-01T00:00:00Z");
+    assertEquals(0, future.exitCode(), future.output());
+    assertTrue(future.output().contains("(13 outside --since/--labels)"), future.output());
+    Audit all = audit(journal, "--since", "2000-01-01T00:00:00Z");
+    assertEquals(1, all.exitCode(), all.output());
+    expect(all, tampered, "implied-stream-present", BOB, inbox, 1, "(missing) inbox.v1/receipt_signed");
   }
 
   @Override

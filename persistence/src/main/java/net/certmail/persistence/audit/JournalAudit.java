@@ -163,8 +163,30 @@ public final class JournalAudit {
                            Scope scope, Consumer<JournalReplay.Progress> progress) {
     long start = System.nanoTime();
     HeapWatch heap = new HeapWatch();
-    JournalReplay replay = new JournalReplay(system, backend.readJournalPluginId());
-    List<String> ids = replay.persistenceIds(scope.timeout());
+    // Signature checks are CPU work: off the stream's dispatcher, on one thread per core.
+    ExecutorService checks = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
+    ExecutorService reads = Executors.newFixedThreadPool(4);
+    JournalReader replay = backend == JournalBackend.EMBEDDED ? new EmbeddedJournalReader(system, reads)
+        : new JournalReplay(system, backend.readJournalPluginId());
+    try {
+      return run(replay, backend, trustStore, now, scope, progress, system, checks, start, heap);
+    } finally {
+      replay.close();
+      checks.shutdownNow();
+      reads.shutdownNow();
+    }
+  }
+
+  private static Report run(JournalReader replay, JournalBackend backend, TrustStore trustStore, Instant now,
+                            Scope scope, Consumer<JournalReplay.Progress> progress, ActorSystem<?> system,
+                            ExecutorService checks, long start, HeapWatch heap) {
+    List<String> ids;
+    try {
+      ids = replay.persistenceIds();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot list the journal's persistence ids: " + e.getMessage()
+          + "; check that the journal is reachable and holds certmail's tables", e);
+    }
     Map<String, List<String>> byLabel = new TreeMap<>();
     List<String> unaudited = new ArrayList<>();
     for (String id : ids) {
@@ -182,9 +204,7 @@ public final class JournalAudit {
     AtomicLong labelsDone = new AtomicLong();
     AtomicLong events = new AtomicLong();
     AtomicLong skipped = new AtomicLong(byLabel.size() - total);
-    // Signature checks are CPU work: off the stream's dispatcher, on one thread per core.
-    ExecutorService checks = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
-    try {
+    {
       CompletableFuture<?> done = Source.from(new ArrayList<>(byLabel.entrySet()))
           .filter(entry -> scope.includes(entry.getKey()))
           .mapAsyncUnordered(PARALLELISM, entry -> replay.read(entry.getValue()).thenApplyAsync(streams -> {
@@ -203,13 +223,13 @@ public final class JournalAudit {
           .runWith(Sink.ignore(), system)
           .toCompletableFuture();
       JournalReplay.await(done, scope.timeout(), "auditing the journal");
-      for (String id : unaudited) {
-        List<List<JournalEvent>> streams = JournalReplay.await(replay.read(List.of(id)), scope.timeout(),
-            "reading " + id);
-        tally.unaudited(id, streams.get(0).size());
+      List<List<JournalEvent>> others = JournalReplay.await(replay.read(unaudited), scope.timeout(),
+          "reading the streams that are no certmail entity's");
+      for (List<JournalEvent> stream : others) {
+        if (!stream.isEmpty()) {
+          tally.unaudited(stream.get(0).persistenceId(), stream.size());
+        }
       }
-    } finally {
-      checks.shutdownNow();
     }
     heap.sample();
     return new Report(backend, now, tally.result(ids.size()), Duration.ofNanos(System.nanoTime() - start),

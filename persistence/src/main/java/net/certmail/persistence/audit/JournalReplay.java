@@ -24,7 +24,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * a manifest it does not know fails the read with that id named, rather than being skipped.
  * Only the order within one persistence id is meaningful (the query gives none across ids).
  */
-public final class JournalReplay {
+public final class JournalReplay implements JournalReader {
 
   /**
    * How far the audit has come.
@@ -51,11 +51,14 @@ public final class JournalReplay {
   }
 
   /** Every persistence id in the journal (only ids: a few dozen bytes each). */
-  public List<String> persistenceIds(Duration timeout) {
-    return await(ids.currentPersistenceIds().runWith(Sink.seq(), system), timeout, "listing the persistence ids");
+  @Override
+  public List<String> persistenceIds() {
+    return await(ids.currentPersistenceIds().runWith(Sink.seq(), system), Duration.ofMinutes(30),
+        "listing the persistence ids");
   }
 
   /** The events of some streams, each list in sequence-number order; read one stream after another. */
+  @Override
   public CompletionStage<List<List<JournalEvent>>> read(List<String> persistenceIds) {
     return Source.from(persistenceIds)
         .mapAsync(1, this::read)
