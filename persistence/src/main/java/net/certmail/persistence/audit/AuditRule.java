@@ -1,9 +1,9 @@
 package net.certmail.persistence.audit;
 
 /**
- * The invariants the journal audit checks. The id is what a report and a violation name; the
- * description says what must hold. Per stream: sequence numbers, decoding, the hash chain, the
- * role's machine. Per label: every stored fact against the signed evidence, and what the
+ * The invariants the journal audit checks (docs/architecture.md, "The audit"). The id is what a
+ * report and a violation name; the description says what must hold. Per stream: sequence
+ * numbers, decoding, the hash chain, the role's machine. Per label: every stored fact against the signed evidence, and what the
  * evidence held by one principal implies about the streams of the others.
  */
 public enum AuditRule {
