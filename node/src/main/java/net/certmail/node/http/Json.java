@@ -57,8 +57,9 @@ final class Json {
   record Status(String sender, String submissionId, String label, String status, String reason,
                 List<Evidence> evidence, List<Evidence> lateEvidence) {}
 
+  /** {@code acceptUntil}: while AWAITING_DECISION, the last instant to accept (ISO-8601); null otherwise. */
   record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
-                    boolean contentAvailable, List<Evidence> evidence) {}
+                    String acceptUntil, boolean contentAvailable, List<Evidence> evidence) {}
 
   /** GET /inbox: the mailbox's mails, by label; {@code truncated} when there were more than listed. */
   record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated) {}
@@ -74,8 +75,10 @@ final class Json {
   }
 
   static InboxEntry inboxEntry(InboxView view) {
+    String acceptUntil = view.acceptsUntilMillis() > 0 && "AWAITING_DECISION".equals(view.status())
+        ? java.time.Instant.ofEpochMilli(view.acceptsUntilMillis()).toString() : null;
     return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status(),
-        view.content() != null, evidence(view.evidence()));
+        acceptUntil, view.content() != null, evidence(view.evidence()));
   }
 
   static List<Evidence> evidence(List<byte[]> items) {
