@@ -8,9 +8,10 @@ import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * The labels delivered to a mailbox, read from the journal itself: every inbox entry persists
- * under "{@code <mailbox>|<label>}" and a label always contains a '/', which a submission id
- * (the other "{@code <mailbox>|...}" ids) never does. No second index has to be kept in step.
+ * The labels delivered to a mailbox and the submissions it made, read from the journal itself:
+ * every inbox entry persists under "{@code <mailbox>|<label>}" and a label always contains a '/',
+ * which a submission id (the outbox entries, "{@code <mailbox>|<submission id>}") never does. No
+ * second index has to be kept in step.
  * The query scans every persistence id, so it costs time in proportion to the journal: fine for
  * an owner looking at their mailbox, not for a hot path.
  */
@@ -25,14 +26,23 @@ public final class InboxLabels {
 
   /** Up to {@code limit} labels of the mailbox, sorted (labels of one origin are time-ordered only by chance). */
   public CompletionStage<List<String>> of(String mailbox, int limit) {
+    return entriesOf(mailbox, true, limit);
+  }
+
+  /** Up to {@code limit} submission ids of the mailbox's outbox, sorted. */
+  public CompletionStage<List<String>> submissionsOf(String mailbox, int limit) {
+    return entriesOf(mailbox, false, limit);
+  }
+
+  private CompletionStage<List<String>> entriesOf(String mailbox, boolean labels, int limit) {
     String prefix = mailbox + "|";
     CurrentPersistenceIdsQuery journal = PersistenceQuery.get(system)
         .getReadJournalFor(CurrentPersistenceIdsQuery.class, readJournalPluginId);
     return journal.currentPersistenceIds()
-        .filter(id -> id.startsWith(prefix) && id.indexOf('/', prefix.length()) > 0)
+        .filter(id -> id.startsWith(prefix) && (id.indexOf('/', prefix.length()) > 0) == labels)
         .map(id -> id.substring(prefix.length()))
         .take(limit)
         .runWith(Sink.seq(), system)
-        .thenApply(labels -> labels.stream().sorted().toList());
+        .thenApply(ids -> ids.stream().sorted().toList());
   }
 }

@@ -69,6 +69,7 @@ public final class HttpApi extends AllDirectives {
       "GET /v1/openapi.yaml",
       "GET /v1/directory/{labelServer}/{labelId}",
       "POST /v1/mailboxes/{mailbox}/outbox",
+      "GET /v1/mailboxes/{mailbox}/outbox",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}/bundle",
       "GET /v1/mailboxes/{mailbox}/inbox",
@@ -211,8 +212,10 @@ public final class HttpApi extends AllDirectives {
 
   private Route outboxRoutes(String mailbox) {
     return concat(
-        pathEnd(() -> post(() -> optionalHeaderValueByName(IDEMPOTENCY_KEY, key ->
-            entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body)))))),
+        pathEnd(() -> concat(
+            post(() -> optionalHeaderValueByName(IDEMPOTENCY_KEY, key ->
+                entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body))))),
+            get(() -> answer(outboxList(mailbox))))),
         pathPrefix(segment(), submissionId -> !SUBMISSION_ID.matcher(submissionId).matches()
             ? complete(badRequest("BAD_SUBMISSION_ID", "a submission id is 1 to 128 of A-Z a-z 0-9 . _ ~ -"))
             : concat(
@@ -408,6 +411,21 @@ public final class HttpApi extends AllDirectives {
         + " (certmail.engine.min-lead-time and max-lead-time): \"leadSeconds\" from " + minLeadTime.toSeconds()
         + " to " + maxLeadTime.toSeconds() + ", or \"deadline\" an ISO-8601 instant in that window,"
         + " e.g. " + Instant.ofEpochSecond(clock.instant().plus(DEFAULT_LEAD).getEpochSecond());
+  }
+
+  /** At most this many submissions in one listing; the answer says when there are more. */
+  static final int OUTBOX_LIST_LIMIT = 200;
+
+  /** The mailbox's submissions with their status, read from the journal (every outbox entry persists as mailbox|id). */
+  private CompletionStage<HttpResponse> outboxList(String mailbox) {
+    return inboxLabels.submissionsOf(mailbox, OUTBOX_LIST_LIMIT + 1).thenCompose(ids -> {
+      List<CompletableFuture<Json.Status>> entries = ids.subList(0, Math.min(ids.size(), OUTBOX_LIST_LIMIT)).stream()
+          .map(id -> engine.status(mailbox, id).thenApply(Json::status).toCompletableFuture())
+          .toList();
+      return CompletableFuture.allOf(entries.toArray(CompletableFuture[]::new)).thenApply(done ->
+          Json.response(StatusCodes.OK, new Json.OutboxList(mailbox,
+              entries.stream().map(CompletableFuture::join).toList(), ids.size() > OUTBOX_LIST_LIMIT)));
+    });
   }
 
   private CompletionStage<HttpResponse> status(String mailbox, String submissionId) {

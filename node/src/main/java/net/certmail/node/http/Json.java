@@ -61,6 +61,9 @@ final class Json {
   record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
                     String acceptUntil, boolean contentAvailable, List<Evidence> evidence) {}
 
+  /** GET /outbox: the mailbox's submissions; {@code truncated} when there were more than listed. */
+  record OutboxList(String mailbox, List<Status> entries, boolean truncated) {}
+
   /** GET /inbox: the mailbox's mails, by label; {@code truncated} when there were more than listed. */
   record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated) {}
 
