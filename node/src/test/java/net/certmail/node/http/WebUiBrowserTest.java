@@ -214,15 +214,16 @@ class WebUiBrowserTest {
     for (int at = 0; at < original.length; at += 5) {
       byte[] bytes = original.clone();
       bytes[at] ^= (byte) (1 << (at % 8));
-      String java = javaSummary(bytes);
-      String page = browserSummary(bytes);
+      String[] java = javaSummary(bytes).split("\n", 2);
+      String[] page = browserSummary(bytes).split("\n", 2);
       checked++;
-      if (!java.equals(page)) {
-        disagreements.add("byte " + at + ": certmail verify " + java + ", browser " + page);
+      if (!java[0].equals(page[0])) {
+        disagreements.add("byte " + at + ": certmail verify " + String.join(" ", java) + "\n   browser "
+            + String.join(" ", page));
       }
     }
     assertTrue(checked > 100, "the bundle has " + original.length + " bytes");
-    assertEquals(List.of(), disagreements);
+    assertTrue(disagreements.isEmpty(), disagreements.size() + " disagreements:\n" + String.join("\n", disagreements));
   }
 
   @Test
@@ -328,7 +329,7 @@ class WebUiBrowserTest {
   private static List<String> verifyOnPage(Path file) {
     browser.get(base + "/ui/verify");
     browser.findElement(By.id("bundle-file")).sendKeys(file.toAbsolutePath().toString());
-    await(driver -> !driver.findElement(By.id("result")).getAttribute("hidden").equals("true")
+    await(driver -> driver.findElement(By.id("result")).isDisplayed()
         && !driver.findElement(By.id("report-text")).getAttribute("textContent").isEmpty());
     return List.of(browser.findElement(By.id("report-text")).getAttribute("textContent").split("\n", -1));
   }
@@ -367,7 +368,8 @@ class WebUiBrowserTest {
     BundleVerifier.Report report = BundleVerifier.verify(parsed,
         Optional.of(network.node.keys().trustStore().caCertificate()));
     return report.verdict() + " " + report.items().stream()
-        .map(item -> item.failure().map(Enum::name).orElse("ok")).toList() + " problems " + report.bundleProblems().size();
+        .map(item -> item.failure().map(Enum::name).orElse("ok")).toList() + " problems " + report.bundleProblems().size()
+        + "\n" + report.items().stream().map(BundleVerifier.ItemReport::detail).toList() + " " + report.bundleProblems();
   }
 
   private static String browserSummary(byte[] bytes) {
@@ -384,7 +386,8 @@ class WebUiBrowserTest {
           }
           const report = await v.verifyBundle(bundle, ca);
           done(report.verdict + ' [' + report.items.map(i => i.failure || 'ok').join(', ') + '] problems '
-            + report.bundleProblems.length);
+            + report.bundleProblems.length + '\\n[' + report.items.map(i => i.detail).join(', ') + '] ['
+            + report.bundleProblems.join(', ') + ']');
         }).catch(e => done('ERROR ' + e.message));
         """, java.util.Base64.getEncoder().encodeToString(bytes));
     return String.valueOf(answer);

@@ -34,11 +34,11 @@ export function parse(type, bytes) {
   }
   const reader = new Reader(bytes);
   while (!reader.done()) {
-    const tag = reader.varint();
-    if (tag === 0n) {
+    const tag = BigInt.asUintN(32, reader.varint());
+    const number = Number(tag >> 3n);
+    if (number === 0) {
       throw new ProtoError('Protocol message contained an invalid tag (zero).');
     }
-    const number = Number(tag >> 3n);
     const wire = Number(tag & 7n);
     const field = schema[number];
     const repeated = field && field[1].startsWith('repeated ');
@@ -144,7 +144,7 @@ class Reader {
           if (this.done()) {
             throw this.truncated();
           }
-          const tag = this.varint();
+          const tag = BigInt.asUintN(32, this.varint());
           const innerWire = Number(tag & 7n);
           if (innerWire === 4) {
             if (Number(tag >> 3n) !== number) {
@@ -152,7 +152,7 @@ class Reader {
             }
             return;
           }
-          if (tag === 0n) {
+          if (tag >> 3n === 0n) {
             throw new ProtoError('Protocol message contained an invalid tag (zero).');
           }
           this.skip(innerWire, Number(tag >> 3n), depth + 1);

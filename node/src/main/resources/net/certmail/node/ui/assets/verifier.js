@@ -143,6 +143,9 @@ async function verifySignature(algorithm, certificate, data, signature) {
 
 /** A certificate's signature by an issuer's key (the algorithm named in the certificate). */
 function certificateSignedBy(certificate, issuer) {
+  if (certificate.algorithmMismatch) {
+    return Promise.resolve(false);
+  }
   const algorithm = certificate.signatureAlgorithm === OID.ED25519 ? 'ED25519'
     : certificate.signatureAlgorithm === OID.ECDSA_SHA256 ? 'ECDSA_P256_SHA256' : '';
   return verifySignature(algorithm, issuer, certificate.tbs, certificate.signature);
@@ -290,7 +293,8 @@ class TrustStore {
   async checkValidAt(certificate, at) {
     checkPeriod(certificate, at, 'certificate of ' + principalOf(certificate));
     checkPeriod(this.ca, at, 'network CA certificate');
-    const why = !equalBytes(certificate.issuer.der, this.ca.subject.der) ? 'subject/issuer name chaining check failed'
+    const why = certificate.algorithmMismatch ? 'Signature algorithm mismatch'
+      : !equalBytes(certificate.issuer.der, this.ca.subject.der) ? 'subject/issuer name chaining check failed'
       : unknownCriticalExtension(certificate) ? 'unrecognized critical extension(s)'
         : !await certificateSignedBy(certificate, this.ca) ? 'signature check failed' : null;
     if (why) {

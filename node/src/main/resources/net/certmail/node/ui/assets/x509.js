@@ -31,6 +31,10 @@ function tlv(bytes, pos, limit = bytes.length) {
   if ((tag & 0x1f) === 0x1f) {
     throw new CertificateError('unsupported DER tag');
   }
+  if ((tag & 0xe0) === 0x20 && tag !== 0x30 && tag !== 0x31) {
+    // A constructed encoding of a primitive type (a string in pieces): BER, never DER.
+    throw new CertificateError('unknown tag ' + (tag & 0x1f) + ' encountered');
+  }
   let length = bytes[pos + 1];
   let valueStart = pos + 2;
   if (length & 0x80) {
@@ -131,14 +135,23 @@ function bitString(node) {
 function time(node) {
   const text = String.fromCharCode(...value(node));
   let match;
+  let year;
   if (node.tag === 0x17 && (match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    const yy = Number(match[1]);
-    return Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, match[2] - 1, match[3], match[4], match[5], match[6]);
+    year = Number(match[1]) < 50 ? 2000 + Number(match[1]) : 1900 + Number(match[1]);
+  } else if (node.tag === 0x18 && (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
+    year = Number(match[1]);
+  } else {
+    throw new CertificateError('invalid ' + (node.tag === 0x17 ? 'UTCTime' : 'time') + ' format');
   }
-  if (node.tag === 0x18 && (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    return Date.UTC(Number(match[1]), match[2] - 1, match[3], match[4], match[5], match[6]);
+  const [month, day, hour, minute, second] = match.slice(2).map(Number);
+  const millis = Date.UTC(year, month - 1, day, hour, minute, second);
+  const date = new Date(millis);
+  // A day, hour or second out of range must not roll over into another date.
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || date.getUTCHours() !== hour
+      || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) {
+    throw new CertificateError('invalid UTCTime format');
   }
-  throw new CertificateError('malformed validity time');
+  return millis;
 }
 
 function algorithm(node) {
@@ -148,7 +161,7 @@ function algorithm(node) {
 }
 
 const STRING_DECODERS = {
-  0x0c: bytes => new TextDecoder('utf-8', { fatal: true }).decode(bytes),
+  0x0c: bytes => new TextDecoder('utf-8').decode(bytes),
   0x13: bytes => String.fromCharCode(...bytes),
   0x16: bytes => String.fromCharCode(...bytes),
   0x14: bytes => String.fromCharCode(...bytes),
@@ -160,9 +173,19 @@ function name(node) {
     .map(pair => {
       const [type, val] = children(expect(pair, 0x30, 'attribute'));
       const decode = STRING_DECODERS[val.tag];
-      return { oid: oid(type), value: decode ? decode(value(val)) : null, der: encoding(val) };
+      return { oid: oid(type), value: decode ? decode(value(val)) : null, der: encoding(val),
+        validUtf8: val.tag !== 0x0c || isUtf8(value(val)) };
     }));
   return { rdns, der: encoding(node) };
+}
+
+function isUtf8(bytes) {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch (e) {
+    return false;
+  }
 }
 
 function hex(bytes) {
@@ -211,6 +234,9 @@ export function parseCertificate(der) {
     if (version === 1) {
       throw new CertificateError('not DER: default version encoded');
     }
+    if (version > 3) {
+      throw new CertificateError('version number not recognised');
+    }
   }
   const serial = integer(tbs[i++]);
   const innerAlgorithm = algorithm(tbs[i++]);
@@ -247,10 +273,20 @@ export function parseCertificate(der) {
   if (i !== tbs.length) {
     throw new CertificateError('unexpected fields in the certificate');
   }
-  const outer = algorithm(outerAlgorithm);
-  if (hex(outer.der) !== hex(innerAlgorithm.der)) {
-    throw new CertificateError('signature algorithm mismatch');
+  if (extensions.length && version !== 3) {
+    throw new CertificateError('version ' + version + ' certificate contains extensions');
   }
+  const keyUsage = extensions.find(e => e.oid === OID.KEY_USAGE);
+  if (keyUsage) {
+    // Bouncy Castle reads the key usage while parsing: a damaged one makes the certificate unreadable.
+    const bits = tlv(keyUsage.value, 0);
+    const content = value(bits);
+    if (bits.tag !== 0x03 || bits.end !== keyUsage.value.length || content.length === 0 || content[0] > 7
+        || (content.length === 1 && content[0] !== 0)) {
+      throw new CertificateError('cannot construct KeyUsage');
+    }
+  }
+  const outer = algorithm(outerAlgorithm);
   const signature = bitString(signatureNode);
   const certificate = {
     der, version, serial, issuer, subject,
@@ -258,9 +294,95 @@ export function parseCertificate(der) {
     tbs: encoding(tbsNode), signatureAlgorithm: outer.oid, signature: signature.bytes,
     spki: encoding(spkiNode), keyAlgorithm: keyAlgorithm.oid, keyCurve: keyAlgorithm.parameterOid,
     extensions,
+    // Parsed as Bouncy Castle does; the validator refuses it later (certmail verify: FOREIGN_CA).
+    algorithmMismatch: hex(outer.der) !== hex(innerAlgorithm.der),
   };
+  checkPublicKey(certificate, keyBits);
   certificate.basicConstraints = basicConstraints(certificate);
   return certificate;
+}
+
+/**
+ * The public key must be one Bouncy Castle can recover (an Ed25519 point that decodes, a P-256 point
+ * on the curve), as certmail verify requires of every certificate in a bundle.
+ */
+function checkPublicKey(certificate, keyBits) {
+  const key = bitString(keyBits);
+  if (certificate.keyAlgorithm === OID.ED25519 && !certificate.keyCurve) {
+    if (key.unused || key.bytes.length !== 32 || !ed25519PointDecodes(key.bytes)) {
+      throw new CertificateError('failed to recover public key: malformed public key');
+    }
+    return;
+  }
+  if (certificate.keyAlgorithm === OID.EC_PUBLIC_KEY && certificate.keyCurve === OID.P256) {
+    if (key.unused || !p256PointValid(key.bytes)) {
+      throw new CertificateError('failed to recover public key: malformed public key');
+    }
+    return;
+  }
+  throw new CertificateError('its public key is of an unknown type');
+}
+
+function modPow(base, exponent, modulus) {
+  let result = 1n;
+  base %= modulus;
+  while (exponent > 0n) {
+    if (exponent & 1n) {
+      result = result * base % modulus;
+    }
+    base = base * base % modulus;
+    exponent >>= 1n;
+  }
+  return result;
+}
+
+function littleEndian(bytes) {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    value = (value << 8n) | BigInt(bytes[i]);
+  }
+  return value;
+}
+
+/** RFC 8032, 5.1.3: the encoded y is below p and x^2 = (y^2 - 1) / (d y^2 + 1) has a root. */
+function ed25519PointDecodes(bytes) {
+  const p = (1n << 255n) - 19n;
+  const encoded = littleEndian(bytes);
+  const sign = encoded >> 255n;
+  const y = encoded & ((1n << 255n) - 1n);
+  if (y >= p) {
+    return false;
+  }
+  const d = (p - 121665n) * modPow(121666n, p - 2n, p) % p;
+  const u = (y * y - 1n + p) % p;
+  const v = (d * y * y + 1n) % p;
+  let x = u * modPow(v, 3n, p) % p * modPow(u * modPow(v, 7n, p) % p, (p - 5n) / 8n, p) % p;
+  const check = v * x % p * x % p;
+  if (check !== u) {
+    if (check !== (p - u) % p) {
+      return false;
+    }
+    x = x * modPow(2n, (p - 1n) / 4n, p) % p;
+  }
+  return !(x === 0n && sign === 1n);
+}
+
+/** An uncompressed or compressed P-256 point with coordinates below p, on the curve. */
+function p256PointValid(bytes) {
+  const p = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+  const b = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+  const bigEndian = slice => slice.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
+  if (bytes.length === 65 && bytes[0] === 4) {
+    const x = bigEndian(bytes.subarray(1, 33));
+    const y = bigEndian(bytes.subarray(33));
+    return x < p && y < p && (y * y - (x * x * x - 3n * x + b)) % p === 0n;
+  }
+  if (bytes.length === 33 && (bytes[0] === 2 || bytes[0] === 3)) {
+    const x = bigEndian(bytes.subarray(1));
+    const rhs = ((x * x * x - 3n * x + b) % p + p) % p;
+    return x < p && modPow(rhs, (p - 1n) / 2n, p) <= 1n;
+  }
+  return false;
 }
 
 /** As Java's getBasicConstraints(): -1 for no CA, else the path length (MAX_VALUE when unlimited). */
@@ -275,8 +397,9 @@ function basicConstraints(certificate) {
     return -1;
   }
   const flag = value(parts[0]);
-  if (flag.length !== 1 || flag[0] !== 0xff) {
-    throw new CertificateError('not DER: basic constraints');
+  // Read leniently, as the JDK does: inside an extension's OCTET STRING any non-zero byte is TRUE.
+  if (flag.length !== 1 || flag[0] === 0) {
+    return -1;
   }
   return parts[1] ? Number(integer(parts[1])) : 2147483647;
 }
@@ -286,6 +409,10 @@ export function principalOf(certificate) {
   for (const rdn of certificate.subject.rdns) {
     const ava = rdn[0];
     if (ava.oid === OID.COMMON_NAME) {
+      if (!ava.validUtf8) {
+        // Bouncy Castle throws here too: certmail verify then calls the item malformed.
+        throw new Error('invalid UTF-8 in the common name of the certificate of ' + rfc2253(certificate.subject));
+      }
       return ava.value === null ? '#' + hex(ava.der) : escapeValue(ava.value);
     }
   }
