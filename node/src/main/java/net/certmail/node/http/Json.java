@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import net.certmail.actors.InboxView;
 import net.certmail.actors.MailStatus;
+import net.certmail.protocol.recipient.RecipientView;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -73,15 +74,15 @@ final class Json {
   record Content(String label, String subject, String body, String contentType) {}
 
   static Status status(MailStatus status) {
-    return new Status(status.sender(), status.submissionId(), status.label(), status.status(), status.reason(),
+    return new Status(status.sender(), status.submissionId(), status.label(), status.status().name(), status.reason(),
         evidence(status.evidence()), evidence(status.lateEvidence()));
   }
 
   static InboxEntry inboxEntry(InboxView view) {
-    String acceptUntil = view.acceptsUntilMillis() > 0 && "AWAITING_DECISION".equals(view.status())
+    String acceptUntil = view.acceptsUntilMillis() > 0 && view.status() == RecipientView.Status.AWAITING_DECISION
         ? java.time.Instant.ofEpochMilli(view.acceptsUntilMillis()).toString() : null;
-    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status(),
-        acceptUntil, view.content() != null, evidence(view.evidence()));
+    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(),
+        view.status().name(), acceptUntil, view.content() != null, evidence(view.evidence()));
   }
 
   static List<Evidence> evidence(List<byte[]> items) {

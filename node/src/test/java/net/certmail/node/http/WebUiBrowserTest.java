@@ -67,7 +67,7 @@ class WebUiBrowserTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String base;
   static WebDriver browser;
   static Path downloads;
@@ -83,7 +83,7 @@ class WebUiBrowserTest {
           + " or point -Dcertmail.chromium and -Dcertmail.chromedriver at them");
     }
     // Carol's mailbox holds mails for its owner; she gets longer than the demo's 12 s to decide.
-    network = TestNetwork.start(dir, "certmail.engine.delivery-timeout = 5m");
+    network = TestNode.start(dir, "certmail.engine.delivery-timeout = 5m");
     base = network.endpoints.apiUri();
     caPem = network.keys.resolve("ca.pem");
     downloads = Files.createDirectories(dir.resolve("downloads"));

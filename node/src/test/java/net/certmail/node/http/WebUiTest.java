@@ -33,13 +33,13 @@ class WebUiTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String base;
 
   @BeforeAll
   static void start() throws Exception {
     // Carol's mailbox holds mails: she has minutes, not the demo's 12 s, to decide.
-    network = TestNetwork.start(dir, "certmail.engine.delivery-timeout = 5m");
+    network = TestNode.start(dir, "certmail.engine.delivery-timeout = 5m");
     base = network.endpoints.apiUri();
   }
 
