@@ -260,7 +260,7 @@ class WebUiBrowserTest {
     // A token revoked while the page is open: the page says so and ends the session.
     String token = network.token("bob@beta.example");
     signIn("bob@beta.example", token);
-    await(ExpectedConditions.visibilityOfElementLocated(By.id("sent")));
+    await(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sent[data-loaded=true]")));
     TokenStore.revoke(network.keys, "bob@beta.example", Optional.of(token));
     WebElement expired = await(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
     assertTrue(expired.getText().contains("Your token is no longer accepted"), expired.getText());
@@ -277,7 +277,7 @@ class WebUiBrowserTest {
   @Order(6)
   void aNodeThatStopsIsSaidToBeDownOnTheOpenPage() throws Exception {
     signIn("alice@alpha.example", network.token("alice@alpha.example"));
-    await(ExpectedConditions.visibilityOfElementLocated(By.id("sent")));
+    await(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sent[data-loaded=true]")));
     network.close();
     network = null;
     WebElement down = await(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
@@ -402,9 +402,19 @@ class WebUiBrowserTest {
     throw new AssertionError("not found");
   }
 
+  /** The whole page: the window is made as tall as the page (at most 2400 px) for the picture. */
   private static void screenshot(String name) throws java.io.IOException {
-    byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
-    Files.write(SCREENSHOTS.resolve(name + ".png"), png);
+    Dimension before = browser.manage().window().getSize();
+    Number height = (Number) ((JavascriptExecutor) browser).executeScript(
+        "return document.documentElement.scrollHeight");
+    browser.manage().window().setSize(new Dimension(before.getWidth(),
+        Math.min(2400, Math.max(before.getHeight(), height.intValue() + 140))));
+    try {
+      byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+      Files.write(SCREENSHOTS.resolve(name + ".png"), png);
+    } finally {
+      browser.manage().window().setSize(before);
+    }
   }
 
   private static void phoneScreenshot(String path, String name) throws java.io.IOException {
@@ -412,7 +422,7 @@ class WebUiBrowserTest {
     browser.manage().window().setSize(new Dimension(390, 844));
     try {
       browser.get(base + path + "#" + browser.getCurrentUrl().replaceFirst("^[^#]*#?", ""));
-      await(ExpectedConditions.visibilityOfElementLocated(By.id("sent")));
+      await(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sent[data-loaded=true]")));
       Object overflow = ((JavascriptExecutor) browser).executeScript(
           "return document.documentElement.scrollWidth > window.innerWidth");
       assertEquals(Boolean.FALSE, overflow, "the page fits a phone's width without sideways scrolling");

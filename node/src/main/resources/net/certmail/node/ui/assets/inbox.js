@@ -49,7 +49,7 @@ poll(async () => {
   }
   document.getElementById('inbox-empty').hidden = entries.length > 0;
   document.getElementById('inbox-truncated').hidden = !answer.truncated;
-}, 3000);
+}, 5000);
 
 setInterval(() => {
   for (const node of document.querySelectorAll('[data-accept-until]')) {

@@ -83,7 +83,7 @@ document.getElementById('compose').addEventListener('submit', async event => {
     form.subject.value = '';
     form.body.value = '';
     list.now();
-    select(status.submissionId);
+    select(status.submissionId, true);
   } catch (e) {
     line.textContent = 'Not sent: ' + e.message;
   } finally {
@@ -96,21 +96,29 @@ document.getElementById('compose').addEventListener('submit', async event => {
 const list = poll(async () => {
   const answer = await apiJson('outbox');
   const sent = document.getElementById('sent');
-  sent.replaceChildren(...answer.entries.map(entry => {
-    const cop = entry.evidence.map(item => decodeEvidence(item.base64)).find(item => item && item.kind === 'COP');
+  const entries = answer.entries.map(entry => ({ entry,
+    cop: entry.evidence.map(item => decodeEvidence(item.base64)).find(item => item && item.kind === 'COP') }));
+  // Newest first: by the COP's issue time; mails still waiting for their COP on top.
+  const postedAt = ({ cop }) => cop ? Number(cop.statement.issuedAtMillis) : Number.MAX_SAFE_INTEGER;
+  entries.sort((a, b) => postedAt(b) - postedAt(a));
+  sent.replaceChildren(...entries.map(({ entry, cop }) => {
     const recipient = cop ? cop.statement.recipient : '';
     const subject = subjects[entry.submissionId];
     return el('li', { class: 'mail', dataset: { submission: entry.submissionId, status: entry.status } },
-      el('a', { href: '#' + entry.submissionId, onclick: () => select(entry.submissionId) },
+      el('a', { href: '#' + entry.submissionId, onclick: event => {
+        event.preventDefault();
+        select(entry.submissionId, true);
+      } },
         el('span', { class: 'badge ' + entry.status.toLowerCase() }, entry.status.replace('_', ' ')),
         ' ', recipient ? 'to ' + recipient : entry.submissionId,
         subject ? el('span', { class: 'subject' }, ' — ' + subject) : null,
         cop ? el('span', { class: 'hint' }, ' · ' + enumFlavour(cop) + ' · due ', when(cop.statement.deadlineMillis))
           : null));
   }));
-  document.getElementById('sent-empty').hidden = answer.entries.length > 0;
+  document.getElementById('sent-empty').hidden = entries.length > 0;
+  sent.dataset.loaded = 'true';
   document.getElementById('sent-truncated').hidden = !answer.truncated;
-}, 4000);
+}, 8000);
 
 function enumFlavour(cop) {
   return ['', 'CEM', 'NSR', 'IP'][cop.statement.flavour] || '';
@@ -120,7 +128,8 @@ function enumFlavour(cop) {
 
 let detail = null;
 
-function select(submissionId) {
+/** Shows one mail; scroll: bring its panel into view (the user picked it), focusing its title for keyboards. */
+function select(submissionId, scroll = false) {
   if (location.hash !== '#' + submissionId) {
     history.replaceState(null, '', '#' + submissionId);
   }
@@ -128,6 +137,11 @@ function select(submissionId) {
     detail.stop();
   }
   detail = follow(submissionId);
+  if (scroll) {
+    const title = document.getElementById('detail-title');
+    title.scrollIntoView({ block: 'start' });
+    title.focus({ preventScroll: true });
+  }
 }
 
 window.addEventListener('hashchange', () => {
@@ -160,8 +174,12 @@ function follow(submissionId) {
       final = FINAL.has(status.status);
       const fingerprint = status.status + '|' + status.evidence.length + '|' + status.lateEvidence.length;
       if (fingerprint !== shown) {
+        const moved = shown !== '';
         shown = fingerprint;
         await render(submissionId, status);
+        if (moved) {
+          list.now();
+        }
       }
     } catch (e) {
       if (showError(e) === 'token') {
