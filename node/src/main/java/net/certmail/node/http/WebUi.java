@@ -57,7 +57,6 @@ public final class WebUi extends AllDirectives {
   private static final String ROOT = "net/certmail/node/ui/";
   /** Asset names: no directories, no dots but the extension's, so a path can never leave ROOT. */
   private static final Pattern ASSET = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}\\.(js|css|svg)");
-  private static final String SWAGGER_UI_FILES = List.of("swagger-ui-bundle.js", "swagger-ui.css").toString();
   private static final ContentType JAVASCRIPT = MediaTypes.applicationWithOpenCharset("javascript")
       .toContentType(HttpCharsets.UTF_8);
   private static final ContentType CSS = MediaTypes.TEXT_CSS.toContentType(HttpCharsets.UTF_8);
@@ -67,7 +66,8 @@ public final class WebUi extends AllDirectives {
 
   private final byte[] caPem;
   private final String swaggerUiRoot;
-  private final Map<String, Optional<byte[]>> cache = new ConcurrentHashMap<>();
+  /** Files found, by path: only those, so that requests for names that do not exist cannot grow it. */
+  private final Map<String, byte[]> cache = new ConcurrentHashMap<>();
 
   /** @param networkCa the CA this node trusts: the verify page checks bundles against it */
   public WebUi(X509Certificate networkCa) {
@@ -125,8 +125,8 @@ public final class WebUi extends AllDirectives {
       default -> Optional.empty();
     };
     return complete(bytes.map(found -> HttpResponse.create().withEntity(HttpEntities.create(contentTypeOf(name), found)))
-        .orElseGet(() -> errorPage(StatusCodes.NOT_FOUND, "No such file", "/v1/docs serves " + SWAGGER_UI_FILES
-            + " and docs.js only.")));
+        .orElseGet(() -> errorPage(StatusCodes.NOT_FOUND, "No such file", "/v1/docs serves swagger-ui-bundle.js,"
+            + " swagger-ui.css and docs.js only.")));
   }
 
   private HttpResponse html(byte[] page) {
@@ -183,9 +183,15 @@ public final class WebUi extends AllDirectives {
     return ContentTypes.APPLICATION_OCTET_STREAM;
   }
 
-  /** Classpath files, read once (absence is remembered too: the jar does not change under us). */
+  /** Classpath files, read once (the jar does not change under us). */
   private Optional<byte[]> resource(String path) {
-    return cache.computeIfAbsent(path, WebUi::read);
+    byte[] cached = cache.get(path);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    Optional<byte[]> found = read(path);
+    found.ifPresent(bytes -> cache.put(path, bytes));
+    return found;
   }
 
   private static Optional<byte[]> read(String path) {
