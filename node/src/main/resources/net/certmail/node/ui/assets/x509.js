@@ -22,6 +22,9 @@ const UNDERSTOOD_EXTENSIONS = new Set(['2.5.29.19', '2.5.29.15', '2.5.29.37', '2
 const NAME_KEYWORDS = { '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O',
   '2.5.4.11': 'OU', '2.5.4.9': 'STREET', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID' };
 
+/** The universal primitive types a certificate parser reads (Bouncy Castle's ASN1InputStream). */
+const KNOWN_PRIMITIVES = new Set([1, 2, 3, 4, 5, 6, 7, 10, 12, 13, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30]);
+
 /** One TLV: tag, the whole encoding's [start, end) and the value's [valueStart, end). */
 function tlv(bytes, pos, limit = bytes.length) {
   if (pos + 2 > limit) {
@@ -34,6 +37,10 @@ function tlv(bytes, pos, limit = bytes.length) {
   if ((tag & 0xe0) === 0x20 && tag !== 0x30 && tag !== 0x31) {
     // A constructed encoding of a primitive type (a string in pieces): BER, never DER.
     throw new CertificateError('unknown tag ' + (tag & 0x1f) + ' encountered');
+  }
+  if ((tag & 0xe0) === 0 && !KNOWN_PRIMITIVES.has(tag)) {
+    // A universal type Bouncy Castle does not read (REAL, EMBEDDED PDV, a primitive SEQUENCE...).
+    throw new CertificateError('unknown tag ' + tag + ' encountered');
   }
   let length = bytes[pos + 1];
   let valueStart = pos + 2;
