@@ -41,7 +41,7 @@ final class KeysCommand implements Runnable {
           "  DIR/<node>/ca.pem      the CA certificate",
           "  DIR/<node>/certs/      everyone's certificates, <principal>.pem",
           "  DIR/<node>/private/    private keys of the node's organisations (mode 600)",
-          "  DIR/<node>/tls/        the node's TLS certificate, naming its organisation, and key (600)"},
+          "  DIR/<node>/tls/        the node's TLS certificate and key (mode 600)"},
       footer = {"%nExample:",
           "  certmail keys init --out var/keys \\",
           "      --network cluster-config/src/main/resources/networks/local-network.conf"})
@@ -117,13 +117,13 @@ final class KeysCommand implements Runnable {
       description = {
           "Issue a node's TLS certificate: what lets it join the cluster, naming the organisations it may serve.",
           "",
-          "Written to NODE_KEYDIR/tls/ (node.pem, and node.key.pem mode 600). `keys init` already issues one per",
-          "node of the network description for its organisation; use this for a node that serves several",
-          "organisations, a node added later, or to renew one (--force). Copy the organisations' private keys",
-          "into NODE_KEYDIR/private/ yourself."},
+          "Written to NODE_KEYDIR/tls/ (node.pem, and node.key.pem mode 600). `keys init` already issues one per"
+              + " node of the network description, naming its organisation; use this for a node that serves several"
+              + " organisations, a node added later, or to renew one (--force). Copy the organisations' private keys"
+              + " into NODE_KEYDIR/private/ yourself."},
       footer = {"%nExample:",
-          "  certmail keys node --ca-dir var/keys --keys var/keys/alpha-1 --name alpha-1 \\",
-          "      --organisations alpha.example,relay.example --force"})
+          "  certmail keys node --ca-dir var/keys --keys var/keys/alpha-1 \\",
+          "      --name alpha-1 --organisations alpha.example,relay.example --force"})
   static final class Node implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -167,7 +167,7 @@ final class KeysCommand implements Runnable {
             + (e instanceof IllegalStateException && !force ? "; add --force to replace it" : ""), e);
       }
       spec.commandLine().getOut().println("wrote " + keys.resolve(net.certmail.crypto.NodeCertificates.DIRECTORY)
-          + ": node " + identity.node() + " may serve " + String.join(", ", identity.organisations()));
+          + ": node " + identity.node() + " may serve " + String.join(", ", new java.util.TreeSet<>(identity.organisations())));
       return CertmailCli.OK;
     }
   }
