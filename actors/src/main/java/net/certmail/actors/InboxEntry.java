@@ -195,6 +195,6 @@ public final class InboxEntry
     RecipientView view = RecipientView.of(stage, shell.now());
     return new InboxView(mailbox, label, view.sender(), view.agent(), view.flavour().map(Flavour::name).orElse(""),
         view.status(), view.content().map(ByteString::toByteArray).orElse(null),
-        view.evidence().stream().map(SignedEvidence::toByteArray).toList(), problem);
+        view.evidence().stream().map(SignedEvidence::toByteArray).toList(), view.acceptsUntilMillis(), problem);
   }
 }
