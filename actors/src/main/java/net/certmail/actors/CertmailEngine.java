@@ -14,7 +14,10 @@ import net.certmail.crypto.ReplayGuard;
 import net.certmail.crypto.TrustStore;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.persistence.reminders.ReminderStore;
+import net.certmail.persistence.reminders.ReminderStores;
 import net.certmail.protocol.Routing;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -58,12 +61,15 @@ public final class CertmailEngine {
       }
     });
     EnvelopeMetrics metrics = new EnvelopeMetrics(registry);
+    ReminderSettings reminderSettings = ReminderSettings.fromConfig(system.settings().config());
+    ReminderMetrics reminderMetrics = new ReminderMetrics(registry);
+    ReminderStore reminders = ReminderStores.open(system);
     Postman postman = new Postman(sharding, hostedKeys, clock);
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
-        settings.mailboxPolicies(), hostedKeys);
+        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake());
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
@@ -75,6 +81,12 @@ public final class CertmailEngine {
       sharding.init(Entity.of(InboxEntry.typeKey(organisation), context -> InboxEntry.create(context, services))
           .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
+    }
+    // Each organisation's reminders are scanned by one singleton on its nodes (this node's roles).
+    for (String organisation : Cluster.get(system).selfMember().getRoles()) {
+      if (organisations.contains(organisation)) {
+        ReminderScanner.init(system, organisation, reminders, reminderSettings, reminderMetrics, clock);
+      }
     }
     return new CertmailEngine(system, sharding, metrics);
   }

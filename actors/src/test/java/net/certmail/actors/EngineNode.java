@@ -3,6 +3,7 @@ package net.certmail.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,7 @@ public final class EngineNode implements AutoCloseable {
             pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
             pekko.cluster.sharding.distributed-data.durable.keys = []
             """)
+        .withValue("certmail.reminders.jdbc-url", ConfigValueFactory.fromAnyRef(network.reminderDatabase))
         .withValue("pekko.cluster.roles", ConfigFactory.parseString("r = " + quoted(organisations)).getValue("r"))
         .withFallback(ConfigFactory.parseString(TestNetwork.engineConfig()))
         .withFallback(journal)

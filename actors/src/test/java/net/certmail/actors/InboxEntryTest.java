@@ -116,7 +116,7 @@ class InboxEntryTest {
         new EnvelopeOpener(trustStore, new ReplayGuard(CLOCK, SETTINGS.freshnessWindow())),
         (from, outgoing) -> sentAbout.get(outgoing.to().key()).tell(outgoing),
         new EnvelopeMetrics(new SimpleMeterRegistry()),
-        SETTINGS.mailboxPolicies(), hosted);
+        SETTINGS.mailboxPolicies(), hosted, TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE);
   }
 
   @BeforeEach

@@ -92,7 +92,7 @@ class OutboxEntryTest {
           SENT.add(outgoing);
         },
         new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(),
-        NETWORK.keysOf(List.of(ALPHA)));
+        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE);
   }
 
   @AfterAll
