@@ -74,6 +74,8 @@ final class CoreShell<C, S, E> {
   private long storedRow = NO_ROW;
   /** Rows the scanner fired at this incarnation that are not (yet) its stored row: deleted once replaced. */
   private final List<Long> firedRows = new ArrayList<>();
+  /** The entity holds something in memory only (OutboxEntry's progress note): it does not sleep on its own. */
+  private boolean keepAwake;
   /** The reminder operation in flight (commands wait), or null. */
   private ReminderOperation<E, S> pending;
 
@@ -94,6 +96,14 @@ final class CoreShell<C, S, E> {
 
   long now() {
     return services.now();
+  }
+
+  /**
+   * Keeps the entity in memory while it waits (it still has its row): for state that is progress,
+   * not evidence, and not persisted. Sharding's idle passivation ends it after its idle timeout.
+   */
+  void keepAwake(boolean awake) {
+    keepAwake = awake;
   }
 
   /** Whether a reminder operation is in flight: every command but its outcome waits in the stash. */
@@ -218,7 +228,7 @@ final class CoreShell<C, S, E> {
     }
     long at = Math.max(due, now);
     long delay = at - now;
-    boolean sleep = delay > services.stayAwakeMillis;
+    boolean sleep = delay > services.stayAwakeMillis && !keepAwake;
     if (sleep) {
       timers.cancel(wakeUp);
     } else {

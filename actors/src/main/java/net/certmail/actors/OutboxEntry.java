@@ -205,6 +205,7 @@ public final class OutboxEntry
     if (stage instanceof InDelivery delivery && message.hasStatusAnswer()
         && opened.from().equals(delivery.mail().getOriginServer())) {
       awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
+      shell.keepAwake(awaitingCollection); // the note lives only in memory: shown until sharding passivates the entry idle
     }
   }
 
