@@ -116,6 +116,13 @@ public final class EngineNode implements AutoCloseable {
     return shards(typeKey).stream().anyMatch(shard -> shard.shardId().equals(shardId));
   }
 
+  /** The ids of the entities of a type running on this node now. */
+  public java.util.Set<String> runningEntities(EntityTypeKey<?> typeKey) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    shards(typeKey).forEach(shard -> ids.addAll(shard.getEntityIds()));
+    return ids;
+  }
+
   private java.util.Set<ShardState> shards(EntityTypeKey<?> typeKey) {
     try {
       CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, CurrentShardRegionState>ask(
