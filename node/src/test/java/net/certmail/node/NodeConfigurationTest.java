@@ -44,7 +44,7 @@ class NodeConfigurationTest {
     check(CertmailNode.parse(file));
   }
 
-  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNetwork start from the same includes. */
+  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNode start from the same includes. */
   @Test
   void demoAndTestNodesCarryAndAdmitMailsOfMaxContentSize() {
     check(ConfigFactory.parseString("""

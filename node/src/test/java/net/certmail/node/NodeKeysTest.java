@@ -21,7 +21,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
 import net.certmail.crypto.KeyDirectory;
-import net.certmail.node.http.TestNetwork;
+import net.certmail.node.http.TestNode;
 import net.certmail.node.runtime.CertmailNode;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
@@ -39,18 +39,18 @@ class NodeKeysTest {
   @ParameterizedTest(name = "mode {0}")
   @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw-rw-"})
   void aNodeRefusesToStartOnAPrivateKeyOthersCanRead(String mode) throws Exception {
-    Path keys = TestNetwork.keys(dir);
+    Path keys = TestNode.keys(dir);
     Path key = keys.resolve(KeyDirectory.PRIVATE).resolve("bob@beta.example.key.pem");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString(mode));
     IllegalStateException refused = assertThrows(IllegalStateException.class,
-        () -> CertmailNode.start(TestNetwork.settings(dir, keys, 0, ""), Clock.systemUTC(), null).close());
+        () -> CertmailNode.start(TestNode.settings(dir, keys, 0, ""), Clock.systemUTC(), null).close());
     assertTrue(refused.getMessage().contains("chmod 600 " + key), refused.getMessage());
     assertFalse(Files.exists(dir.resolve("journal")), "the node refused before it opened its journal");
   }
 
   @Test
   void keysInitWritesPrivateKeysOwnerOnly() throws Exception {
-    Path keys = TestNetwork.keys(dir);
+    Path keys = TestNode.keys(dir);
     try (Stream<Path> files = Files.walk(dir.resolve("keys"))) {
       // test-node/ is the test's own copy; the node directories and ca/ are what keys init wrote.
       for (Path file : files.filter(path -> path.toString().endsWith(".key.pem") && !path.startsWith(keys)).toList()) {
@@ -71,9 +71,9 @@ class NodeKeysTest {
     captured.start();
     root.addAppender(captured);
     root.setLevel(Level.DEBUG);
-    TestNetwork network = null;
+    TestNode network = null;
     try {
-      network = TestNetwork.start(dir, "pekko.loglevel = DEBUG\npekko.log-config-on-start = on\n");
+      network = TestNode.start(dir, "pekko.loglevel = DEBUG\npekko.log-config-on-start = on\n");
       var engine = network.node.engine();
       MailItem mail = MailItem.newBuilder().setSubject("keys").setBody("hello").build();
       engine.submit("alice@alpha.example", "keys-1", "bob@beta.example", mail,

@@ -43,7 +43,7 @@ public final class NodeEndpoints {
       // Requests refused before routing (431, 414, 400) answer in the JSON error shape too.
       ServerSettings server = ServerSettings.create(classic).withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
       binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).withSettings(server)
-          .bind(api.routes())
+          .bind(new RequestMetrics(node.meters()).measured(api.routes()))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IOException("cannot listen on " + settings.host() + ":" + settings.port()

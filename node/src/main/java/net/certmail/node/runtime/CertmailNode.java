@@ -123,12 +123,12 @@ public final class CertmailNode implements AutoCloseable {
     return name;
   }
 
-  /** The organisations (cluster roles) this node serves. */
   /** The labels delivered to a mailbox, from this node's journal. */
   public InboxLabels inboxLabels() {
     return new InboxLabels(system, journal);
   }
 
+  /** The organisations (cluster roles) this node serves. */
   public List<String> organisations() {
     return organisations;
   }

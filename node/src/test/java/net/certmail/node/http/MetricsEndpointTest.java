@@ -46,12 +46,12 @@ class MetricsEndpointTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String alice;
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     alice = network.token("alice@alpha.example");
   }
 
@@ -169,6 +169,12 @@ class MetricsEndpointTest {
     assertTrue(scrape.has("certmail_submissions_total", "flavour", "NSR"));
     assertTrue(scrape.has("certmail_verdicts_total", "verdict", "DELIVERED", "reason", "NONE"));
     assertTrue(scrape.has("certmail_verdict_latency_seconds_bucket", "le", "3600.0"));
+    // HTTP answers by method, resource (never the mailbox of the path) and status: the submission above.
+    assertTrue(scrape.sum("certmail_http_requests_seconds_count", "method", "POST", "resource", "outbox",
+        "status", "202") >= 1, "the submission's 202 is counted");
+    assertTrue(scrape.samples().stream().filter(sample -> sample.name().startsWith("certmail_http_requests"))
+        .noneMatch(sample -> sample.labels().values().stream().anyMatch(value -> value.contains("@"))),
+        "a request series names a mailbox");
     // The JVM.
     assertTrue(scrape.sum("jvm_memory_used_bytes", "area", "heap") > 0);
     assertTrue(scrape.has("jvm_threads_live_threads") && scrape.has("jvm_gc_memory_allocated_bytes_total")

@@ -20,7 +20,7 @@ import net.certmail.node.runtime.CertmailNode;
  * relay.example and beta.example of the sample local network (offline.example stays down), with
  * its HTTP API and management endpoints on free ports. Short protocol timings, like the demo's.
  */
-public final class TestNetwork implements AutoCloseable {
+public final class TestNode implements AutoCloseable {
   static final String TIMINGS = """
       include classpath("certmail-demo-timings.conf")
       pekko.loglevel = "WARNING"
@@ -36,19 +36,19 @@ public final class TestNetwork implements AutoCloseable {
   public final Path keys;
   public final int managementPort;
 
-  private TestNetwork(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
+  private TestNode(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
     this.node = node;
     this.endpoints = endpoints;
     this.keys = keys;
     this.managementPort = managementPort;
   }
 
-  public static TestNetwork start(Path dir) throws IOException {
+  public static TestNode start(Path dir) throws IOException {
     return start(dir, "");
   }
 
   /** @param extraSettings HOCON that overrides the test settings (log levels, limits) */
-  public static TestNetwork start(Path dir, String extraSettings) throws IOException {
+  public static TestNode start(Path dir, String extraSettings) throws IOException {
     Path keys = keys(dir);
     int managementPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -56,7 +56,7 @@ public final class TestNetwork implements AutoCloseable {
     }
     CertmailNode node = CertmailNode.start(settings(dir, keys, managementPort, extraSettings), Clock.systemUTC(), null);
     try {
-      return new TestNetwork(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
+      return new TestNode(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
@@ -66,7 +66,7 @@ public final class TestNetwork implements AutoCloseable {
   /** The sample network's keys under {@code dir/keys}, and the test node's key directory (returned). */
   public static Path keys(Path dir) throws IOException {
     String description;
-    try (InputStream in = TestNetwork.class.getResourceAsStream("/networks/local-network.conf")) {
+    try (InputStream in = TestNode.class.getResourceAsStream("/networks/local-network.conf")) {
       description = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
     Path all = dir.resolve("keys");
