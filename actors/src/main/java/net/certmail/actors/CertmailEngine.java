@@ -14,6 +14,7 @@ import net.certmail.crypto.ReplayGuard;
 import net.certmail.crypto.TrustStore;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.persistence.inbox.InboxIndex;
 import net.certmail.persistence.reminders.ReminderStore;
 import net.certmail.persistence.reminders.ReminderStores;
 import net.certmail.protocol.Routing;
@@ -36,8 +37,11 @@ public final class CertmailEngine {
   private final ClusterSharding sharding;
   private final EnvelopeMetrics metrics;
   private final Duration askTimeout;
+  private final InboxIndex inboxIndex;
 
-  private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics) {
+  private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics,
+                         InboxIndex inboxIndex) {
+    this.inboxIndex = inboxIndex;
     this.system = system;
     this.sharding = sharding;
     this.metrics = metrics;
@@ -64,12 +68,14 @@ public final class CertmailEngine {
     ReminderSettings reminderSettings = ReminderSettings.fromConfig(system.settings().config());
     ReminderMetrics reminderMetrics = new ReminderMetrics(registry);
     ReminderStore reminders = ReminderStores.open(system);
+    InboxIndex inboxIndex = ReminderStores.openInboxIndex(system);
     Postman postman = new Postman(sharding, hostedKeys, clock);
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
-        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake());
+        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake(),
+        inboxIndex);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
@@ -88,7 +94,12 @@ public final class CertmailEngine {
         ReminderScanner.init(system, organisation, reminders, reminderSettings, reminderMetrics, clock);
       }
     }
-    return new CertmailEngine(system, sharding, metrics);
+    return new CertmailEngine(system, sharding, metrics, inboxIndex);
+  }
+
+  /** The labels delivered to each mailbox hosted here (for listings: a page at a time). */
+  public InboxIndex inboxIndex() {
+    return inboxIndex;
   }
 
   public EnvelopeMetrics metrics() {

@@ -3,6 +3,8 @@ package net.certmail.actors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +76,8 @@ final class CoreShell<C, S, E> {
   private long storedRow = NO_ROW;
   /** Rows the scanner fired at this incarnation that are not (yet) its stored row: deleted once replaced. */
   private final List<Long> firedRows = new ArrayList<>();
+  /** What must be stored before a decision's events (InboxEntry: its inbox index row), or empty. */
+  private final Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst;
   /** The entity holds something in memory only (OutboxEntry's progress note): it does not sleep on its own. */
   private boolean keepAwake;
   /** The reminder operation in flight (commands wait), or null. */
@@ -81,6 +85,14 @@ final class CoreShell<C, S, E> {
 
   CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
             Function<Throwable, C> reminderStored, RoleMachine<S, E> machine, ProtocolServices services) {
+    this(entity, context, timers, wakeUp, reminderStored, machine, services, events -> Optional.empty());
+  }
+
+  /** @param storeFirst a write that must be stored before the given events are persisted, if any */
+  CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
+            Function<Throwable, C> reminderStored, RoleMachine<S, E> machine, ProtocolServices services,
+            Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst) {
+    this.storeFirst = storeFirst;
     this.entity = entity;
     this.context = context;
     this.self = context.getSelf();
@@ -139,10 +151,12 @@ final class CoreShell<C, S, E> {
     }
     long due = machine.dueAt(next, now);
     long at = Math.max(due, now);
-    if (due != RoleMachine.NEVER && !covers(storedRow, at)) {
-      start(new ReminderOperation<E, S>(List.of(at), List.of(), at, false,
-          later -> persistThenSettle(later, decision, reply)));
-      return effects.noReply(); // the decision's effect, reply included, comes with the stored row
+    boolean remindFirst = due != RoleMachine.NEVER && !covers(storedRow, at);
+    Optional<Supplier<CompletionStage<Done>>> first = storeFirst.apply(decision.events());
+    if (remindFirst || first.isPresent()) {
+      start(new ReminderOperation<E, S>(first.orElse(null), remindFirst ? List.of(at) : List.of(), List.of(),
+          remindFirst ? at : storedRow, false, later -> persistThenSettle(later, decision, reply)));
+      return effects.noReply(); // the decision's effect, reply included, comes once that is stored
     }
     return persistThenSettle(effects, decision, reply);
   }
@@ -222,7 +236,7 @@ final class CoreShell<C, S, E> {
         storedRow = NO_ROW;
         entity.getShard().tell(new ClusterSharding.Passivate<>(self));
       } else {
-        start(new ReminderOperation<>(List.of(), known, NO_ROW, true, null));
+        start(new ReminderOperation<>(null, List.of(), known, NO_ROW, true, null));
       }
       return;
     }
@@ -244,7 +258,7 @@ final class CoreShell<C, S, E> {
     // Move the row to the exact instant (an early one would wake a sleeping entity for nothing),
     // new row first, then the old ones.
     List<Long> obsolete = known.stream().filter(instant -> instant != at).toList();
-    start(new ReminderOperation<>(storedRow == at ? List.of() : List.of(at), obsolete, at, sleep, null));
+    start(new ReminderOperation<>(null, storedRow == at ? List.of() : List.of(at), obsolete, at, sleep, null));
   }
 
   private void start(ReminderOperation<E, S> operation) {
@@ -255,7 +269,8 @@ final class CoreShell<C, S, E> {
   /** Writes, then deletes: between the two there are two rows, never none. */
   private CompletionStage<Done> execute(ReminderOperation<E, S> operation) {
     ReminderStore store = services.reminders;
-    CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+    CompletionStage<Done> chain = operation.first() == null ? CompletableFuture.completedFuture(Done.getInstance())
+        : operation.first().get();
     for (long instant : operation.writes()) {
       chain = chain.thenCompose(done -> store.write(row.at(instant)));
     }
@@ -266,10 +281,11 @@ final class CoreShell<C, S, E> {
   }
 
   /**
+   * @param first a write to store before the rows (null: none)
    * @param storedAfter the row this incarnation knows once done
    * @param passivate sleep when done
    * @param then the decision waiting for this row, carried out once it is stored (null: none)
    */
-  private record ReminderOperation<E, S>(List<Long> writes, List<Long> deletes, long storedAfter, boolean passivate,
+  private record ReminderOperation<E, S>(Supplier<CompletionStage<Done>> first, List<Long> writes, List<Long> deletes, long storedAfter, boolean passivate,
                                    Function<EffectFactories<E, S>, ReplyEffect<E, S>> then) {}
 }

@@ -100,7 +100,12 @@ public final class InboxEntry
     this.services = services;
     this.machine = new RecipientMachine(mailbox, label, services.mailboxPolicies.of(mailbox), services.timings,
         services.signatures(mailbox));
-    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services);
+    // The label goes into the mailbox's inbox index before the notification is persisted: a
+    // crash in between leaves an index row for an entry that knows nothing (listings skip it),
+    // never a notified entry missing from the listing.
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
+        events -> events.stream().anyMatch(InboxEvent::hasNotificationReceived)
+            ? Optional.of(() -> services.inboxIndex.add(mailbox, label)) : Optional.empty());
     this.self = context.getSelf();
     this.timers = timers;
     this.log = context.getLog();

@@ -9,6 +9,7 @@ import net.certmail.crypto.EvidenceSigner;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.crypto.TrustStore;
+import net.certmail.persistence.inbox.InboxIndex;
 import net.certmail.persistence.reminders.ReminderStore;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
@@ -36,12 +37,15 @@ public final class ProtocolServices {
   final ReminderMetrics reminderMetrics;
   /** An entity whose next due instant is further away than this sleeps (passivates) until its reminder. */
   final long stayAwakeMillis;
+  /** The labels delivered to each mailbox, written by inbox entries before their notification. */
+  final InboxIndex inboxIndex;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
                    TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
                    MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys,
-                   ReminderStore reminders, ReminderMetrics reminderMetrics, Duration stayAwake) {
+                   ReminderStore reminders, ReminderMetrics reminderMetrics, Duration stayAwake,
+                   InboxIndex inboxIndex) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -55,6 +59,7 @@ public final class ProtocolServices {
     this.reminders = reminders;
     this.reminderMetrics = reminderMetrics;
     this.stayAwakeMillis = stayAwake.toMillis();
+    this.inboxIndex = inboxIndex;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }

@@ -134,7 +134,7 @@ class RecoveryTest {
         senders.engine.submit(ALICE, id, CAROL, mail(), deadline, Flavour.NSR).toCompletableFuture().get();
         String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
             "COP").label();
-        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
             WAIT, "carol notified");
 
         String pn = EntityKind.entityId(BETA, label);
@@ -148,7 +148,7 @@ class RecoveryTest {
         clock.advance(Duration.ofMinutes(5).plusSeconds(5));
         MailStatus status = EngineNode.await(() -> senders.engine.status(ALICE, id), MailStatus::isFinal,
             Duration.ofSeconds(60), "Pn's notice from the surviving node");
-        assertEquals("NOT_DELIVERED", status.status());
+        assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
         assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", status.reason(), "Pn's own notice, not P1's at T");
         assertTrue(clock.millis() < deadline, "the verdict came before T on the injected clock");
         assertTrue(remaining.holdsShardOf(MailServer.typeKey(BETA), pn), "Pn now runs on the surviving node");

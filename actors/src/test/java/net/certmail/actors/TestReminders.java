@@ -21,6 +21,10 @@ final class TestReminders {
     return JdbcReminderStore.open(freshDatabase(), "sa", "", Duration.ofMinutes(1).toMillis());
   }
 
+  static net.certmail.persistence.inbox.InboxIndex inboxIndex() {
+    return net.certmail.persistence.inbox.JdbcInboxIndex.open(freshDatabase(), "sa", "");
+  }
+
   static ReminderMetrics metrics() {
     return new ReminderMetrics(new SimpleMeterRegistry());
   }

@@ -60,8 +60,9 @@ public final class CassandraJournalSchema {
       for (String cql : statements) {
         session.execute(SimpleStatement.newInstance(cql).setTimeout(DDL_TIMEOUT));
       }
-      // The durable reminders live beside the events they guard.
+      // The durable reminders and the inbox index live beside the events they are written with.
       net.certmail.persistence.reminders.CassandraReminderStore.createTables(session, journalKeyspace);
+      net.certmail.persistence.inbox.CassandraInboxIndex.createTable(session, journalKeyspace);
     } finally {
       session.setSchemaMetadataEnabled(null);
     }
