@@ -197,7 +197,7 @@ class InboxEntryTest {
   @Test
   void recoveryReArmsTheFetch() throws Exception {
     var bob = entry(BOB);
-    // An entry that recovers with nothing due and hears nothing (remember-entities restarted it) passivates.
+    // An entry that recovers with nothing due and hears nothing (a stale reminder woke it) passivates.
     shard.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(3));
     bob.runCommand(fromBeta(BOB, notification(Flavour.NSR)));
     long signedAt = CLOCK.millis();
