@@ -62,9 +62,12 @@ class NodeKeysTest {
     assertTrue(Files.isDirectory(keys.resolve(KeyDirectory.PRIVATE)));
   }
 
-  /** Everything a node logs at DEBUG while it starts, carries a mail and stops, searched for key material. */
+  /**
+   * Everything a node logs at DEBUG, its configuration included, while it starts, carries a mail and
+   * stops, searched for key material and the journal's password.
+   */
   @Test
-  void privateKeysNeverAppearInTheLogs() throws Exception {
+  void privateKeysAndTheJournalPasswordNeverAppearInTheLogs() throws Exception {
     Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     Level level = root.getLevel();
     ListAppender<ILoggingEvent> captured = new ListAppender<>();
@@ -105,6 +108,10 @@ class NodeKeysTest {
         secrets.add(Base64.getEncoder().encodeToString(seed).substring(0, 24));
       }
     }
+    // The journal's password, which the node's configuration carries (log-config-on-start is on above).
+    String password = Files.readString(dir.resolve("journal").resolve("certmail.password")).trim();
+    assertTrue(password.length() >= 20, "the journal's password: " + password.length() + " characters");
+    secrets.add(password);
     assertTrue(secrets.size() > 20, "the keys to look for: " + secrets.size());
     assertTrue(captured.list.size() > 100, "only " + captured.list.size() + " log events captured");
     for (ILoggingEvent event : captured.list) {
@@ -115,5 +122,8 @@ class NodeKeysTest {
         assertFalse(text.contains(secret), () -> "private key material in the log: " + event.getLoggerName());
       }
     }
+    assertTrue(captured.list.stream().anyMatch(event -> event.getFormattedMessage()
+            .startsWith("configuration (secrets redacted)") && event.getFormattedMessage().contains("<redacted>")),
+        "log-config-on-start logged the configuration, its password redacted");
   }
 }

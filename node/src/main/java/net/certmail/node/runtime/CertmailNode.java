@@ -16,12 +16,15 @@ import net.certmail.actors.EngineSettings;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.node.metrics.NodeMetrics;
+import net.certmail.node.trust.MembershipGuard;
+import net.certmail.node.trust.NodeTrust;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.InboxLabels;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -81,8 +84,14 @@ public final class CertmailNode implements AutoCloseable {
     // Every journal write timed and counted for /metrics.
     Config config = NodeMetrics.withMeteredJournal(backend.config(withRoles), backend);
     EngineSettings engineSettings = EngineSettings.fromConfig(config); // inconsistent timings: refuse before joining
+    // Who may join: TLS beyond loopback, and only organisations the node's certificate names.
+    boolean tls = NodeTrust.check(config, name, organisations, keyDirectory).isPresent();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
     try {
+      if (tls) {
+        // Before joining, so that no member is seen unchecked.
+        system.systemActorOf(MembershipGuard.create(), "certmail-membership-guard", Props.empty());
+      }
       if (backend == JournalBackend.EMBEDDED) {
         EmbeddedJournalSchema.ensureCreated(system);
       }
@@ -90,7 +99,7 @@ public final class CertmailNode implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(joinAddress != null ? joinAddress : cluster.selfMember().address()));
       }
-      awaitUp(cluster, name, Duration.ofSeconds(60));
+      awaitUp(cluster, name, nodeSettings.getDuration("join-timeout"));
       NodeMetrics metrics = NodeMetrics.get(system);
       MeterRegistry meters = metrics.registry();
       CertmailEngine engine = CertmailEngine.start(system, engineSettings, hosted,
@@ -105,10 +114,19 @@ public final class CertmailNode implements AutoCloseable {
 
   private static void awaitUp(Cluster cluster, String name, Duration timeout) {
     long until = System.nanoTime() + timeout.toNanos();
+    boolean member = false;
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > until) {
         throw new IllegalStateException("node " + name + " did not join the cluster within " + timeout.toSeconds()
-            + " s: check that its seed nodes are running and reachable (pekko.cluster.seed-nodes)");
+            + " s: check that its seed nodes are running and reachable (pekko.cluster.seed-nodes), and that its"
+            + " certificate (<key-directory>/tls/node.pem) is of the network's CA: the seeds log a refused TLS handshake");
+      }
+      // Removed is also the status before the first Join is answered: it counts once the node was a member.
+      MemberStatus status = cluster.selfMember().status();
+      member |= status == MemberStatus.joining() || status == MemberStatus.weaklyUp();
+      if (status == MemberStatus.down() || (member && status == MemberStatus.removed())) {
+        throw new IllegalStateException("node " + name + " was downed while joining: the other nodes' logs say why"
+            + " (e.g. an organisation its certificate does not name)");
       }
       try {
         Thread.sleep(50);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.NetworkDescription;
@@ -78,6 +79,9 @@ public final class TestNode implements AutoCloseable {
     for (String node : new String[] {"relay-1", "beta-1"}) {
       copyTree(all.resolve(node).resolve(KeyDirectory.PRIVATE), keys.resolve(KeyDirectory.PRIVATE));
     }
+    // ... and a TLS certificate that names all three (alpha-1's names alpha.example only).
+    KeyDirectory.issueNodeCertificate(all, keys, "test-node", List.of("alpha.example", "relay.example", "beta.example"),
+        Duration.ofDays(30), Clock.systemUTC(), true);
     return keys;
   }
 
