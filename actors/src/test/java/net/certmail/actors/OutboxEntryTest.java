@@ -133,9 +133,8 @@ class OutboxEntryTest {
     assertInstanceOf(InDelivery.class, entry.restart().state());
     assertEquals(label, expectSent(ProtocolMessage.MessageCase.STATUS_QUERY).getStatusQuery().getLabel());
 
-    // T plus grace is a minute away: the entry sleeps; its reminder (what the scanner sends when
-    // the row comes due) wakes it, and it declares the mail lost.
-    shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);
+    // It goes on asking every retry-max (awake: the next ask is within stay-awake). T plus grace
+    // comes: its timer or, had it slept, its reminder wakes it, and it declares the mail lost.
     CLOCK.set(deadline + Duration.ofMinutes(2).toMillis());
     entry.runCommand(new OutboxEntry.ReminderDue(CLOCK.millis()));
     shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);

@@ -147,8 +147,9 @@ class MetricsEndpointTest {
 
     Scrape scrape = awaitScrape(s -> s.sum("certmail_entities_active", "kind", "outbox",
         "organisation", "alpha.example") >= 1 && s.sum("certmail_journal_writes_seconds_count", "outcome", "ok") >= 1
-        && s.sum("certmail_submissions_total", "flavour", "NSR") >= 1,
-        "running outbox entity, journal writes and the submission counted");
+        && s.sum("certmail_submissions_total", "flavour", "NSR") >= 1
+        && s.sum("certmail_reminders_waiting", "organisation", "alpha.example") >= 1,
+        "running outbox entity, journal writes, the submission counted and its reminder rows");
     assertTrue(scrape.contentType().startsWith("text/plain") && scrape.contentType().contains("version=0.0.4"),
         scrape.contentType());
     // Every series names its node.
@@ -169,6 +170,9 @@ class MetricsEndpointTest {
     assertTrue(scrape.has("certmail_submissions_total", "flavour", "NSR"));
     assertTrue(scrape.has("certmail_verdicts_total", "verdict", "DELIVERED", "reason", "NONE"));
     assertTrue(scrape.has("certmail_verdict_latency_seconds_bucket", "le", "3600.0"));
+    // Reminders: rows of entities that owe work (the held mail's servers wait for its verdict), none failed.
+    assertTrue(scrape.has("certmail_reminders_waiting", "organisation", "alpha.example"));
+    assertEquals(0, scrape.sum("certmail_reminders_store_failures_total"));
     // HTTP answers by method, resource (never the mailbox of the path) and status: the submission above.
     assertTrue(scrape.sum("certmail_http_requests_seconds_count", "method", "POST", "resource", "outbox",
         "status", "202") >= 1, "the submission's 202 is counted");

@@ -4,7 +4,14 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.event.Logging;
+import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.persistence.cassandra.CassandraStatements;
+import org.apache.pekko.persistence.cassandra.PluginSettings;
+import org.apache.pekko.stream.connectors.cassandra.scaladsl.CassandraSessionRegistry;
+import scala.jdk.javaapi.FutureConverters;
 
 /**
  * The reminder store and the inbox index that go with a node's journal (settings: {@code certmail.reminders} in
@@ -48,9 +55,22 @@ public final class ReminderStores {
     return index;
   }
 
+  /**
+   * The journal plugin's own session (one per system, keyed by the plugin's config path). Whoever
+   * asks the registry first sets the session's initialisation, so it is asked here with the
+   * plugin's: with schema-autocreate, the journal's and snapshot store's keyspaces and tables are
+   * created however the node's start-up orders the journal and this store (asked without it, the
+   * registry would hand the journal a session that never created them).
+   */
   private static CqlSession cassandraSession(ActorSystem<?> system, String keyspace) {
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(system);
+    LoggingAdapter log = Logging.getLogger(classic, ReminderStores.class);
+    CassandraStatements statements = new CassandraStatements(PluginSettings.apply(classic));
+    scala.Function1<CqlSession, scala.concurrent.Future<Done>> init =
+        session -> statements.executeAllCreateKeyspaceAndTables(session, log, classic.dispatcher());
     try {
-      return CassandraSessionRegistry.get(system).sessionFor(CASSANDRA_PLUGIN).underlying()
+      CassandraSessionRegistry registry = (CassandraSessionRegistry) CassandraSessionRegistry.get(classic);
+      return FutureConverters.asJava(registry.sessionFor(CASSANDRA_PLUGIN, init).underlying())
           .toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
