@@ -11,11 +11,16 @@
 # from tools/cassandra/ on every start), data/, logs/system.log, tmp/, home/.
 # Environment: CASSANDRA_JAVA_HOME (default /usr/lib/jvm/java-17-openjdk-amd64; Cassandra 5.0
 # runs on JDK 11 or 17 only), CASSANDRA_START_TIMEOUT (seconds, default 180).
+# A second instance beside the first (e.g. one that `certmail chaos` may stop and start while
+# other work uses the first): CASSANDRA_DIR (default var/cassandra; the jars are shared from
+# var/cassandra/lib), CASSANDRA_CQL_PORT (9042), CASSANDRA_STORAGE_PORT (7000), CASSANDRA_JMX_PORT
+# (7199). Every command of the script then means that instance.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CASSANDRA_DIR="$ROOT/var/cassandra"
-LIB_DIR="$CASSANDRA_DIR/lib"
+CASSANDRA_DIR="${CASSANDRA_DIR:-$ROOT/var/cassandra}"
+case "$CASSANDRA_DIR" in /*) ;; *) CASSANDRA_DIR="$PWD/$CASSANDRA_DIR" ;; esac
+LIB_DIR="$ROOT/var/cassandra/lib"
 CONF_DIR="$CASSANDRA_DIR/conf"
 LOG_DIR="$CASSANDRA_DIR/logs"
 PID_FILE="$CASSANDRA_DIR/cassandra.pid"
@@ -25,7 +30,9 @@ JAVA_HOME_FOR_CASSANDRA="${CASSANDRA_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd
 START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 STOP_TIMEOUT=60
 CQL_HOST=127.0.0.1
-CQL_PORT=9042
+CQL_PORT="${CASSANDRA_CQL_PORT:-9042}"
+STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-7000}"
+JMX_PORT="${CASSANDRA_JMX_PORT:-7199}"
 MAIN_CLASS=org.apache.cassandra.service.CassandraDaemon
 
 say() { echo "cassandra: $*"; }
@@ -104,7 +111,8 @@ write_conf() {
   mkdir -p "$CONF_DIR" "$LOG_DIR" "$CASSANDRA_DIR/tmp" "$CASSANDRA_DIR/home" \
     "$CASSANDRA_DIR/data/data" "$CASSANDRA_DIR/data/commitlog" "$CASSANDRA_DIR/data/hints" \
     "$CASSANDRA_DIR/data/saved_caches" "$CASSANDRA_DIR/data/cdc_raw" "$CONF_DIR/triggers"
-  sed "s#@CASSANDRA_HOME@#$CASSANDRA_DIR#g" "$TOOLS_DIR/cassandra.yaml" > "$CONF_DIR/cassandra.yaml"
+  sed -e "s#@CASSANDRA_HOME@#$CASSANDRA_DIR#g" -e "s#@STORAGE_PORT@#$STORAGE_PORT#g" -e "s#@CQL_PORT@#$CQL_PORT#g" \
+    "$TOOLS_DIR/cassandra.yaml" > "$CONF_DIR/cassandra.yaml"
   cp "$TOOLS_DIR/logback.xml" "$CONF_DIR/logback.xml"
 }
 
@@ -132,7 +140,7 @@ jvm_args() {
     -Dcassandra.skip_wait_for_gossip_to_settle=0
     -Dcassandra.superuser_setup_delay_ms=0
     # JMX for nodetool, bound to localhost only
-    -Dcassandra.jmx.local.port=7199 -Dcom.sun.management.jmxremote.authenticate=false
+    -Dcassandra.jmx.local.port=$JMX_PORT -Dcom.sun.management.jmxremote.authenticate=false
     # JDK 17: the module exports/opens of Cassandra's conf/jvm17-server.options
     -Djdk.attach.allowAttachSelf=true
     -Dio.netty.tryReflectionSetAccessible=true
@@ -179,7 +187,7 @@ wait_for_cql() {
       show_log_tail
       rm -f "$PID_FILE"
       fail "Cassandra (pid $pid) exited during start-up; the log above says why. Common causes:
-  ports 7000/7199/9042 in use (another Cassandra? see: ss -ltnp | grep -E ':(7000|7199|9042) '),
+  ports $STORAGE_PORT/$JMX_PORT/$CQL_PORT in use (another Cassandra? see: ss -ltnp | grep -E ':($STORAGE_PORT|$JMX_PORT|$CQL_PORT) '),
   too little free memory (it needs ~1.5 GB), or a wrong JDK. Full log: ${LOG_DIR#"$ROOT"/}/system.log"
     fi
     if (( SECONDS >= deadline )); then
@@ -290,10 +298,10 @@ case "${1:-}" in
   wait) cmd_wait ;;
   *)
     echo "usage: $0 start|stop|status|wait" >&2
-    echo "  start   fetch Cassandra 5.0 on first use, start it in var/cassandra, wait for CQL on 127.0.0.1:9042" >&2
+    echo "  start   fetch Cassandra 5.0 on first use, start it in $CASSANDRA_DIR, wait for CQL on 127.0.0.1:$CQL_PORT" >&2
     echo "  stop    stop it (SIGTERM, SIGKILL after ${STOP_TIMEOUT} s)" >&2
     echo "  status  print running (pid) or stopped; exit 0 if running, 3 if not" >&2
-    echo "  wait    wait until CQL answers on 127.0.0.1:9042 (timeout ${START_TIMEOUT} s)" >&2
+    echo "  wait    wait until CQL answers on 127.0.0.1:$CQL_PORT (timeout ${START_TIMEOUT} s)" >&2
     exit 2
     ;;
 esac

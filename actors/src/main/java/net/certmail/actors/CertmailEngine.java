@@ -3,7 +3,17 @@ package net.certmail.actors;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -34,10 +44,14 @@ public final class CertmailEngine {
   private final EnvelopeMetrics metrics;
   private final Duration askTimeout;
 
-  private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics) {
+  private final Set<String> organisations;
+
+  private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics,
+                         Set<String> organisations) {
     this.system = system;
     this.sharding = sharding;
     this.metrics = metrics;
+    this.organisations = Set.copyOf(organisations);
     this.askTimeout = Duration.ofSeconds(15);
   }
 
@@ -47,6 +61,16 @@ public final class CertmailEngine {
    */
   public static CertmailEngine start(ActorSystem<?> system, EngineSettings settings, Map<String, PrincipalKeys> hostedKeys,
                                      TrustStore trustStore, Clock clock, MeterRegistry registry) {
+    return start(system, settings, hostedKeys, trustStore, clock, registry, UnaryOperator.identity());
+  }
+
+  /**
+   * As above, with the cluster's transport passed through {@code transport} first: chaos runs put a
+   * {@link FaultyTransport} there; every other caller uses the overload without it.
+   */
+  public static CertmailEngine start(ActorSystem<?> system, EngineSettings settings, Map<String, PrincipalKeys> hostedKeys,
+                                     TrustStore trustStore, Clock clock, MeterRegistry registry,
+                                     UnaryOperator<Transport> transport) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Set<String> servers = new HashSet<>();
     Set<String> organisations = new HashSet<>();
@@ -62,7 +86,7 @@ public final class CertmailEngine {
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
-            settings.timings().clockSkew().multipliedBy(2))), postman, metrics,
+            settings.timings().clockSkew().multipliedBy(2))), transport.apply(postman), metrics,
         settings.mailboxPolicies(), hostedKeys);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
@@ -76,7 +100,7 @@ public final class CertmailEngine {
           .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
     }
-    return new CertmailEngine(system, sharding, metrics);
+    return new CertmailEngine(system, sharding, metrics, organisations);
   }
 
   public EnvelopeMetrics metrics() {
@@ -122,6 +146,30 @@ public final class CertmailEngine {
 
   private EntityRef<InboxEntry.Command> inbox(String mailbox, String label) {
     return sharding.entityRefFor(InboxEntry.typeKey(mailbox), EntityKind.entityId(mailbox, label));
+  }
+
+  /**
+   * The entity ids (e.g. {@code beta.example|<label>}) this node runs right now, read from cluster
+   * sharding's own state of every entity type: where a mail's entities live.
+   */
+  public CompletionStage<Set<String>> localEntityIds() {
+    List<EntityTypeKey<?>> keys = new ArrayList<>();
+    for (String organisation : organisations) {
+      keys.add(OutboxEntry.typeKey(organisation));
+      keys.add(MailServer.typeKey(organisation));
+      keys.add(InboxEntry.typeKey(organisation));
+    }
+    CompletableFuture<Set<String>> all = CompletableFuture.completedFuture(new TreeSet<>());
+    for (EntityTypeKey<?> key : keys) {
+      CompletionStage<ShardRegion.CurrentShardRegionState> state = AskPattern.ask(sharding.shardState(),
+          (ActorRef<ShardRegion.CurrentShardRegionState> replyTo) -> new GetShardRegionState(key, replyTo),
+          askTimeout, system.scheduler());
+      all = all.thenCombine(state, (ids, region) -> {
+        region.getShards().forEach(shard -> ids.addAll(shard.getEntityIds()));
+        return ids;
+      });
+    }
+    return all;
   }
 
   public ActorSystem<?> system() {

@@ -1,13 +1,21 @@
 package net.certmail.actors;
 
 import java.util.List;
+import net.certmail.protocol.recipient.RecipientView;
 
 /**
- * A mailbox owner's view of one label: who sent it through which agent, where it stands
- * (NONE, AWAITING_DECISION, EXPIRED, ACKNOWLEDGED, RETRIEVED, REFUSED: the protocol core's
- * RecipientView), the content once B may have it (null before), and the evidence B signed or
- * received. {@code problem} explains a request that
- * was not carried out; null otherwise.
+ * A mailbox owner's view of one label: who sent it through which agent, where it stands (the
+ * protocol core's {@link RecipientView.Status}; NONE for a label the mailbox never received), the
+ * content once B may have it (null before), and the evidence B signed or received. {@code flavour}
+ * is "" while nothing is known. {@code problem} explains a request that was not carried out; null
+ * otherwise.
  */
-public record InboxView(String mailbox, String label, String sender, String agent, String flavour, String status,
-                        byte[] content, List<byte[]> evidence, String problem) implements CborSerializable {}
+public record InboxView(String mailbox, String label, String sender, String agent, String flavour,
+                        RecipientView.Status status, byte[] content, List<byte[]> evidence, String problem)
+    implements CborSerializable {
+
+  /** The mailbox never received this label. */
+  public boolean isUnknown() {
+    return status == RecipientView.Status.NONE;
+  }
+}

@@ -1,29 +1,32 @@
 package net.certmail.actors;
 
 import java.util.List;
+import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.protocol.sender.SenderStatus;
 
 /**
  * A sender's view of one submission: the paper's postal status with the evidence held so far
- * (each item the exact bytes of a SignedEvidence). {@code problem} explains a request that was
- * not carried out (unknown submission, an idempotency key reused for another mail); it is null
- * otherwise.
+ * (each item the exact bytes of a SignedEvidence); {@code status} is
+ * {@link DeliveryStatus#DELIVERY_STATUS_UNSPECIFIED} for a submission never made, and {@code reason}
+ * "" unless the mail did not go through. {@code problem} explains a request that was not carried
+ * out (unknown submission, an idempotency key reused for another mail); it is null otherwise.
  */
 public record MailStatus(
     String sender,
     String submissionId,
     String label,
-    String status,
+    DeliveryStatus status,
     String reason,
     List<byte[]> evidence,
     List<byte[]> lateEvidence,
     String problem) implements CborSerializable {
 
-  public static final String UNKNOWN = "UNKNOWN";
+  /** No submission with this id was ever made. */
+  public boolean isUnknown() {
+    return status == DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED;
+  }
 
   public boolean isFinal() {
-    return switch (status) {
-      case "DELIVERED", "NOT_DELIVERED", "LOST", "NOT_POSTED" -> true;
-      default -> false;
-    };
+    return SenderStatus.isFinal(status);
   }
 }

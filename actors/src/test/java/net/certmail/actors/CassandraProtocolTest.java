@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -22,7 +23,9 @@ import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.AuditResult;
 import net.certmail.persistence.audit.JournalAudit;
 import net.certmail.persistence.audit.Violation;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,7 +54,7 @@ class CassandraProtocolTest {
       .toLowerCase(Locale.ROOT);
 
   static TestNetwork network;
-  static AdjustableClock clock;
+  static ManualClock clock;
   static Config journal;
   static EngineNode node;
 
@@ -59,7 +62,7 @@ class CassandraProtocolTest {
   static void start() {
     requireRunningCassandra();
     network = new TestNetwork();
-    clock = new AdjustableClock();
+    clock = new ManualClock(Instant.now());
     journal = JournalBackend.CASSANDRA.config(ConfigFactory.parseString("""
         certmail.journal.cassandra {
           contact-points = ["%s:%d"]
@@ -104,23 +107,23 @@ class CassandraProtocolTest {
   @Order(2)
   void heldMailSurvivesANodeStopAndIsDeliveredByTheNextNode() throws Exception {
     String id = UUID.randomUUID().toString();
-    node.engine.submit(ALICE, id, CAROL, MailScenarios.mail("across a restart"),
-        clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.IP).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    MailScenarios.submitUntilTaken(node.engine, id, CAROL, MailScenarios.mail("across a restart"),
+        clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.IP);
     String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(),
         MailScenarios.WAIT, "COP").label();
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
         MailScenarios.WAIT, "carol notified");
 
     node.close(); // everything in memory is gone; only the Cassandra journal remains
     node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null);
 
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
         MailScenarios.WAIT, "carol's held mail recovered from the journal");
     node.engine.accept(CAROL, label).toCompletableFuture().get(10, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> node.engine.status(ALICE, id), MailStatus::isFinal,
         Duration.ofSeconds(60), "the verdict after the restart");
-    assertEquals("DELIVERED", status.status());
-    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"),
+    assertEquals(DeliveryStatus.DELIVERED, status.status());
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED,
         MailScenarios.WAIT, "carol holding the content");
   }
 

@@ -6,23 +6,23 @@ import com.typesafe.config.ConfigParseOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import net.certmail.persistence.EmbeddedJournalSchema;
-import net.certmail.persistence.JournalBackend;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import net.certmail.persistence.EmbeddedJournalSchema;
+import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
 import org.apache.pekko.cluster.sharding.ShardRegion.ShardState;
-import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -63,13 +63,13 @@ public final class EngineNode implements AutoCloseable {
             JournalBackend.EMBEDDED.resource()));
   }
 
-  public static EngineNode start(TestNetwork network, AdjustableClock clock, List<String> organisations,
+  public static EngineNode start(TestNetwork network, ManualClock clock, List<String> organisations,
                                  Config journal, Address seed) {
     return start(network, clock, organisations, journal, seed, ConfigFactory.empty());
   }
 
   /** @param overrides settings that take precedence over the test network's (e.g. the engine's limits) */
-  public static EngineNode start(TestNetwork network, AdjustableClock clock, List<String> organisations,
+  public static EngineNode start(TestNetwork network, ManualClock clock, List<String> organisations,
                                  Config journal, Address seed, Config overrides) {
     Config config = overrides.withFallback(ConfigFactory.parseString("""
             pekko.actor.provider = cluster
@@ -146,10 +146,26 @@ public final class EngineNode implements AutoCloseable {
   /** Polls an asynchronous query until its answer satisfies the condition. */
   public static <T> T await(Supplier<CompletionStage<T>> query, Predicate<T> condition, Duration timeout,
                             String what) {
+    return await(query, condition, timeout, what, () -> {});
+  }
+
+  /**
+   * Like {@link #await(Supplier, Predicate, Duration, String)}, while protocol time passes: the
+   * test's clock moves one {@code step} before each poll, so that resends of messages lost to a
+   * node that went down fall due. Only for tests whose scenario loses messages.
+   */
+  public static <T> T awaitWhileTimePasses(ManualClock clock, Duration step, Supplier<CompletionStage<T>> query,
+                                           Predicate<T> condition, Duration timeout, String what) {
+    return await(query, condition, timeout, what, () -> clock.advance(step));
+  }
+
+  private static <T> T await(Supplier<CompletionStage<T>> query, Predicate<T> condition, Duration timeout,
+                             String what, Runnable beforeEachPoll) {
     long until = System.nanoTime() + timeout.toNanos();
     T last = null;
     Exception failure = null;
     while (System.nanoTime() < until) {
+      beforeEachPoll.run();
       try {
         last = query.get().toCompletableFuture().get(5, TimeUnit.SECONDS);
         if (condition.test(last)) {

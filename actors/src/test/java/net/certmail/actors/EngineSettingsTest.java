@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import net.certmail.protocol.simulation.SimulationOptions;
 import org.junit.jupiter.api.Test;
 
 /** The time model is checked when a node reads its settings: inconsistent margins are refused with what to change. */
@@ -24,6 +25,15 @@ class EngineSettingsTest {
     EngineSettings settings = assertDoesNotThrow(() -> read(""));
     assertEquals(Duration.ofSeconds(39), Duration.ofMillis(settings.timings().handshakeMillis()),
         "retry-max 30 s + max-transit 5 s + 2 x clock-skew 2 s");
+  }
+
+  /** The simulator cannot read configuration (module protocol has none): its copy must be the file's. */
+  @Test
+  void simulatorRunsOnTheDemoTimingsFile() {
+    EngineSettings demo = EngineSettings.fromConfig(ConfigFactory.parseResources("certmail-demo-timings.conf")
+        .withFallback(ConfigFactory.defaultReference()));
+    assertEquals(demo.timings(), SimulationOptions.DEMO_TIMINGS);
+    assertEquals(demo.submissionPolicy().minLeadTime(), SimulationOptions.DEMO_POLICY.minLeadTime());
   }
 
   @Test

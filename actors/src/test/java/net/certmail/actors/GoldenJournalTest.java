@@ -26,6 +26,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -233,7 +234,7 @@ class GoldenJournalTest {
   @EnabledIfSystemProperty(named = "certmail.golden.write", matches = ".+")
   void recordGoldenJournal() throws Exception {
     TestNetwork network = new TestNetwork();
-    AdjustableClock clock = new AdjustableClock();
+    ManualClock clock = new ManualClock(Instant.now());
     Config journal = JournalBackend.EMBEDDED.config(ConfigFactory.parseString(
         "certmail.journal.embedded.path = \"" + directory.resolve("journal") + "\""));
     Map<String, String> labels;

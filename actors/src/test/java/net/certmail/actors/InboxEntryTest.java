@@ -43,6 +43,7 @@ import net.certmail.protocol.Labels;
 import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.recipient.RecipientStage;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -214,7 +215,7 @@ class InboxEntryTest {
 
     bob.runCommand(fromBeta(BOB, content(BOB)));
     InboxView view = bob.<InboxView>runCommand(InboxEntry.GetEntry::new).reply();
-    assertEquals("RETRIEVED", view.status());
+    assertEquals(RecipientView.Status.RETRIEVED, view.status());
     assertArrayEquals(MAIL, view.content());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
   }
@@ -238,13 +239,13 @@ class InboxEntryTest {
     var notified = carol.runCommand(fromBeta(CAROL, notification(Flavour.IP)));
     assertInstanceOf(RecipientStage.Held.class, notified.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class); // held: it waits in the journal, not in memory
-    assertEquals("AWAITING_DECISION", carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
+    assertEquals(RecipientView.Status.AWAITING_DECISION, carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
 
     CLOCK.set(codDeadline + 1);
     CommandResultWithReply<InboxEntry.Command, InboxEvent, RecipientStage, InboxView> late =
         carol.runCommand(InboxEntry.Accept::new);
     assertTrue(late.hasNoEvents(), "no COD after the deadline the agent keeps");
-    assertEquals("EXPIRED", late.reply().status());
+    assertEquals(RecipientView.Status.EXPIRED, late.reply().status());
     assertTrue(late.reply().problem().contains(Instant.ofEpochMilli(codDeadline).toString()), late.reply().problem());
     assertNull(late.reply().content());
     toBeta.expectNoMessage(Duration.ofMillis(200));

@@ -6,6 +6,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import net.certmail.persistence.serialization.CertmailEventSerializer;
@@ -87,6 +88,24 @@ final class JournalTampering {
         persistenceId, next, System.currentTimeMillis(), event.toByteArray(), CertmailEventSerializer.IDENTIFIER,
         manifest);
     return next;
+  }
+
+  /** Keeps a copy of every event as it is now, for {@link #restore}. */
+  void keepPristineCopy() throws SQLException {
+    try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+      statement.execute("DROP TABLE IF EXISTS \"pristine_event_journal\"");
+      statement.execute("CREATE TABLE \"pristine_event_journal\" AS SELECT * FROM \"event_journal\"");
+    }
+  }
+
+  /** Puts back the events {@link #keepPristineCopy} kept: what a test planted is gone. */
+  void restore() throws SQLException {
+    try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+      connection.setAutoCommit(false);
+      statement.execute("DELETE FROM \"event_journal\"");
+      statement.execute("INSERT INTO \"event_journal\" SELECT * FROM \"pristine_event_journal\"");
+      connection.commit();
+    }
   }
 
   private void update(String sql, Object... parameters) throws SQLException {

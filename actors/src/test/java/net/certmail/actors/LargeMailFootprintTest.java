@@ -15,6 +15,7 @@ import com.typesafe.config.ConfigFactory;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import org.junit.jupiter.api.Test;
@@ -79,7 +81,7 @@ class LargeMailFootprintTest {
 
   private String run(String variant, Config artery, boolean largeMailsCross, FrameSizes frames) throws Exception {
     TestNetwork network = new TestNetwork();
-    AdjustableClock clock = new AdjustableClock();
+    ManualClock clock = new ManualClock(Instant.now());
     Config overrides = artery.withFallback(ConfigFactory.parseString("""
         certmail.engine.max-content-size = 1MiB
         # The shipped first resend (reference.conf), not the test network's 100 ms: under a burst
@@ -129,7 +131,7 @@ class LargeMailFootprintTest {
         for (String id : ids) {
           MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
               "burst mail " + id);
-          assertEquals("DELIVERED", status.status(), status.reason());
+          assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
         }
         long burstMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
         sampling.set(false);
@@ -147,7 +149,7 @@ class LargeMailFootprintTest {
     }
   }
 
-  private static long deliver(EngineNode alpha, AdjustableClock clock, MailItem item, Flavour flavour)
+  private static long deliver(EngineNode alpha, ManualClock clock, MailItem item, Flavour flavour)
       throws Exception {
     String id = UUID.randomUUID().toString();
     long start = System.nanoTime();
@@ -155,7 +157,7 @@ class LargeMailFootprintTest {
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "a verdict");
-    assertEquals("DELIVERED", status.status(), status.reason());
+    assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
     return Duration.ofNanos(System.nanoTime() - start).toMillis();
   }
 

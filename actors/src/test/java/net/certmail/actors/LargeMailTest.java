@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -19,12 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceVerifier;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,7 +53,7 @@ class LargeMailTest {
       .getBytes("certmail.engine.max-content-size").longValue();
 
   static TestNetwork network;
-  static AdjustableClock clock;
+  static ManualClock clock;
   static EngineNode alpha;
   static EngineNode relay;
   static EngineNode beta;
@@ -59,7 +62,7 @@ class LargeMailTest {
   @BeforeAll
   static void startThreeNodes() {
     network = new TestNetwork();
-    clock = new AdjustableClock();
+    clock = new ManualClock(Instant.now());
     Config shippedLimit = ConfigFactory.parseString("certmail.engine.max-content-size = " + MAX_CONTENT);
     alpha = EngineNode.start(network, clock, List.of(ALPHA), EngineNode.inMemoryJournal(), null, shippedLimit);
     relay = EngineNode.start(network, clock, List.of(RELAY), EngineNode.inMemoryJournal(), alpha.address(),
@@ -94,12 +97,12 @@ class LargeMailTest {
     long start = System.nanoTime();
     MailStatus submitted = alpha.engine.submit(ALICE, id, BOB, item, deadline(), flavour)
         .toCompletableFuture().get(15, TimeUnit.SECONDS);
-    assertEquals("SUBMITTED", submitted.status());
+    assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "a verdict for the " + flavour + " mail of " + MAX_CONTENT + " bytes");
     long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
 
-    assertEquals("DELIVERED", status.status(), "reason: " + status.reason());
+    assertEquals(DeliveryStatus.DELIVERED, status.status(), "reason: " + status.reason());
     List<EvidenceStatement> evidence = verified(status.evidence());
     assertEquals(List.of(EvidenceKind.COP, EvidenceKind.ROD_N, EvidenceKind.COD, EvidenceKind.ROD),
         evidence.stream().map(EvidenceStatement::getKind).toList());
@@ -115,7 +118,7 @@ class LargeMailTest {
     // Bob holds M at beta.example; read from alpha's node, the answer of his entry (M inside)
     // crosses Artery once more, to the asking node's temporary actor.
     InboxView atBeta = EngineNode.await(() -> beta.engine.inboxEntry(BOB, status.label()),
-        view -> view.status().equals("RETRIEVED"), WAIT, "bob holding the content");
+        view -> view.status() == RecipientView.Status.RETRIEVED, WAIT, "bob holding the content");
     assertArrayEquals(content, atBeta.content());
     InboxView fromAlpha = alpha.engine.inboxEntry(BOB, status.label()).toCompletableFuture().get(20, TimeUnit.SECONDS);
     assertArrayEquals(content, fromAlpha.content());
@@ -136,7 +139,7 @@ class LargeMailTest {
     beta.engine.submit(ALICE, id, BOB, item, deadline(), Flavour.CEM).toCompletableFuture().get(15, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "the rejection of " + size + " bytes");
-    assertEquals("NOT_DELIVERED", status.status());
+    assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
     assertEquals(ReasonCode.MESSAGE_TOO_LARGE.name(), status.reason());
     EvidenceStatement rejection = verified(status.evidence()).get(0);
     assertEquals(EvidenceKind.SUBMISSION_REJECTION, rejection.getKind());

@@ -13,10 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,7 +37,7 @@ class RecoveryTest {
   static final List<String> ALL = TestNetwork.RUNNING_ORGANISATIONS;
 
   final TestNetwork network = new TestNetwork();
-  final AdjustableClock clock = new AdjustableClock();
+  final ManualClock clock = new ManualClock(Instant.now());
 
   @Test
   void wholeNodeRestartWhileTheRecipientDecidesEndsInDelivery(@TempDir Path dir) throws Exception {
@@ -43,15 +46,15 @@ class RecoveryTest {
     try (EngineNode node = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       node.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.NSR).toCompletableFuture().get();
       label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP").label();
-      EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+      EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
           WAIT, "carol notified");
     }
     try (EngineNode restarted = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       restarted.engine.accept(CAROL, label).toCompletableFuture().get();
       MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the verdict after the restart");
-      assertEquals("DELIVERED", status.status());
-      EngineNode.await(() -> restarted.engine.inboxEntry(CAROL, label), v -> v.status().equals("RETRIEVED"), WAIT,
+      assertEquals(DeliveryStatus.DELIVERED, status.status());
+      EngineNode.await(() -> restarted.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED, WAIT,
           "carol fetching the content after the restart");
     }
   }
@@ -61,14 +64,14 @@ class RecoveryTest {
     String id = UUID.randomUUID().toString();
     try (EngineNode node = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       node.engine.submit(ALICE, id, DAN, mail(), deadline(), Flavour.CEM).toCompletableFuture().get();
-      EngineNode.await(() -> node.engine.status(ALICE, id), s -> s.status().equals("IN_DELIVERY"), WAIT, "COP");
+      EngineNode.await(() -> node.engine.status(ALICE, id), s -> s.status() == DeliveryStatus.IN_DELIVERY, WAIT, "COP");
     }
     clock.advance(Duration.ofMinutes(3)); // the relay timeout passes while no node runs
     try (EngineNode restarted = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       // Nobody asks about the mail: the origin server's entity comes back by itself and acts.
       MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the relay failure notice after the restart");
-      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
       assertEquals("RELAY_UNREACHABLE", status.reason());
     }
   }
@@ -84,7 +87,7 @@ class RecoveryTest {
         senders.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.CEM).toCompletableFuture().get();
         String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
             "COP").label();
-        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
             WAIT, "carol notified");
 
         // The node of beta.example that holds carol's entry for this mail goes away while she decides
@@ -94,11 +97,11 @@ class RecoveryTest {
         EngineNode remaining = hosting == betaOne ? betaTwo : betaOne;
         assertTrue(hosting.holdsShardOf(InboxEntry.typeKey(CAROL), entityId), "one beta node holds carol's entry");
         hosting.close();
-        EngineNode.await(() -> remaining.engine.accept(CAROL, label), v -> v.status().equals("RETRIEVED")
-                || v.status().equals("ACKNOWLEDGED"), WAIT, "carol's entry served by the remaining node");
+        EngineNode.await(() -> remaining.engine.accept(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED
+                || v.status() == RecipientView.Status.ACKNOWLEDGED, WAIT, "carol's entry served by the remaining node");
         MailStatus status = EngineNode.await(() -> senders.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
             "the verdict");
-        assertEquals("DELIVERED", status.status());
+        assertEquals(DeliveryStatus.DELIVERED, status.status());
       } finally {
         betaOne.close();
         betaTwo.close();
@@ -118,15 +121,13 @@ class RecoveryTest {
           .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, item.toByteArray(), deadline(), Flavour.CEM,
               RELAY, replyTo), Duration.ofSeconds(10))
           .toCompletableFuture().get();
-      assertEquals("SUBMITTED", submitted.status());
-      EngineNode.sleep(500);
-      assertEquals("SUBMITTED", alphaOnly.engine.status(ALICE, id).toCompletableFuture().get().status());
+      assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
     }
     try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
       // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
       MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the answer once the server runs");
-      assertEquals("NOT_DELIVERED", status.status());
+      assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
       assertEquals("POLICY_VIOLATION", status.reason());
     }
   }
@@ -143,7 +144,7 @@ class RecoveryTest {
           .<MailStatus>ask(replyTo -> new OutboxEntry.Submit(TestNetwork.GINA, mail().toByteArray(), deadline(),
               Flavour.CEM, TestNetwork.DEAD, replyTo), WAIT) // a fresh journal's first writes can be slow
           .toCompletableFuture().get();
-      assertEquals("SUBMITTED", submitted.status());
+      assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
     }
     clock.advance(Duration.ofMinutes(15)); // T plus grace passes while no node runs
     JournalTampering rows = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
@@ -151,7 +152,7 @@ class RecoveryTest {
     try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
       // Nobody asks about the mail: alice's remembered entry comes back and ends the stage.
       EngineNode.awaitCondition(() -> unanswered(rows, persistenceId), WAIT, "the submission concluded unanswered");
-      assertEquals("NOT_POSTED", restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
+      assertEquals(DeliveryStatus.NOT_POSTED, restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
     }
   }
 
@@ -173,15 +174,19 @@ class RecoveryTest {
       senders.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.IP).toCompletableFuture().get();
       String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
           "COP").label();
-      EngineNode.await(() -> beta.engine.inboxEntry(CAROL, label), v -> v.status().equals("AWAITING_DECISION"),
+      EngineNode.await(() -> beta.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
           WAIT, "carol notified");
       senders.close(); // P1 (and A) go down: phase 4 has nobody to report to
       beta.engine.accept(CAROL, label).toCompletableFuture().get();
-      EngineNode.sleep(1000); // Pn signs ROD_n and keeps resending its report into the void
+      // Pn releases the content only once it holds the COD and has signed ROD_n: from then on it
+      // resends its report into the void.
+      EngineNode.await(() -> beta.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.RETRIEVED,
+          WAIT, "carol holding the content");
       try (EngineNode sendersAgain = EngineNode.start(network, clock, origins, journal, beta.address())) {
-        MailStatus status = EngineNode.await(() -> sendersAgain.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
-            "the verdict once the origin is back");
-        assertEquals("DELIVERED", status.status());
+        // Pn's report reaches P1 with its next resend, which falls due as time passes.
+        MailStatus status = EngineNode.awaitWhileTimePasses(clock, Duration.ofMillis(200),
+            () -> sendersAgain.engine.status(ALICE, id), MailStatus::isFinal, WAIT, "the verdict once the origin is back");
+        assertEquals(DeliveryStatus.DELIVERED, status.status());
       }
     } finally {
       senders.close();

@@ -71,19 +71,19 @@ public final class TestNetwork {
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
   }
 
-  /** Engine settings of the test network: short timeouts, the routes and the mailbox policies above. */
+  /**
+   * Engine settings of the test network: the demo's short timings, the routes and the mailbox
+   * policies above. The timeouts and margins are longer than the demo's: the tests pass them by
+   * moving their clock (a relay timeout, T plus grace), and a loaded machine must not pass them
+   * by itself while a test waits for a mail.
+   */
   public static String engineConfig() {
     return """
+        include classpath("certmail-demo-timings.conf")
         certmail.engine {
-          clock-skew = 100ms
-          max-transit = 1s
-          min-recipient-window = 5s
-          retry-min = 100ms
-          retry-max = 1s
           relay-timeout = 2m
           delivery-timeout = 5m
           cod-margin = 30s
-          verdict-margin = 5s
           grace = 1m
           min-lead-time = 1m
           max-content-size = 64KiB

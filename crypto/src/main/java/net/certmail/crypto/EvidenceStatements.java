@@ -12,7 +12,7 @@ import net.certmail.proto.v1.SignedEvidence;
 
 /**
  * Builders for the statements of each evidence kind, so the fields a kind sets, and its ETSI EN
- * 319 522 event, are decided in one place (ARCHITECTURE §1).
+ * 319 522 event, are decided in one place (docs/architecture.md, "The wire format").
  */
 public final class EvidenceStatements {
   public static final int VERSION = 1;

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  *   &lt;node&gt;/ca.pem                        the network CA certificate (trust anchor)
  *   &lt;node&gt;/certs/&lt;principal&gt;.pem         every principal's certificate
  *   &lt;node&gt;/private/&lt;principal&gt;.key.pem   PKCS#8 keys of the principals this node's organisation hosts
+ *   &lt;node&gt;/tls/                          the node's TLS certificate and key ({@link NodeCertificates})
  * </pre>
  * The node directory and {@code private/} are 700, key files 600, set when they are created.
  * {@link #initNetwork} lays out one such directory per node of a {@link NetworkDescription} and
@@ -88,10 +89,11 @@ public final class KeyDirectory {
       List<String> hosted = node.getValue().principals();
       Path directory = out.resolve(node.getKey());
       write(directory, ca.certificate(), issued, hosted);
+      NodeCertificates.issue(ca, directory, node.getKey(), List.of(node.getValue().name()), options.validity(), false);
       nodeDirectories.put(node.getKey(), directory);
       privateKeysByNode.put(node.getKey(), hosted);
       options.progress().accept("wrote " + directory + " (" + issued.size() + " certificates, private keys of "
-          + String.join(", ", hosted) + ")");
+          + String.join(", ", hosted) + ", TLS certificate for " + node.getValue().name() + ")");
     }
     return new InitResult(caDirectory, issued.size(), nodeDirectories, privateKeysByNode);
   }
@@ -176,6 +178,20 @@ public final class KeyDirectory {
       throw new IllegalStateException("refusing to load CA key " + keyFile + ": group or others can access it; run: chmod 600 " + keyFile);
     }
     return new NetworkCa(certificate, Pem.readPrivateKey(read(keyFile), keyFile.toString()), algorithmOf(certificate), clock);
+  }
+
+  /**
+   * Issues (or with {@code replace}, replaces) the TLS certificate of a node, signed by the CA of
+   * an {@code initNetwork} output directory: for a node that serves several organisations, or a
+   * node added after {@code keys init}.
+   */
+  public static NodeCertificates.NodeIdentity issueNodeCertificate(Path out, Path nodeDirectory, String node,
+      List<String> organisations, Duration validity, Clock clock, boolean replace) throws IOException {
+    if (!Files.isRegularFile(nodeDirectory.resolve(CA_FILE))) {
+      throw new IllegalArgumentException(nodeDirectory + " is not a certmail key directory (no " + CA_FILE
+          + "); create node directories with: certmail keys init --network <file> --out <dir>");
+    }
+    return NodeCertificates.issue(loadCa(out, clock), nodeDirectory, node, organisations, validity, replace);
   }
 
   public static KeyAlgorithm algorithmOf(X509Certificate certificate) {

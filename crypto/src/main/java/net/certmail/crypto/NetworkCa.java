@@ -18,6 +18,8 @@ import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -122,6 +124,45 @@ public final class NetworkCa {
       return sign(builder, algorithm, privateKey);
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a certificate for " + principalId + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A TLS certificate for a cluster node (see {@link NodeCertificates}): names the node and the
+   * organisations (cluster roles) it may serve, for both ends of a mutual TLS connection.
+   */
+  public X509Certificate certifyNode(String node, List<String> organisations, PublicKey publicKey, Duration validity) {
+    NodeCertificates.requireValidNodeName(node);
+    if (organisations.isEmpty()) {
+      throw new IllegalArgumentException("node " + node + " needs at least one organisation to serve");
+    }
+    organisations.forEach(PrincipalNames::requireValid);
+    Instant notBefore = clock.instant().minus(BACKDATE);
+    Instant notAfter = notBefore.plus(validity);
+    if (notAfter.isAfter(certificate.getNotAfter().toInstant())) {
+      notAfter = certificate.getNotAfter().toInstant();
+    }
+    try {
+      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+      X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, NodeCertificates.commonName(node)).build();
+      GeneralName[] names = new GeneralName[organisations.size() + 1];
+      names[0] = new GeneralName(GeneralName.uniformResourceIdentifier, NodeCertificates.NODE_URI + node);
+      for (int i = 0; i < organisations.size(); i++) {
+        names[i + 1] = new GeneralName(GeneralName.uniformResourceIdentifier,
+            NodeCertificates.ORGANISATION_URI + organisations.get(i));
+      }
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, serial(random),
+          Date.from(notBefore), Date.from(notAfter), subject, publicKey)
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
+          .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names))
+          .addExtension(Extension.authorityKeyIdentifier, false, extensions.createAuthorityKeyIdentifier(certificate))
+          .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(publicKey));
+      return sign(builder, algorithm, privateKey);
+    } catch (GeneralSecurityException | CertIOException e) {
+      throw new IllegalStateException("cannot issue a node certificate for " + node + ": " + e.getMessage(), e);
     }
   }
 

@@ -6,7 +6,8 @@ import java.util.HexFormat;
 
 /**
  * SHA-256 from the JDK: it uses the CPU's SHA extensions and runs ~9x faster than Bouncy
- * Castle's digest on these machines (notes/stack.md), so hashing never goes through BC.
+ * Castle's digest on the build machines (docs/architecture.md, "The wire format"), so hashing
+ * never goes through BC.
  */
 public final class Sha256 {
   private Sha256() {}

@@ -63,17 +63,6 @@ public final class TrustStore {
   }
 
   /**
-   * The certificate that a signature by {@code signer} under {@code keyId} must verify with,
-   * valid and chained to the network CA at {@code signedAt}.
-   */
-  public X509Certificate certificateFor(String signer, String keyId, Instant signedAt)
-      throws VerificationException {
-    X509Certificate certificate = certificateOf(signer, keyId);
-    checkValidAt(certificate, signedAt);
-    return certificate;
-  }
-
-  /**
    * The certificate of {@code signer} under {@code keyId}, without checking its validity: verifiers
    * check the signature first and the certificate's validity at the signed time afterwards, so that
    * altered bytes are reported as a bad signature rather than as whatever the altered time implies.

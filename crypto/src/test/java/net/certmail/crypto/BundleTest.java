@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BundleTest {
-  private final TestNetwork network = new TestNetwork();
-  private final EvidenceBundle sample = SampleEvidence.bundle(network.keys, network.trustStore, TestNetwork.CLOCK);
+  private final TestCa network = new TestCa();
+  private final EvidenceBundle sample = SampleEvidence.bundle(network.keys, network.trustStore, TestCa.CLOCK);
 
   @Test
   void theSampleChainVerifiesAndSaysWhatEachItemProves() {
@@ -66,9 +66,9 @@ class BundleTest {
   /** Anyone can make a CA of the network's name: a bundle under it is consistent, never VALID. */
   @Test
   void aBundleUnderASelfMadeCaOfTheSameNameIsOnlySelfConsistent() {
-    TestNetwork forger = new TestNetwork();
+    TestCa forger = new TestCa();
     assertEquals(network.ca.certificate().getSubjectX500Principal(), forger.ca.certificate().getSubjectX500Principal());
-    EvidenceBundle forged = SampleEvidence.bundle(forger.keys, forger.trustStore, TestNetwork.CLOCK);
+    EvidenceBundle forged = SampleEvidence.bundle(forger.keys, forger.trustStore, TestCa.CLOCK);
 
     BundleVerifier.Report unpinned = BundleVerifier.verify(forged);
     assertEquals(BundleVerifier.Verdict.SELF_CONSISTENT, unpinned.verdict());
@@ -106,7 +106,7 @@ class BundleTest {
 
   @Test
   void aCallerGivenCaMustHaveIssuedEverything() {
-    TestNetwork other = new TestNetwork();
+    TestCa other = new TestCa();
     assertTrue(BundleVerifier.verify(sample, Optional.of(network.ca.certificate())).allValid());
     BundleVerifier.Report foreign = BundleVerifier.verify(sample, Optional.of(other.ca.certificate()));
     assertFalse(foreign.allValid());

@@ -19,11 +19,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class EnvelopeTest {
-  private final TestNetwork network = new TestNetwork();
-  private final EnvelopeSealer alpha = new EnvelopeSealer(network.keys("alpha.example"), TestNetwork.CLOCK);
+  private final TestCa network = new TestCa();
+  private final EnvelopeSealer alpha = new EnvelopeSealer(network.keys("alpha.example"), TestCa.CLOCK);
 
   private EnvelopeOpener opener() {
-    return new EnvelopeOpener(network.trustStore, new ReplayGuard(TestNetwork.CLOCK, Duration.ofMinutes(5)));
+    return new EnvelopeOpener(network.trustStore, new ReplayGuard(TestCa.CLOCK, Duration.ofMinutes(5)));
   }
 
   /** One instance of every case of the ProtocolMessage oneof, each with its first field set. */
@@ -56,9 +56,9 @@ class EnvelopeTest {
   @ParameterizedTest
   @EnumSource(value = KeyAlgorithm.class)
   void bothAlgorithmsSealAndOpen(KeyAlgorithm algorithm) throws VerificationException {
-    TestNetwork other = new TestNetwork(algorithm);
-    SignedEnvelope envelope = new EnvelopeSealer(other.keys("relay.example"), TestNetwork.CLOCK).seal("beta.example", submission());
-    new EnvelopeOpener(other.trustStore, new ReplayGuard(TestNetwork.CLOCK, Duration.ofMinutes(5))).open(envelope, "beta.example");
+    TestCa other = new TestCa(algorithm);
+    SignedEnvelope envelope = new EnvelopeSealer(other.keys("relay.example"), TestCa.CLOCK).seal("beta.example", submission());
+    new EnvelopeOpener(other.trustStore, new ReplayGuard(TestCa.CLOCK, Duration.ofMinutes(5))).open(envelope, "beta.example");
   }
 
   @Test
@@ -115,7 +115,7 @@ class EnvelopeTest {
 
   @Test
   void envelopeSentOutsideTheWindowIsStale() {
-    SignedEnvelope old = new EnvelopeSealer(network.keys("alpha.example"), TestNetwork.at(TestNetwork.NOW.minus(Duration.ofMinutes(6))))
+    SignedEnvelope old = new EnvelopeSealer(network.keys("alpha.example"), TestCa.at(TestCa.NOW.minus(Duration.ofMinutes(6))))
         .seal("beta.example", submission());
     assertFailure(VerificationFailure.STALE, old, "beta.example");
   }
@@ -123,43 +123,43 @@ class EnvelopeTest {
   @Test
   void envelopeFromAClockAheadByMoreThanTheSkewAllowanceIsStale() throws VerificationException {
     EnvelopeOpener opener = new EnvelopeOpener(network.trustStore,
-        new ReplayGuard(TestNetwork.CLOCK, Duration.ofMinutes(5), Duration.ofSeconds(4)));
+        new ReplayGuard(TestCa.CLOCK, Duration.ofMinutes(5), Duration.ofSeconds(4)));
     SignedEnvelope ahead = new EnvelopeSealer(network.keys("alpha.example"),
-        TestNetwork.at(TestNetwork.NOW.plus(Duration.ofSeconds(30)))).seal("beta.example", submission());
+        TestCa.at(TestCa.NOW.plus(Duration.ofSeconds(30)))).seal("beta.example", submission());
     VerificationException e = assertThrows(VerificationException.class, () -> opener.open(ahead, "beta.example"));
     assertEquals(VerificationFailure.STALE, e.failure());
     SignedEnvelope withinSkew = new EnvelopeSealer(network.keys("alpha.example"),
-        TestNetwork.at(TestNetwork.NOW.plus(Duration.ofSeconds(3)))).seal("beta.example", submission());
+        TestCa.at(TestCa.NOW.plus(Duration.ofSeconds(3)))).seal("beta.example", submission());
     opener.open(withinSkew, "beta.example");
   }
 
   @Test
   void signerWithoutCertificateIsUnknown() {
-    TestNetwork stranger = new TestNetwork();
+    TestCa stranger = new TestCa();
     PrincipalKeys mallory = stranger.ca.issue("mallory.example", "mallory.example", KeyAlgorithm.ED25519, Duration.ofDays(1));
-    assertFailure(VerificationFailure.UNKNOWN_SIGNER, new EnvelopeSealer(mallory, TestNetwork.CLOCK).seal("beta.example", submission()), "beta.example");
+    assertFailure(VerificationFailure.UNKNOWN_SIGNER, new EnvelopeSealer(mallory, TestCa.CLOCK).seal("beta.example", submission()), "beta.example");
   }
 
   @Test
   void certificateOfAnotherCaIsForeign() {
-    TestNetwork other = new TestNetwork();
+    TestCa other = new TestCa();
     TrustStore mixed = new TrustStore(network.ca.certificate(), List.of(other.keys("alpha.example").certificate()));
-    SignedEnvelope envelope = new EnvelopeSealer(other.keys("alpha.example"), TestNetwork.CLOCK).seal("beta.example", submission());
+    SignedEnvelope envelope = new EnvelopeSealer(other.keys("alpha.example"), TestCa.CLOCK).seal("beta.example", submission());
     VerificationException e = assertThrows(VerificationException.class,
-        () -> new EnvelopeOpener(mixed, new ReplayGuard(TestNetwork.CLOCK, Duration.ofMinutes(5))).open(envelope, "beta.example"));
+        () -> new EnvelopeOpener(mixed, new ReplayGuard(TestCa.CLOCK, Duration.ofMinutes(5))).open(envelope, "beta.example"));
     assertEquals(VerificationFailure.FOREIGN_CA, e.failure());
   }
 
   @Test
   void expiredAndNotYetValidCertificatesAreRejected() {
-    PrincipalKeys expired = network.caAt(TestNetwork.NOW.minus(Duration.ofDays(100)))
+    PrincipalKeys expired = network.caAt(TestCa.NOW.minus(Duration.ofDays(100)))
         .issue("alpha.example", "alpha.example", KeyAlgorithm.ED25519, Duration.ofDays(30));
-    PrincipalKeys future = network.caAt(TestNetwork.NOW.plus(Duration.ofDays(10)))
+    PrincipalKeys future = network.caAt(TestCa.NOW.plus(Duration.ofDays(10)))
         .issue("alpha.example", "alpha.example", KeyAlgorithm.ED25519, Duration.ofDays(30));
     network.trustStore.add(expired.certificate());
     network.trustStore.add(future.certificate());
-    assertFailure(VerificationFailure.CERTIFICATE_EXPIRED, new EnvelopeSealer(expired, TestNetwork.CLOCK).seal("beta.example", submission()), "beta.example");
-    assertFailure(VerificationFailure.CERTIFICATE_NOT_YET_VALID, new EnvelopeSealer(future, TestNetwork.CLOCK).seal("beta.example", submission()), "beta.example");
+    assertFailure(VerificationFailure.CERTIFICATE_EXPIRED, new EnvelopeSealer(expired, TestCa.CLOCK).seal("beta.example", submission()), "beta.example");
+    assertFailure(VerificationFailure.CERTIFICATE_NOT_YET_VALID, new EnvelopeSealer(future, TestCa.CLOCK).seal("beta.example", submission()), "beta.example");
   }
 
   private void assertFailure(VerificationFailure expected, SignedEnvelope envelope, String recipient) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class EvidenceTest {
   private static final String LABEL = "alpha.example/01JDTEST";
-  private final TestNetwork network = new TestNetwork();
+  private final TestCa network = new TestCa();
   private final EvidenceVerifier verifier = new EvidenceVerifier(network.trustStore);
 
   private static EvidenceStatement statement(EvidenceKind kind, String issuer) {
@@ -29,7 +29,7 @@ class EvidenceTest {
     return EvidenceStatement.newBuilder().setVersion(1).setKind(kind).setEtsiEvent(event).setLabel(LABEL)
         .setIssuer(issuer).setSender("alice@alpha.example").setRecipient("bob@beta.example")
         .setCounterparty("beta.example").setContentHash(ByteString.copyFrom(ContentHash.of(new byte[] {1, 2})))
-        .setIssuedAtMillis(TestNetwork.NOW.toEpochMilli()).build();
+        .setIssuedAtMillis(TestCa.NOW.toEpochMilli()).build();
   }
 
   private SignedEvidence cod() {
@@ -112,14 +112,14 @@ class EvidenceTest {
 
   @Test
   void unknownSignerIsRejected() {
-    TestNetwork stranger = new TestNetwork();
+    TestCa stranger = new TestCa();
     PrincipalKeys mallory = stranger.ca.issue("mallory.example", "mallory.example", KeyAlgorithm.ED25519, Duration.ofDays(1));
     assertFailure(VerificationFailure.UNKNOWN_SIGNER, new EvidenceSigner(mallory).sign(statement(EvidenceKind.NDN, "mallory.example")));
   }
 
   @Test
   void certificateOfAnotherCaIsRejected() {
-    TestNetwork other = new TestNetwork();
+    TestCa other = new TestCa();
     PrincipalKeys impostor = other.keys("beta.example");
     TrustStore mixed = new TrustStore(network.ca.certificate(), List.of(impostor.certificate()));
     SignedEvidence signed = new EvidenceSigner(impostor).sign(statement(EvidenceKind.ROD_N, "beta.example"));
@@ -133,7 +133,7 @@ class EvidenceTest {
     // PKIX cache must not let it through because the genuine one was validated first.
     PrincipalKeys genuine = network.keys("relay.example");
     verifier.verify(new EvidenceSigner(genuine).sign(statement(EvidenceKind.RELAY_ACK, "relay.example")));
-    NetworkCa rogue = NetworkCa.create("rogue", KeyAlgorithm.ED25519, Duration.ofDays(3650), TestNetwork.at(TestNetwork.NOW.minus(Duration.ofDays(1))));
+    NetworkCa rogue = NetworkCa.create("rogue", KeyAlgorithm.ED25519, Duration.ofDays(3650), TestCa.at(TestCa.NOW.minus(Duration.ofDays(1))));
     var forgedCertificate = rogue.certify("relay.example", "relay.example", genuine.certificate().getPublicKey(), Duration.ofDays(30), List.of());
     network.trustStore.add(forgedCertificate);
     VerificationException e = assertThrows(VerificationException.class,
@@ -143,9 +143,9 @@ class EvidenceTest {
 
   @Test
   void expiredAndNotYetValidCertificatesAreRejectedAtTheIssueTime() {
-    PrincipalKeys expired = network.caAt(TestNetwork.NOW.minus(Duration.ofDays(100)))
+    PrincipalKeys expired = network.caAt(TestCa.NOW.minus(Duration.ofDays(100)))
         .issue("relay.example", "relay.example", KeyAlgorithm.ED25519, Duration.ofDays(30));
-    PrincipalKeys future = network.caAt(TestNetwork.NOW.plus(Duration.ofDays(10)))
+    PrincipalKeys future = network.caAt(TestCa.NOW.plus(Duration.ofDays(10)))
         .issue("relay.example", "relay.example", KeyAlgorithm.ED25519, Duration.ofDays(30));
     network.trustStore.add(expired.certificate());
     network.trustStore.add(future.certificate());

@@ -33,7 +33,7 @@ class KeyDirectoryTest {
 
   private KeyDirectory.InitResult init() throws Exception {
     return KeyDirectory.initNetwork(NetworkDescription.parse(NETWORK), out,
-        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestNetwork.CLOCK, false, line -> {}));
+        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestCa.CLOCK, false, line -> {}));
   }
 
   @Test
@@ -70,7 +70,7 @@ class KeyDirectoryTest {
     KeyDirectory.Loaded alpha = KeyDirectory.load(out.resolve("alpha-1"));
     var cod = new EvidenceSigner(beta.keys().get("bob@beta.example")).sign(EvidenceStatements.cod("bob@beta.example",
         "beta.example", "alpha.example/01X", "alice@alpha.example", net.certmail.proto.v1.Flavour.NSR, new byte[0],
-        TestNetwork.NOW.toEpochMilli()));
+        TestCa.NOW.toEpochMilli()));
     new EvidenceVerifier(alpha.trustStore()).verify(cod);
   }
 
@@ -97,16 +97,16 @@ class KeyDirectoryTest {
     init();
     assertThrows(java.nio.file.FileAlreadyExistsException.class, this::init);
     KeyDirectory.initNetwork(NetworkDescription.parse(NETWORK), out,
-        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestNetwork.CLOCK, true, line -> {}));
+        new KeyDirectory.InitOptions(KeyAlgorithm.ED25519, Duration.ofDays(30), TestCa.CLOCK, true, line -> {}));
     KeyDirectory.load(out.resolve("alpha-1"));
   }
 
   @Test
   void theCaCanBeReloadedToIssueMore() throws Exception {
     init();
-    NetworkCa ca = KeyDirectory.loadCa(out, TestNetwork.CLOCK);
+    NetworkCa ca = KeyDirectory.loadCa(out, TestCa.CLOCK);
     PrincipalKeys dave = ca.issue("dave@alpha.example", "alpha.example", KeyAlgorithm.ED25519, Duration.ofDays(1));
-    KeyDirectory.load(out.resolve("alpha-1")).trustStore().checkValidAt(dave.certificate(), TestNetwork.NOW);
+    KeyDirectory.load(out.resolve("alpha-1")).trustStore().checkValidAt(dave.certificate(), TestCa.NOW);
   }
 
   @Test

@@ -12,9 +12,9 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import net.certmail.crypto.KeyDirectory;
@@ -27,9 +27,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.h2.api.ErrorCode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code certmail audit}: replay a journal and check every label's evidence chain. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
@@ -46,19 +47,14 @@ final class AuditCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--journal", required = true, paramLabel = "embedded|cassandra",
-      description = "The journal backend to read.")
-  String journal;
+  @Mixin
+  JournalOptions journal;
 
   @Option(names = "--journal-path", paramLabel = "PATH",
       description = "Embedded: the database file without its .mv.db suffix, as in the node's"
           + " certmail.journal.embedded.path, e.g. ./var/local/journal/certmail for the local network"
           + " (default ${DEFAULT-VALUE}).", defaultValue = "./var/journal/certmail")
   Path journalPath;
-
-  @Option(names = "--contact-points", paramLabel = "H:P[,H:P...]",
-      description = "Cassandra: contact points (default 127.0.0.1:9042).")
-  String contactPoints;
 
   @Option(names = "--keyspace", paramLabel = "NAME",
       description = "Cassandra: the journal keyspace (default certmail).")
@@ -107,11 +103,7 @@ final class AuditCommand implements Callable<Integer> {
   }
 
   private JournalBackend backend() {
-    try {
-      return JournalBackend.valueOf(journal.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--journal must be \"embedded\" or \"cassandra\", not \"" + journal + "\"");
-    }
+    return journal.backend();
   }
 
   private Instant auditTime() {
@@ -146,7 +138,7 @@ final class AuditCommand implements Callable<Integer> {
         """);
     switch (backend) {
       case EMBEDDED -> {
-        if (contactPoints != null || keyspace != null) {
+        if (journal.contactPoints().isPresent() || keyspace != null) {
           throw new UserInputException("--contact-points and --keyspace are for --journal cassandra");
         }
         Path path = journalPath.toAbsolutePath().normalize();
@@ -162,11 +154,10 @@ final class AuditCommand implements Callable<Integer> {
         if (spec.commandLine().getParseResult().hasMatchedOption("--journal-path")) {
           throw new UserInputException("--journal-path is for --journal embedded; use --contact-points for Cassandra");
         }
-        if (contactPoints != null) {
-          List<String> points = Arrays.stream(contactPoints.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-              .toList();
+        Optional<List<String>> points = journal.contactPoints();
+        if (points.isPresent()) {
           settings = settings.withValue("certmail.journal.cassandra.contact-points",
-              ConfigValueFactory.fromIterable(points));
+              ConfigValueFactory.fromIterable(points.get()));
         }
         if (keyspace != null) {
           settings = settings.withValue("certmail.journal.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace));

@@ -14,11 +14,11 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, NodeCommand.class, ClientCommands.Send.class,
         ClientCommands.Status.class, ClientCommands.Inbox.class, ClientCommands.Accept.class, ClientCommands.Refuse.class,
         ClientCommands.Fetch.class, KeysCommand.class, VerifyCommand.class, EvidenceCommand.class, BenchCommand.class,
-        AuditCommand.class, SimulateCommand.class, FuzzCommand.class},
+        AuditCommand.class, SimulateCommand.class, FuzzCommand.class, ChaosCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success (verify: every item VALID against the CA given with --ca)",
-        "1:verify: at least one item is INVALID; audit, simulate: at least one violation; fuzz: at least one crash",
+        "1:verify: at least one item is INVALID; audit, simulate, chaos: at least one violation; fuzz: at least one crash",
         "2:usage error, or the input is unreadable or not a bundle",
         "3:an operation failed (see the message for what to do)",
         "4:send: the origin server rejected the mail (a signed rejection, its reason printed); verify: SELF-CONSISTENT only, no trusted CA given (pass --ca)"})

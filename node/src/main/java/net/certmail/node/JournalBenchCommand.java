@@ -32,6 +32,7 @@ import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.AuditResult;
 import net.certmail.persistence.audit.JournalAudit;
 import net.certmail.persistence.bench.CassandraWriteBench;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.protocol.Routing;
@@ -41,9 +42,10 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code certmail bench journal}: what the protocol costs in journal writes, measured on real mails.
@@ -72,9 +74,8 @@ final class JournalBenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--journal", required = true, paramLabel = "embedded|cassandra",
-      description = "The journal backend to measure.")
-  String journal;
+  @Mixin
+  JournalOptions journal;
 
   @Option(names = "--mails", paramLabel = "N", defaultValue = "300",
       description = "Mails to send, split evenly over the flavours (default ${DEFAULT-VALUE}).")
@@ -89,21 +90,12 @@ final class JournalBenchCommand implements Callable<Integer> {
           + " ./var/bench).")
   Path directory;
 
-  @Option(names = "--contact-points", paramLabel = "H:P", defaultValue = "127.0.0.1:9042",
-      description = "Cassandra: one contact point (default ${DEFAULT-VALUE}).")
-  String contactPoint;
-
   @Option(names = "--keep", description = "Cassandra: keep the bench keyspace (default: drop it at the end).")
   boolean keep;
 
   @Override
   public Integer call() throws Exception {
-    JournalBackend backend;
-    try {
-      backend = JournalBackend.valueOf(journal.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--journal must be \"embedded\" or \"cassandra\", not \"" + journal + "\"");
-    }
+    JournalBackend backend = journal.backend();
     if (mails < FLAVOURS.size() || inFlight < 1) {
       throw new UserInputException("--mails must be at least 3 and --in-flight at least 1");
     }
@@ -207,7 +199,7 @@ final class JournalBenchCommand implements Callable<Integer> {
           ConfigValueFactory.fromAnyRef(dir.resolve("journal").toAbsolutePath().toString()));
     }
     return settings
-        .withValue("certmail.journal.cassandra.contact-points", ConfigValueFactory.fromIterable(List.of(contactPoint)))
+        .withValue("certmail.journal.cassandra.contact-points", ConfigValueFactory.fromIterable(contactPoints()))
         .withValue("certmail.journal.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("certmail.journal.cassandra.snapshot-keyspace", ConfigValueFactory.fromAnyRef(keyspace + "_snapshot"))
         .withValue("certmail.journal.cassandra.schema-autocreate", ConfigValueFactory.fromAnyRef(true));
@@ -240,7 +232,7 @@ final class JournalBenchCommand implements Callable<Integer> {
         MailStatus status = engine.status(ALICE, id).toCompletableFuture().get(30, TimeUnit.SECONDS);
         if (!status.isFinal()) {
           open.add(id);
-        } else if (!status.status().equals("DELIVERED")) {
+        } else if (status.status() != DeliveryStatus.DELIVERED) {
           throw new IllegalStateException("bench mail " + id + " was not delivered: " + status.status() + " "
               + status.reason() + "; the machine may be too busy for the protocol's timeouts");
         }
@@ -268,11 +260,17 @@ final class JournalBenchCommand implements Callable<Integer> {
   private Double rawCassandraRate(PrintWriter out) throws InterruptedException {
     out.println("raw Cassandra driver writes (CassandraWriteBench, 10 s after 3 s warm-up) ...");
     out.flush();
-    return CassandraWriteBench.writesPerSecond("contact-point=" + contactPoint, "seconds=10", "warmup-seconds=3",
+    return CassandraWriteBench.writesPerSecond("contact-point=" + contactPoints().get(0), "seconds=10", "warmup-seconds=3",
         "rows=1000000");
   }
 
+  /** The contact points given, else the local Cassandra; the raw write bench and the clean-up use the first. */
+  private List<String> contactPoints() {
+    return journal.contactPoints().orElse(List.of("127.0.0.1:9042"));
+  }
+
   private void dropKeyspace(String keyspace) {
+    String contactPoint = contactPoints().get(0);
     try (var session = com.datastax.oss.driver.api.core.CqlSession.builder()
         .addContactPoint(new java.net.InetSocketAddress(contactPoint.substring(0, contactPoint.lastIndexOf(':')),
             Integer.parseInt(contactPoint.substring(contactPoint.lastIndexOf(':') + 1))))

@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail keys ...}: key material of a network. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
     description = "Create and inspect the network's CA, certificates and per-node key directories.",
-    subcommands = {KeysCommand.Init.class, KeysCommand.Token.class})
+    subcommands = {KeysCommand.Init.class, KeysCommand.Node.class, KeysCommand.Token.class})
 final class KeysCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -40,7 +40,8 @@ final class KeysCommand implements Runnable {
           "  DIR/ca/                the CA certificate and private key (keep it offline)",
           "  DIR/<node>/ca.pem      the CA certificate",
           "  DIR/<node>/certs/      everyone's certificates, <principal>.pem",
-          "  DIR/<node>/private/    private keys of the node's organisations (mode 600)"},
+          "  DIR/<node>/private/    private keys of the node's organisations (mode 600)",
+          "  DIR/<node>/tls/        the node's TLS certificate and key (mode 600)"},
       footer = {"%nExample:",
           "  certmail keys init --out var/keys \\",
           "      --network cluster-config/src/main/resources/networks/local-network.conf"})
@@ -109,6 +110,65 @@ final class KeysCommand implements Runnable {
       try (Stream<Path> entries = Files.list(directory)) {
         return entries.findAny().isPresent();
       }
+    }
+  }
+
+  @Command(name = "node", mixinStandardHelpOptions = true,
+      description = {
+          "Issue a node's TLS certificate: what lets it join the cluster, naming the organisations it may serve.",
+          "",
+          "Written to NODE_KEYDIR/tls/ (node.pem, and node.key.pem mode 600). `keys init` already issues one per"
+              + " node of the network description, naming its organisation; use this for a node that serves several"
+              + " organisations, a node added later, or to renew one (--force). Copy the organisations' private keys"
+              + " into NODE_KEYDIR/private/ yourself."},
+      footer = {"%nExample:",
+          "  certmail keys node --ca-dir var/keys --keys var/keys/alpha-1 \\",
+          "      --name alpha-1 --organisations alpha.example,relay.example --force"})
+  static final class Node implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--ca-dir", required = true, paramLabel = "DIR",
+        description = "The --out directory of `keys init`: its ca/ holds the CA key that signs.")
+    Path caDirectory;
+
+    @Option(names = "--keys", required = true, paramLabel = "NODE_KEYDIR",
+        description = "The node's key directory (certmail.node.key-directory).")
+    Path keys;
+
+    @Option(names = "--name", required = true, paramLabel = "NODE", description = "The node's name (certmail.node.name).")
+    String name;
+
+    @Option(names = "--organisations", required = true, split = ",", paramLabel = "ORG[,ORG...]",
+        description = "The organisations the node may serve (certmail.node.organisations).")
+    List<String> organisations;
+
+    @Option(names = "--validity-days", paramLabel = "N", defaultValue = "365",
+        description = "Validity in days (default ${DEFAULT-VALUE}); never beyond the CA's.")
+    int validityDays;
+
+    @Option(names = "--force", description = "Replace the node's existing TLS certificate and key.")
+    boolean force;
+
+    @Override
+    public Integer call() throws IOException {
+      if (validityDays < 1) {
+        throw new UserInputException("--validity-days must be at least 1, not " + validityDays);
+      }
+      net.certmail.crypto.NodeCertificates.NodeIdentity identity;
+      try {
+        identity = KeyDirectory.issueNodeCertificate(caDirectory, keys, name, organisations,
+            Duration.ofDays(validityDays), Clock.systemUTC(), force);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new UserInputException("no such file: " + e.getFile() + "; --ca-dir is the --out directory of"
+            + " `keys init` (with ca/ca.key.pem) and --keys a node directory in it", e);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new UserInputException(e.getMessage()
+            + (e instanceof IllegalStateException && !force ? "; add --force to replace it" : ""), e);
+      }
+      spec.commandLine().getOut().println("wrote " + keys.resolve(net.certmail.crypto.NodeCertificates.DIRECTORY)
+          + ": node " + identity.node() + " may serve " + String.join(", ", new java.util.TreeSet<>(identity.organisations())));
+      return CertmailCli.OK;
     }
   }
 

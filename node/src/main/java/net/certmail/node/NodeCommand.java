@@ -78,7 +78,7 @@ final class NodeCommand implements Callable<Integer> {
     }
     NodeEndpoints endpoints;
     try {
-      endpoints = NodeEndpoints.start(node, Clock.systemUTC());
+      endpoints = NodeEndpoints.start(node, node.clock());
     } catch (Exception e) {
       node.close();
       throw e;

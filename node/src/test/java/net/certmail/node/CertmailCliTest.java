@@ -72,6 +72,23 @@ class CertmailCliTest {
   }
 
   @Test
+  void keysNodeIssuesACertificateNamingTheOrganisationsGivenAndReplacesOneOnlyWithForce() throws Exception {
+    String[] args = {"keys", "node", "--ca-dir", keys.toString(), "--keys", keys.resolve("relay-1").toString(),
+        "--name", "relay-1", "--organisations", "relay.example,beta.example"};
+    Result refused = run(args);
+    assertEquals(CertmailCli.BAD_INPUT, refused.exitCode(), refused.err());
+    assertTrue(refused.err().contains("--force"), refused.err());
+    Result issued = run(java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--force"))
+        .toArray(String[]::new));
+    assertEquals(0, issued.exitCode(), issued.err());
+    assertTrue(issued.out().contains("node relay-1 may serve beta.example, relay.example"), issued.out());
+    assertEquals(Set.of("relay.example", "beta.example"),
+        net.certmail.crypto.NodeCertificates.load(keys.resolve("relay-1")).identity().organisations());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        keys.resolve("relay-1/tls/node.key.pem"))));
+  }
+
+  @Test
   void keysInitRefusesANonEmptyDirectory() {
     Result again = run("keys", "init", "--network", keys.resolve("../whatever.conf").toString(), "--out", keys.toString());
     assertEquals(2, again.exitCode());

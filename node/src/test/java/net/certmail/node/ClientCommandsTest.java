@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.certmail.node.CertmailCliTest.Result;
-import net.certmail.node.http.TestNetwork;
+import net.certmail.node.http.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,12 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ClientCommandsTest {
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String node;
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     node = network.endpoints.apiUri();
   }
 

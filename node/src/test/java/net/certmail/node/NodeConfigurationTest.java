@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import net.certmail.node.runtime.CertmailNode;
+import net.certmail.node.trust.NodeTlsEngineProvider;
+import net.certmail.node.trust.NodeTrust;
 import net.certmail.persistence.JournalBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,7 +46,16 @@ class NodeConfigurationTest {
     check(CertmailNode.parse(file));
   }
 
-  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNetwork start from the same includes. */
+  /** Who may join: every shipped node talks mutual TLS with certmail's engine provider, loopback included. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("nodeConfigurations")
+  void shippedFilesRunArteryOverCertmailsMutualTls(Path file) {
+    Config config = CertmailNode.parse(file).withFallback(ConfigFactory.defaultReference()).resolve();
+    assertTrue(NodeTrust.tlsEnabled(config), file + ": " + config.getString(NodeTrust.TRANSPORT));
+    assertEquals(NodeTlsEngineProvider.class.getName(), config.getString(NodeTrust.ENGINE_PROVIDER));
+  }
+
+  /** The demo (DemoCommand.nodeSettings) and the node tests' TestNode start from the same includes. */
   @Test
   void demoAndTestNodesCarryAndAdmitMailsOfMaxContentSize() {
     check(ConfigFactory.parseString("""

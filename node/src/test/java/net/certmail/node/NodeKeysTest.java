@@ -21,7 +21,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
 import net.certmail.crypto.KeyDirectory;
-import net.certmail.node.http.TestNetwork;
+import net.certmail.node.http.TestNode;
 import net.certmail.node.runtime.CertmailNode;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
@@ -39,18 +39,18 @@ class NodeKeysTest {
   @ParameterizedTest(name = "mode {0}")
   @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw-rw-"})
   void aNodeRefusesToStartOnAPrivateKeyOthersCanRead(String mode) throws Exception {
-    Path keys = TestNetwork.keys(dir);
+    Path keys = TestNode.keys(dir);
     Path key = keys.resolve(KeyDirectory.PRIVATE).resolve("bob@beta.example.key.pem");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString(mode));
     IllegalStateException refused = assertThrows(IllegalStateException.class,
-        () -> CertmailNode.start(TestNetwork.settings(dir, keys, 0, ""), Clock.systemUTC(), null).close());
+        () -> CertmailNode.start(TestNode.settings(dir, keys, 0, ""), Clock.systemUTC(), null).close());
     assertTrue(refused.getMessage().contains("chmod 600 " + key), refused.getMessage());
     assertFalse(Files.exists(dir.resolve("journal")), "the node refused before it opened its journal");
   }
 
   @Test
   void keysInitWritesPrivateKeysOwnerOnly() throws Exception {
-    Path keys = TestNetwork.keys(dir);
+    Path keys = TestNode.keys(dir);
     try (Stream<Path> files = Files.walk(dir.resolve("keys"))) {
       // test-node/ is the test's own copy; the node directories and ca/ are what keys init wrote.
       for (Path file : files.filter(path -> path.toString().endsWith(".key.pem") && !path.startsWith(keys)).toList()) {
@@ -62,18 +62,21 @@ class NodeKeysTest {
     assertTrue(Files.isDirectory(keys.resolve(KeyDirectory.PRIVATE)));
   }
 
-  /** Everything a node logs at DEBUG while it starts, carries a mail and stops, searched for key material. */
+  /**
+   * Everything a node logs at DEBUG, its configuration included, while it starts, carries a mail and
+   * stops, searched for key material and the journal's password.
+   */
   @Test
-  void privateKeysNeverAppearInTheLogs() throws Exception {
+  void privateKeysAndTheJournalPasswordNeverAppearInTheLogs() throws Exception {
     Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     Level level = root.getLevel();
     ListAppender<ILoggingEvent> captured = new ListAppender<>();
     captured.start();
     root.addAppender(captured);
     root.setLevel(Level.DEBUG);
-    TestNetwork network = null;
+    TestNode network = null;
     try {
-      network = TestNetwork.start(dir, "pekko.loglevel = DEBUG\npekko.log-config-on-start = on\n");
+      network = TestNode.start(dir, "pekko.loglevel = DEBUG\npekko.log-config-on-start = on\n");
       var engine = network.node.engine();
       MailItem mail = MailItem.newBuilder().setSubject("keys").setBody("hello").build();
       engine.submit("alice@alpha.example", "keys-1", "bob@beta.example", mail,
@@ -105,6 +108,10 @@ class NodeKeysTest {
         secrets.add(Base64.getEncoder().encodeToString(seed).substring(0, 24));
       }
     }
+    // The journal's password, which the node's configuration carries (log-config-on-start is on above).
+    String password = Files.readString(dir.resolve("journal").resolve("certmail.password")).trim();
+    assertTrue(password.length() >= 20, "the journal's password: " + password.length() + " characters");
+    secrets.add(password);
     assertTrue(secrets.size() > 20, "the keys to look for: " + secrets.size());
     assertTrue(captured.list.size() > 100, "only " + captured.list.size() + " log events captured");
     for (ILoggingEvent event : captured.list) {
@@ -115,5 +122,8 @@ class NodeKeysTest {
         assertFalse(text.contains(secret), () -> "private key material in the log: " + event.getLoggerName());
       }
     }
+    assertTrue(captured.list.stream().anyMatch(event -> event.getFormattedMessage()
+            .startsWith("configuration (secrets redacted)") && event.getFormattedMessage().contains("<redacted>")),
+        "log-config-on-start logged the configuration, its password redacted");
   }
 }

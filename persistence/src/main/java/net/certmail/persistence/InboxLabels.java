@@ -2,6 +2,7 @@ package net.certmail.persistence;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import net.certmail.protocol.SubmissionId;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
@@ -9,8 +10,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * The labels delivered to a mailbox, read from the journal itself: every inbox entry persists
- * under "{@code <mailbox>|<label>}" and a label always contains a '/', which a submission id
- * (the other "{@code <mailbox>|...}" ids) never does. No second index has to be kept in step.
+ * under "{@code <mailbox>|<label>}", and the only other ids under a mailbox are its outbox
+ * entries' "{@code <mailbox>|<submission id>}", which {@link SubmissionId} tells apart. No second
+ * index has to be kept in step.
  * The query scans every persistence id, so it costs time in proportion to the journal: fine for
  * an owner looking at their mailbox, not for a hot path.
  */
@@ -29,8 +31,9 @@ public final class InboxLabels {
     CurrentPersistenceIdsQuery journal = PersistenceQuery.get(system)
         .getReadJournalFor(CurrentPersistenceIdsQuery.class, readJournalPluginId);
     return journal.currentPersistenceIds()
-        .filter(id -> id.startsWith(prefix) && id.indexOf('/', prefix.length()) > 0)
+        .filter(id -> id.startsWith(prefix))
         .map(id -> id.substring(prefix.length()))
+        .filter(key -> !SubmissionId.isSubmissionId(key))
         .take(limit)
         .runWith(Sink.seq(), system)
         .thenApply(labels -> labels.stream().sorted().toList());

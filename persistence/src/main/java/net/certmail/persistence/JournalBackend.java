@@ -89,7 +89,8 @@ public enum JournalBackend {
   public Config config(Config settings) {
     Config config = config(settings, System.getenv());
     // The embedded journal's directory, files and password (EmbeddedJournalFiles): owner-only, made here.
-    return this == EMBEDDED ? EmbeddedJournalFiles.secure(config) : config;
+    // log-config-on-start would print that password: the config is logged redacted instead.
+    return SecretSettings.takeOverConfigLogging(this == EMBEDDED ? EmbeddedJournalFiles.secure(config) : config);
   }
 
   /** As {@link #config(Config)}, with the environment given and no file touched (for tests). */

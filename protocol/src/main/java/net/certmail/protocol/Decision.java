@@ -54,8 +54,4 @@ public record Decision<E>(List<E> events, List<Outgoing> messages, List<Ignored>
     all.addAll(more);
     return new Decision<>(events, all, ignored, problem);
   }
-
-  public boolean changesState() {
-    return !events.isEmpty();
-  }
 }

@@ -196,7 +196,12 @@ class ProtocolRulesTest {
         .contains("for a label of alpha.example"));
     assertEquals(Optional.of("COP label is not the one derived from sender and submission id"),
         Entitlements.cop(cop.toBuilder().setSubmissionId("k2").build()));
-    assertTrue(Entitlements.cop(cop.toBuilder().clearRoute().addRoute("alpha.example").build()).isPresent(),
+    assertEquals(Optional.of("COP route does not lead from the origin to the recipient's server without loops"),
+        Entitlements.cop(cop.toBuilder().clearRoute().addRoute("alpha.example").build()),
         "a route that does not reach the recipient's server");
+    assertEquals(Optional.of("COP route does not lead from the origin to the recipient's server without loops"),
+        Entitlements.cop(cop.toBuilder().clearRoute().addAllRoute(List.of("alpha.example", "relay.example",
+            "alpha.example", "beta.example")).build()),
+        "a route through the origin twice");
   }
 }

@@ -11,6 +11,7 @@ import net.certmail.actors.CertmailEngine;
 import net.certmail.actors.InboxView;
 import net.certmail.persistence.InboxLabels;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -91,19 +92,19 @@ final class InboxResource extends AllDirectives {
   }
 
   /** What the owner can do about content not (yet) released, by where the mail stands. */
-  private static String whyNoContent(String status) {
+  private static String whyNoContent(RecipientView.Status status) {
     return switch (status) {
-      case "AWAITING_DECISION" -> "accept it first (certmail accept); in NSR and IP it arrives shortly after"
+      case AWAITING_DECISION -> "accept it first (certmail accept); in NSR and IP it arrives shortly after"
           + " your receipt";
-      case "ACKNOWLEDGED" -> "your receipt is signed and the content is on its way: ask again in a moment";
-      case "REFUSED" -> "you refused this mail, so its content is never released to you";
-      case "EXPIRED" -> "the time to accept it has passed, so its content is never released to you";
+      case ACKNOWLEDGED -> "your receipt is signed and the content is on its way: ask again in a moment";
+      case REFUSED -> "you refused this mail, so its content is never released to you";
+      case EXPIRED -> "the time to accept it has passed, so its content is never released to you";
       default -> "it is released only after your receipt (COD)";
     };
   }
 
   private static Optional<HttpResponse> unknownLabel(InboxView view) {
-    if ("NONE".equals(view.status())) {
+    if (view.isUnknown()) {
       return Optional.of(Json.error(StatusCodes.NOT_FOUND, "UNKNOWN_LABEL", "no mail " + view.label()
           + " for " + view.mailbox() + ": labels look like alpha.example/<32 hex digits>"));
     }

@@ -69,12 +69,12 @@ final class Json {
   record Content(String label, String subject, String body, String contentType) {}
 
   static Status status(MailStatus status) {
-    return new Status(status.sender(), status.submissionId(), status.label(), status.status(), status.reason(),
+    return new Status(status.sender(), status.submissionId(), status.label(), status.status().name(), status.reason(),
         evidence(status.evidence()), evidence(status.lateEvidence()));
   }
 
   static InboxEntry inboxEntry(InboxView view) {
-    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status(),
+    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status().name(),
         view.content() != null, evidence(view.evidence()));
   }
 

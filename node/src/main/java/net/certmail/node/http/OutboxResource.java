@@ -94,7 +94,7 @@ final class OutboxResource extends AllDirectives {
   }
 
   private static Optional<HttpResponse> unknownSubmission(MailStatus status) {
-    if (MailStatus.UNKNOWN.equals(status.status())) {
+    if (status.isUnknown()) {
       return Optional.of(Json.error(StatusCodes.NOT_FOUND, "UNKNOWN_SUBMISSION", "no submission "
           + status.submissionId() + " from " + status.sender() + ": check the id the submission answered with"));
     }

@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.protocol.SubmissionId;
 
 /**
  * Everything a client sends, checked in one place before it reaches the engine: path segments
@@ -20,15 +21,13 @@ import net.certmail.proto.v1.MailItem;
  * or throws {@link BadRequest} saying what to send instead.
  */
 final class RequestValidation {
-  /** Submission ids become part of persistence ids and URLs: keep them plain. */
-  private static final Pattern SUBMISSION_ID = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
   /**
    * A mailbox id as the network's certificates spell it (PrincipalNames): no control character
    * (log forging), no '|' (persistence ids are "mailbox|key"), nothing a path could hide.
    */
   private static final Pattern MAILBOX = Pattern.compile(
       "[a-z0-9][a-z0-9._+-]{0,63}@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
-  /** One path segment of a label (server, id). */
+  /** One path segment of a label (server, id): as plain as a submission id. */
   private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
   private static final Duration DEFAULT_LEAD = Duration.ofHours(1);
 
@@ -64,9 +63,9 @@ final class RequestValidation {
   }
 
   static String submissionId(String submissionId) {
-    if (!SUBMISSION_ID.matcher(submissionId).matches()) {
-      throw new BadRequest("BAD_SUBMISSION_ID", "a submission id is 1 to 128 of A-Z a-z 0-9 . _ ~ -");
-    }
+    SubmissionId.check(submissionId).ifPresent(problem -> {
+      throw new BadRequest("BAD_SUBMISSION_ID", problem);
+    });
     return submissionId;
   }
 
@@ -98,9 +97,9 @@ final class RequestValidation {
     }
     String submissionId = keyHeader.or(() -> Optional.ofNullable(request.idempotencyKey()))
         .orElseGet(() -> UUID.randomUUID().toString());
-    if (!SUBMISSION_ID.matcher(submissionId).matches()) {
-      throw new BadRequest("BAD_IDEMPOTENCY_KEY", "an idempotency key is 1 to 128 of A-Z a-z 0-9 . _ ~ -");
-    }
+    SubmissionId.check(submissionId).ifPresent(problem -> {
+      throw new BadRequest("BAD_IDEMPOTENCY_KEY", "the idempotency key becomes the submission id: " + problem);
+    });
     Flavour flavour = flavourOf(request.flavour());
     long deadline = deadlineOf(request);
     MailItem item = MailItem.newBuilder()

@@ -1,7 +1,11 @@
 package net.certmail.node.http;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -42,6 +46,8 @@ public final class TokenStore {
   private static final Pattern MAILBOX = Pattern.compile("[a-z0-9._+-]+@[a-z0-9.-]+");
   private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Held by whoever changes a token file ({@link #issue}, {@link #revoke}); never read by the node. */
+  static final String LOCK_FILE = ".lock";
   private final Path directory;
   /** What each token file held when last read, by mailbox. */
   private volatile Map<String, TokenFile> files = Map.of();
@@ -70,22 +76,18 @@ public final class TokenStore {
    */
   public static String issue(Path keyDirectory, String mailbox) throws IOException {
     requireMailbox(mailbox);
-    Path directory = keyDirectory.resolve(DIRECTORY);
-    if (!Files.isDirectory(directory)) {
-      Files.createDirectories(directory);
-      setPermissions(directory, "rwx------");
-    }
     byte[] secret = new byte[32];
     RANDOM.nextBytes(secret);
     String token = "cm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-    Path file = directory.resolve(mailbox);
-    boolean created = !Files.exists(file);
-    Files.writeString(file, hash(token) + "\n", StandardCharsets.US_ASCII,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    if (created) {
-      setPermissions(file, "rw-------");
-    }
-    return token;
+    Path directory = keyDirectory.resolve(DIRECTORY);
+    return locked(directory, () -> {
+      Path file = directory.resolve(mailbox);
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        createOwnerOnly(file);
+      }
+      Files.writeString(file, hash(token) + "\n", StandardCharsets.US_ASCII, StandardOpenOption.APPEND);
+      return token;
+    });
   }
 
   /**
@@ -97,34 +99,85 @@ public final class TokenStore {
    */
   public static int revoke(Path keyDirectory, String mailbox, Optional<String> token) throws IOException {
     requireMailbox(mailbox);
-    Path file = keyDirectory.resolve(DIRECTORY).resolve(mailbox);
-    List<String> hashes;
-    try {
-      hashes = Files.readAllLines(file, StandardCharsets.US_ASCII).stream().map(String::trim)
-          .filter(line -> !line.isEmpty()).toList();
-    } catch (NoSuchFileException e) {
+    Path directory = keyDirectory.resolve(DIRECTORY);
+    if (!Files.isDirectory(directory)) {
       return 0;
     }
-    List<String> kept = new ArrayList<>();
-    if (token.isPresent()) {
-      String revoked = hash(token.get().trim());
-      hashes.stream().filter(hash -> !hash.equals(revoked)).forEach(kept::add);
+    return locked(directory, () -> {
+      Path file = directory.resolve(mailbox);
+      List<String> hashes;
+      try {
+        hashes = Files.readAllLines(file, StandardCharsets.US_ASCII).stream().map(String::trim)
+            .filter(line -> !line.isEmpty()).toList();
+      } catch (NoSuchFileException e) {
+        return 0;
+      }
+      List<String> kept = new ArrayList<>();
+      if (token.isPresent()) {
+        String revoked = hash(token.get().trim());
+        hashes.stream().filter(hash -> !hash.equals(revoked)).forEach(kept::add);
+      }
+      int removed = hashes.size() - kept.size();
+      if (removed == 0) {
+        return 0;
+      }
+      Path temporary = file.resolveSibling("." + mailbox + ".revoking-" + Long.toHexString(RANDOM.nextLong()));
+      createOwnerOnly(temporary);
+      try {
+        Files.write(temporary, kept, StandardCharsets.US_ASCII);
+        try {
+          Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(temporary);
+      }
+      return removed;
+    });
+  }
+
+  /** What runs while the token directory is locked. */
+  private interface LockedAction<T> {
+    T run() throws IOException;
+  }
+
+  /** In-process writers queue here: the file lock below is per process (the JVM refuses to take it twice). */
+  private static final Object WRITERS = new Object();
+
+  /**
+   * Runs a read-modify-write of a token file with {@code tokens/.lock} held: an issue appending
+   * while a revocation rewrites the file would otherwise be lost, and two revocations racing could
+   * each put back the token the other removed. The lock is an OS file lock, so it also orders
+   * several {@code certmail keys token} processes; the node only reads and needs none.
+   */
+  private static <T> T locked(Path directory, LockedAction<T> action) throws IOException {
+    synchronized (WRITERS) {
+      if (!Files.isDirectory(directory)) {
+        try {
+          Files.createDirectories(directory.getParent());
+          Files.createDirectory(directory, ownerOnly("rwx------"));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          // made by another process meanwhile
+        }
+      }
+      try (FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE),
+               Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), ownerOnly("rw-------"));
+           FileLock lock = channel.lock()) {
+        return action.run();
+      }
     }
-    int removed = hashes.size() - kept.size();
-    if (removed == 0) {
-      return 0;
-    }
-    Path temporary = file.resolveSibling("." + mailbox + ".revoking");
-    Files.deleteIfExists(temporary);
-    Files.createFile(temporary);
-    setPermissions(temporary, "rw-------");
-    Files.write(temporary, kept, StandardCharsets.US_ASCII);
-    try {
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-    }
-    return removed;
+  }
+
+  private static void createOwnerOnly(Path file) throws IOException {
+    Files.createFile(file, ownerOnly("rw-------"));
+    setPermissions(file, "rw-------"); // exact, whatever the umask took away
+  }
+
+  private static FileAttribute<?>[] ownerOnly(String permissions) {
+    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions))}
+        : new FileAttribute<?>[0];
   }
 
   /** The mailbox a presented token belongs to, if any, as the token files say now. */

@@ -16,13 +16,18 @@ import net.certmail.actors.EngineSettings;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.node.metrics.NodeMetrics;
+import net.certmail.node.trust.MembershipGuard;
+import net.certmail.node.trust.NodeTrust;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.InboxLabels;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import net.certmail.node.chaos.ChaosSwitch;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -45,10 +50,13 @@ public final class CertmailNode implements AutoCloseable {
   private final MeterRegistry meters;
   private final Path keyDirectory;
   private final JournalBackend journal;
+  private final Clock clock;
 
   private CertmailNode(String name, List<String> organisations, ActorSystem<Void> system, CertmailEngine engine,
-                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters, JournalBackend journal) {
+                       Path keyDirectory, KeyDirectory.Loaded keys, MeterRegistry meters, JournalBackend journal,
+                       Clock clock) {
     this.name = name;
+    this.clock = clock;
     this.journal = journal;
     this.keyDirectory = keyDirectory;
     this.organisations = List.copyOf(organisations);
@@ -80,9 +88,19 @@ public final class CertmailNode implements AutoCloseable {
     JournalBackend backend = JournalBackend.fromSettings(withRoles);
     // Every journal write timed and counted for /metrics.
     Config config = NodeMetrics.withMeteredJournal(backend.config(withRoles), backend);
+    boolean chaos = ChaosSwitch.enabled(config);
+    if (chaos) {
+      config = ChaosSwitch.configure(config);
+    }
     EngineSettings engineSettings = EngineSettings.fromConfig(config); // inconsistent timings: refuse before joining
+    // Who may join: TLS beyond loopback, and only organisations the node's certificate names.
+    boolean tls = NodeTrust.check(config, name, organisations, keyDirectory).isPresent();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "certmail", config);
     try {
+      if (tls) {
+        // Before joining, so that no member is seen unchecked.
+        system.systemActorOf(MembershipGuard.create(), "certmail-membership-guard", Props.empty());
+      }
       if (backend == JournalBackend.EMBEDDED) {
         EmbeddedJournalSchema.ensureCreated(system);
       }
@@ -90,13 +108,24 @@ public final class CertmailNode implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(joinAddress != null ? joinAddress : cluster.selfMember().address()));
       }
-      awaitUp(cluster, name, Duration.ofSeconds(60));
+      awaitUp(cluster, name, nodeSettings.getDuration("join-timeout"));
       NodeMetrics metrics = NodeMetrics.get(system);
       MeterRegistry meters = metrics.registry();
-      CertmailEngine engine = CertmailEngine.start(system, engineSettings, hosted,
-          keys.trustStore(), clock, meters);
+      CertmailEngine engine;
+      Clock engineClock = clock;
+      if (chaos) {
+        // A chaos run's node: a clock it may skew and a transport it may make faulty (both off at first).
+        ChaosSwitch switches = ChaosSwitch.ID.get(Adapter.toClassic(system));
+        engineClock = switches.clock(clock, engineSettings.timings().clockSkew(), engineSettings.timings().maxTransit());
+        long seed = config.hasPath("certmail.chaos.seed") ? config.getLong("certmail.chaos.seed") : name.hashCode();
+        engine = CertmailEngine.start(system, engineSettings, hosted, keys.trustStore(), engineClock, meters,
+            transport -> switches.transport(transport, seed));
+        switches.engine(engine);
+      } else {
+        engine = CertmailEngine.start(system, engineSettings, hosted, keys.trustStore(), clock, meters);
+      }
       metrics.watchEntities(system, organisations);
-      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend);
+      return new CertmailNode(name, organisations, system, engine, keyDirectory, keys, meters, backend, engineClock);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
@@ -105,10 +134,19 @@ public final class CertmailNode implements AutoCloseable {
 
   private static void awaitUp(Cluster cluster, String name, Duration timeout) {
     long until = System.nanoTime() + timeout.toNanos();
+    boolean member = false;
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > until) {
         throw new IllegalStateException("node " + name + " did not join the cluster within " + timeout.toSeconds()
-            + " s: check that its seed nodes are running and reachable (pekko.cluster.seed-nodes)");
+            + " s: check that its seed nodes are running and reachable (pekko.cluster.seed-nodes), and that its"
+            + " certificate (<key-directory>/tls/node.pem) is of the network's CA: the seeds log a refused TLS handshake");
+      }
+      // Removed is also the status before the first Join is answered: it counts once the node was a member.
+      MemberStatus status = cluster.selfMember().status();
+      member |= status == MemberStatus.joining() || status == MemberStatus.weaklyUp();
+      if (status == MemberStatus.down() || (member && status == MemberStatus.removed())) {
+        throw new IllegalStateException("node " + name + " was downed while joining: the other nodes' logs say why"
+            + " (e.g. an organisation its certificate does not name)");
       }
       try {
         Thread.sleep(50);
@@ -123,12 +161,17 @@ public final class CertmailNode implements AutoCloseable {
     return name;
   }
 
-  /** The organisations (cluster roles) this node serves. */
+  /** The clock the engine runs on: the one given, or a chaos run's skewable one. */
+  public Clock clock() {
+    return clock;
+  }
+
   /** The labels delivered to a mailbox, from this node's journal. */
   public InboxLabels inboxLabels() {
     return new InboxLabels(system, journal);
   }
 
+  /** The organisations (cluster roles) this node serves. */
   public List<String> organisations() {
     return organisations;
   }

@@ -49,7 +49,7 @@ class HttpApiTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String base;
   static String alice;
   static String bob;
@@ -57,7 +57,7 @@ class HttpApiTest {
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     base = network.endpoints.apiUri();
     alice = network.token("alice@alpha.example");
     bob = network.token("bob@beta.example");
@@ -92,14 +92,20 @@ class HttpApiTest {
     return new Answer(response.statusCode(), json, response.body(), response);
   }
 
-  /** An absolute deadline, so that a resend with the same key is the same mail. */
-  static String submission(String recipient, String flavour, String key) {
+  /**
+   * An absolute deadline, so that a resend with the same key and deadline is the same mail. Taken
+   * when the test submits, not when the class loads: a slow run must not age it past the policy.
+   */
+  static String submission(String recipient, String flavour, String key, String deadline) {
     return """
         {"recipient": "%s", "subject": "Contract %s", "body": "Please sign.", "deadline": "%s",
-         "flavour": "%s", "idempotencyKey": "%s"}""".formatted(recipient, key, DEADLINE, flavour, key);
+         "flavour": "%s", "idempotencyKey": "%s"}""".formatted(recipient, key, deadline, flavour, key);
   }
 
-  static final String DEADLINE = java.time.Instant.now().plusSeconds(90).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+  /** 90 s ahead: inside the test network's lead-time policy, yet past every stage of a mail. */
+  static String deadlineFromNow() {
+    return java.time.Instant.now().plusSeconds(90).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+  }
 
   static Answer awaitStatus(String mailbox, String path, String token, Predicate<Answer> done) throws Exception {
     long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -118,7 +124,7 @@ class HttpApiTest {
   static String submit(String recipient, String flavour) throws Exception {
     String key = "t-" + UUID.randomUUID();
     Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
-        submission(recipient, flavour, key));
+        submission(recipient, flavour, key, deadlineFromNow()));
     assertEquals(202, submitted.status(), submitted.json().toString());
     return key;
   }
@@ -131,8 +137,9 @@ class HttpApiTest {
   @Test
   void submittedMailIsDeliveredWithEvidenceAndItsBundleVerifies() throws Exception {
     String key = "t-" + UUID.randomUUID();
+    String deadline = deadlineFromNow();
     Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
-        submission("bob@beta.example", "CEM", key));
+        submission("bob@beta.example", "CEM", key, deadline));
     assertEquals(202, submitted.status());
     assertEquals("/v1/mailboxes/alice@alpha.example/outbox/" + key, submitted.raw().headers().firstValue("Location").orElseThrow());
 
@@ -146,12 +153,12 @@ class HttpApiTest {
 
     // The same idempotency key again: the same submission and label, no second mail.
     Answer again = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
-        submission("bob@beta.example", "CEM", key));
+        submission("bob@beta.example", "CEM", key, deadline));
     assertEquals(202, again.status());
     assertEquals(label, again.json().path("label").asText());
     // The same key for another mail is a conflict, not a silent second mail.
     Answer other = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
-        submission("carol@beta.example", "CEM", key));
+        submission("carol@beta.example", "CEM", key, deadline));
     assertEquals(409, other.status());
     assertEquals("SUBMISSION_CONFLICT", other.error());
 

@@ -33,13 +33,13 @@ class HttpHardeningTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static int port;
   static String alice;
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     port = URI.create(network.endpoints.apiUri()).getPort();
     alice = network.token("alice@alpha.example");
   }

@@ -46,12 +46,12 @@ class MetricsEndpointTest {
 
   @TempDir
   static Path dir;
-  static TestNetwork network;
+  static TestNode network;
   static String alice;
 
   @BeforeAll
   static void startNode() throws Exception {
-    network = TestNetwork.start(dir);
+    network = TestNode.start(dir);
     alice = network.token("alice@alpha.example");
   }
 

@@ -1,7 +1,7 @@
 package net.certmail.persistence.audit;
 
 /**
- * The invariants the journal audit checks (ARCHITECTURE §1 and §4). The id is what a report and a
+ * The invariants the journal audit checks (docs/architecture.md, "The audit"). The id is what a report and a
  * violation name; the description says what must hold.
  */
 public enum AuditRule {

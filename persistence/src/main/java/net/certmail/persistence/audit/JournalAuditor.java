@@ -28,8 +28,9 @@ import net.certmail.protocol.MailFacts;
 import net.certmail.proto.v1.SignedEvidence;
 
 /**
- * The audit's rules, on events already read from the journal (no Pekko here, so the rules are
- * tested on hand-made journals as well as real ones).
+ * The audit's rules, on events already read from the journal. No Pekko here: the rules take
+ * events from any source. actors' JournalAuditTest runs them on a journal written by the real
+ * engine, with violations planted in its database.
  *
  * <p>Each persistence id is checked on its own first (sequence numbers, decoding, every signature
  * and certificate). Then the ids are grouped by label into one evidence chain per mail: server and

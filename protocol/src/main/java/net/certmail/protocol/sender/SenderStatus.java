@@ -38,6 +38,11 @@ public record SenderStatus(DeliveryStatus status, ReasonCode reason, String labe
   }
 
   public boolean isFinal() {
+    return isFinal(status);
+  }
+
+  /** Whether a submission with this status has its outcome: nothing will change it any more. */
+  public static boolean isFinal(DeliveryStatus status) {
     return switch (status) {
       case DELIVERED, NOT_DELIVERED, LOST, NOT_POSTED -> true;
       default -> false;

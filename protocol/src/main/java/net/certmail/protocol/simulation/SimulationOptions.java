@@ -16,7 +16,11 @@ public record SimulationOptions(long seed, int schedules, int firstSchedule, int
                                 SubmissionPolicy policy, Roles.Factory roles, Roles.Decorator decorator,
                                 int maxReports, Progress progress) {
 
-  /** The demo's timings (node's certmail-demo-timings.conf): every outcome of a mail within a minute. */
+  /**
+   * The demo's timings, as actors' certmail-demo-timings.conf sets them: every outcome of a mail
+   * within a minute. A copy, since this module reads no configuration; EngineSettingsTest keeps it
+   * equal to the file.
+   */
   public static final Timings DEMO_TIMINGS = new Timings(Duration.ofMillis(250), Duration.ofSeconds(1),
       Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(12),
       Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(5));

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A small network for tests: a CA and Ed25519 keys for the sample principals, at a fixed time. */
-final class TestNetwork {
+final class TestCa {
   static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
   static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
 
@@ -17,11 +17,11 @@ final class TestNetwork {
   final Map<String, PrincipalKeys> keys = new LinkedHashMap<>();
   final TrustStore trustStore;
 
-  TestNetwork() {
+  TestCa() {
     this(KeyAlgorithm.ED25519);
   }
 
-  TestNetwork(KeyAlgorithm algorithm) {
+  TestCa(KeyAlgorithm algorithm) {
     ca = NetworkCa.create("test network CA", algorithm, Duration.ofDays(3650), at(NOW.minus(Duration.ofDays(1000))));
     // Issued a day ago, so that envelopes dated a few minutes back meet a valid certificate.
     NetworkCa issuing = new NetworkCa(ca.certificate(), ca.privateKey(), algorithm, at(NOW.minus(Duration.ofDays(1))));

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.NetworkDescription;
@@ -20,7 +21,7 @@ import net.certmail.node.runtime.CertmailNode;
  * relay.example and beta.example of the sample local network (offline.example stays down), with
  * its HTTP API and management endpoints on free ports. Short protocol timings, like the demo's.
  */
-public final class TestNetwork implements AutoCloseable {
+public final class TestNode implements AutoCloseable {
   static final String TIMINGS = """
       include classpath("certmail-demo-timings.conf")
       pekko.loglevel = "WARNING"
@@ -36,19 +37,19 @@ public final class TestNetwork implements AutoCloseable {
   public final Path keys;
   public final int managementPort;
 
-  private TestNetwork(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
+  private TestNode(CertmailNode node, NodeEndpoints endpoints, Path keys, int managementPort) {
     this.node = node;
     this.endpoints = endpoints;
     this.keys = keys;
     this.managementPort = managementPort;
   }
 
-  public static TestNetwork start(Path dir) throws IOException {
+  public static TestNode start(Path dir) throws IOException {
     return start(dir, "");
   }
 
   /** @param extraSettings HOCON that overrides the test settings (log levels, limits) */
-  public static TestNetwork start(Path dir, String extraSettings) throws IOException {
+  public static TestNode start(Path dir, String extraSettings) throws IOException {
     Path keys = keys(dir);
     int managementPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -56,7 +57,7 @@ public final class TestNetwork implements AutoCloseable {
     }
     CertmailNode node = CertmailNode.start(settings(dir, keys, managementPort, extraSettings), Clock.systemUTC(), null);
     try {
-      return new TestNetwork(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
+      return new TestNode(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
@@ -66,7 +67,7 @@ public final class TestNetwork implements AutoCloseable {
   /** The sample network's keys under {@code dir/keys}, and the test node's key directory (returned). */
   public static Path keys(Path dir) throws IOException {
     String description;
-    try (InputStream in = TestNetwork.class.getResourceAsStream("/networks/local-network.conf")) {
+    try (InputStream in = TestNode.class.getResourceAsStream("/networks/local-network.conf")) {
       description = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
     Path all = dir.resolve("keys");
@@ -78,6 +79,9 @@ public final class TestNetwork implements AutoCloseable {
     for (String node : new String[] {"relay-1", "beta-1"}) {
       copyTree(all.resolve(node).resolve(KeyDirectory.PRIVATE), keys.resolve(KeyDirectory.PRIVATE));
     }
+    // ... and a TLS certificate that names all three (alpha-1's names alpha.example only).
+    KeyDirectory.issueNodeCertificate(all, keys, "test-node", List.of("alpha.example", "relay.example", "beta.example"),
+        Duration.ofDays(30), Clock.systemUTC(), true);
     return keys;
   }
 
