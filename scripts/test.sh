@@ -10,11 +10,34 @@
 #                                        which the chaos run stops and starts once as a fault)
 #   scripts/test.sh -pl persistence -am  extra arguments go to Maven
 #
-# The exit code is Maven's (or 1 when Cassandra could not be started).
+# The web pages' tests (WebUiBrowserTest) drive a real headless Chromium through chromedriver:
+# this script installs Debian's chromium and chromium-driver with apt-get when they are missing
+# (as root; otherwise it stops and says what to run). They are never skipped.
+#
+# The exit code is Maven's (or 1 when Cassandra or the browser could not be set up).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+ensure_browser() {
+  if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+    return 0
+  fi
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "test: the browser tests need Chromium and chromedriver (/usr/bin/chromium, /usr/bin/chromedriver)." >&2
+    echo "test: install them once as root: sudo apt-get install -y chromium chromium-driver; then run this again." >&2
+    return 1
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "test: no apt-get here: install Chromium and its chromedriver, then run the tests with" >&2
+    echo "test: -Dcertmail.chromium=<chromium binary> -Dcertmail.chromedriver=<chromedriver>" >&2
+    return 1
+  fi
+  echo "test: installing chromium and chromium-driver for the browser tests (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+}
+ensure_browser
 
 started_here=false
 

@@ -3,6 +3,8 @@ package net.certmail.actors;
 import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.Optional;
+import net.certmail.persistence.chain.ChainingEventAdapter;
+import net.certmail.persistence.chain.HeadStampingSignatures;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.InboxEvent;
@@ -24,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -79,6 +82,7 @@ public final class InboxEntry
   private final String label;
   private final ProtocolServices services;
   private final RecipientMachine machine;
+  private final ChainingEventAdapter<InboxEvent> chain;
   private final CoreShell<Command, RecipientStage, InboxEvent> shell;
   private final ActorRef<Command> self;
   private final TimerScheduler<Command> timers;
@@ -91,12 +95,22 @@ public final class InboxEntry
     this.mailbox = EntityKind.principalOf(entityId);
     this.label = EntityKind.keyOf(entityId);
     this.services = services;
+    this.chain = new ChainingEventAdapter<>(entity.getEntityId(), InboxEvent.class);
     this.machine = new RecipientMachine(mailbox, label, services.mailboxPolicies.of(mailbox), services.timings,
-        services.signatures(mailbox));
+        new HeadStampingSignatures(services.signatures(mailbox), chain::head));
     this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
     this.self = context.getSelf();
     this.timers = timers;
     this.log = context.getLog();
+  }
+
+  /**
+   * Every event goes into this stream's hash chain, and every statement the machine signs names
+   * the chain's head (tamper evidence for the audit, witnessed by peers); the entity never sees it.
+   */
+  @Override
+  public EventAdapter<InboxEvent, ?> eventAdapter() {
+    return chain;
   }
 
   @Override
@@ -181,6 +195,6 @@ public final class InboxEntry
     RecipientView view = RecipientView.of(stage, shell.now());
     return new InboxView(mailbox, label, view.sender(), view.agent(), view.flavour().map(Flavour::name).orElse(""),
         view.status(), view.content().map(ByteString::toByteArray).orElse(null),
-        view.evidence().stream().map(SignedEvidence::toByteArray).toList(), problem);
+        view.evidence().stream().map(SignedEvidence::toByteArray).toList(), view.acceptsUntilMillis(), problem);
   }
 }

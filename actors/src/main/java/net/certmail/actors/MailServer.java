@@ -2,6 +2,8 @@ package net.certmail.actors;
 
 import java.util.List;
 import java.util.Optional;
+import net.certmail.persistence.chain.ChainingEventAdapter;
+import net.certmail.persistence.chain.HeadStampingSignatures;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.ServerEvent;
 import net.certmail.proto.v1.SignedEvidence;
@@ -16,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -67,9 +70,10 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       });
     }
     return Behaviors.setup(actorContext -> Behaviors.withTimers(timers -> {
+      ChainingEventAdapter<ServerEvent> chain = new ChainingEventAdapter<>(context.getEntityId(), ServerEvent.class);
       ServerMachine machine = new ServerMachine(principal, EntityKind.keyOf(context.getEntityId()),
-          services.serverRules(), services.signatures(principal));
-      return new MailServer(context, services, machine, new CoreShell<>(context, actorContext, timers,
+          services.serverRules(), new HeadStampingSignatures(services.signatures(principal), chain::head));
+      return new MailServer(context, services, machine, chain, new CoreShell<>(context, actorContext, timers,
           WakeUp.INSTANCE, machine, services), actorContext.getSelf(), actorContext.getLog());
     }));
   }
@@ -77,6 +81,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
   private final ServerMachine machine;
+  private final ChainingEventAdapter<ServerEvent> chain;
   private final CoreShell<Command, ServerStage, ServerEvent> shell;
   private final ActorRef<Command> self;
   private final Logger log;
@@ -84,16 +89,27 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   private final String label;
 
   private MailServer(EntityContext<Command> entity, ProtocolServices services, ServerMachine machine,
-                     CoreShell<Command, ServerStage, ServerEvent> shell, ActorRef<Command> self, Logger log) {
+                     ChainingEventAdapter<ServerEvent> chain, CoreShell<Command, ServerStage, ServerEvent> shell,
+                     ActorRef<Command> self, Logger log) {
     super(PersistenceId.ofUniqueId(entity.getEntityId()));
     this.entity = entity;
     this.services = services;
     this.machine = machine;
+    this.chain = chain;
     this.shell = shell;
     this.self = self;
     this.log = log;
     this.me = EntityKind.principalOf(entity.getEntityId());
     this.label = EntityKind.keyOf(entity.getEntityId());
+  }
+
+  /**
+   * Every event goes into this stream's hash chain, and every statement the machine signs names
+   * the chain's head (tamper evidence for the audit, witnessed by peers); the entity never sees it.
+   */
+  @Override
+  public EventAdapter<ServerEvent, ?> eventAdapter() {
+    return chain;
   }
 
   @Override

@@ -3,6 +3,8 @@ package net.certmail.actors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import net.certmail.persistence.chain.ChainingEventAdapter;
+import net.certmail.persistence.chain.HeadStampingSignatures;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
@@ -28,6 +30,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -90,6 +93,7 @@ public final class OutboxEntry
   private final String sender;
   private final String submissionId;
   private final SenderMachine machine;
+  private final ChainingEventAdapter<OutboxEvent> chain;
   private final CoreShell<Command, SenderStage, OutboxEvent> shell;
   /** Pn's "card left to advise the recipient", passed on by P1: progress, not evidence, kept in memory only. */
   private boolean awaitingCollection;
@@ -104,8 +108,18 @@ public final class OutboxEntry
     this.log = context.getLog();
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
-    this.machine = new SenderMachine(sender, submissionId, services.timings, services.signatures(sender));
+    this.chain = new ChainingEventAdapter<>(entity.getEntityId(), OutboxEvent.class);
+    this.machine = new SenderMachine(sender, submissionId, services.timings, new HeadStampingSignatures(services.signatures(sender), chain::head));
     this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
+  }
+
+  /**
+   * Every event goes into this stream's hash chain, and every statement the machine signs names
+   * the chain's head (tamper evidence for the audit, witnessed by peers); the entity never sees it.
+   */
+  @Override
+  public EventAdapter<OutboxEvent, ?> eventAdapter() {
+    return chain;
   }
 
   @Override

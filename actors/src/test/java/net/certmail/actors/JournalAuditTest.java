@@ -200,7 +200,7 @@ class JournalAuditTest {
     tampering.replacePayload(destination, row.sequenceNr(), ServerEvent.newBuilder()
         .setNonDeliveryIssued(NonDeliveryIssued.newBuilder().setNdn(late)).build().toByteArray());
 
-    Violation found = findOne(AuditRule.NDN_BEFORE_DEADLINE, destination);
+    Violation found = findOne(AuditRule.EVIDENCE_BEFORE_DEADLINE, destination);
     assertEquals(row.sequenceNr(), found.sequenceNr());
     assertTrue(found.detail().contains("not before the deadline"), found.detail());
   }

@@ -96,7 +96,7 @@ class MailServerTest {
   @Test
   void submissionIsPersistedBeforeTheCopAndTheRelayAreSent() {
     var result = alpha.runCommand(submission());
-    assertTrue(result.event().hasSubmissionAccepted());
+    assertTrue(Journaled.event(result, ServerEvent.class).hasSubmissionAccepted());
     assertInstanceOf(ServerStage.Forwarding.class, result.state());
     assertTrue(sent.stream().anyMatch(o -> o.message().hasCopReply() && o.to().principal().equals(ALICE)));
     assertEquals(1, sentRelays(), "the relay goes out once the COP is stored");
@@ -123,7 +123,7 @@ class MailServerTest {
         .setAck(new EvidenceSigner(NETWORK.keys.get(relayHop)).sign(EvidenceStatements.relayAck(relayHop, ALPHA, LABEL,
             ALICE, TestNetwork.BOB, NOW.toEpochMilli())))).build();
     var first = alpha.runCommand(envelope(relayHop, ack));
-    assertTrue(first.event().hasForwardAcknowledged());
+    assertTrue(Journaled.event(first, ServerEvent.class).hasForwardAcknowledged());
     assertInstanceOf(ServerStage.AwaitingVerdict.class, first.state());
     var second = alpha.runCommand(envelope(relayHop, ack));
     assertTrue(second.hasNoEvents(), "the same ACK again changes nothing");

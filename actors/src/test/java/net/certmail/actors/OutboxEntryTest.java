@@ -116,7 +116,7 @@ class OutboxEntryTest {
   @Test
   void submissionIsPersistedSentAndAnsweredSubmitted() {
     var result = entry.<MailStatus>runCommand(replyTo -> submit(replyTo));
-    assertEquals(OutboxEvent.EventCase.MAIL_SUBMITTED, result.event().getEventCase());
+    assertEquals(OutboxEvent.EventCase.MAIL_SUBMITTED, Journaled.event(result, OutboxEvent.class).getEventCase());
     assertEquals(DeliveryStatus.SUBMITTED, result.reply().status());
     assertNull(result.reply().problem());
     assertEquals(id, expectSent(ProtocolMessage.MessageCase.SUBMISSION).getSubmission().getSubmissionId());
@@ -144,7 +144,7 @@ class OutboxEntryTest {
     certify();
     ProtocolMessage report = deliveryReport();
     var first = entry.runCommand(fromAlpha(report));
-    assertEquals(OutboxEvent.EventCase.DELIVERY_CONFIRMED, first.event().getEventCase());
+    assertEquals(OutboxEvent.EventCase.DELIVERY_CONFIRMED, Journaled.event(first, OutboxEvent.class).getEventCase());
     assertEquals("delivery_report", expectSent(ProtocolMessage.MessageCase.RECEIPT).getReceipt().getAcknowledged());
     shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);
 
@@ -165,7 +165,7 @@ class OutboxEntryTest {
     certify();
     CLOCK.set(deadline + Duration.ofMinutes(2).toMillis()); // past T plus grace; the timer has not fired yet
     var result = entry.<MailStatus>runCommand(OutboxEntry.GetStatus::new);
-    assertEquals(OutboxEvent.EventCase.MAIL_DECLARED_LOST, result.event().getEventCase());
+    assertEquals(OutboxEvent.EventCase.MAIL_DECLARED_LOST, Journaled.event(result, OutboxEvent.class).getEventCase());
     assertEquals(DeliveryStatus.LOST, result.reply().status());
   }
 
@@ -211,7 +211,7 @@ class OutboxEntryTest {
         Flavour.CEM, id, List.of(ALPHA, TestNetwork.RELAY, BETA), t0));
     var result = entry.runCommand(fromAlpha(ProtocolMessage.newBuilder().setCopReply(CopReply.newBuilder()
         .setSubmissionId(id).setLabel(label).setCop(cop)).build()));
-    assertEquals(OutboxEvent.EventCase.POSTING_CERTIFIED, result.event().getEventCase());
+    assertEquals(OutboxEvent.EventCase.POSTING_CERTIFIED, Journaled.event(result, OutboxEvent.class).getEventCase());
   }
 
   private ProtocolMessage deliveryReport() {

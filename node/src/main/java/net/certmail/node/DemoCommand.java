@@ -28,6 +28,8 @@ import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.NetworkDescription;
 import net.certmail.crypto.VerificationException;
 import net.certmail.crypto.VerifiedEvidence;
+import net.certmail.node.http.NodeEndpoints;
+import net.certmail.node.http.TokenStore;
 import net.certmail.node.runtime.CertmailNode;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.JournalAudit;
@@ -61,6 +63,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--dir", description = "Where keys, journal and bundle go (default: var/demo/<time>).")
   Path dir;
+
+  @Option(names = "--serve", description = "Keep the network and its web pages running after the demo, until Ctrl-C:"
+      + " sign in as alice or bob with the tokens printed and look at the demo's mails in the browser.")
+  boolean serve;
 
   @Spec
   CommandSpec spec;
@@ -130,7 +136,15 @@ final class DemoCommand implements Callable<Integer> {
         nodes.add(started);
         out.println("      " + node[0] + " up at " + started.address());
       }
-      return run(alpha, home);
+      webPages(home, alpha, nodes.get(2));
+      int result = run(alpha, home);
+      if (serve) {
+        out.println();
+        out.println("Serving the network and its web pages (above) until Ctrl-C.");
+        out.flush();
+        alpha.system().getWhenTerminated().toCompletableFuture().join();
+      }
+      return result;
     } finally {
       step("--", "stopping the nodes");
       for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -222,6 +236,23 @@ final class DemoCommand implements Callable<Integer> {
     return allGood ? CertmailCli.OK : CertmailCli.FAILED;
   }
 
+  /**
+   * The web pages of alice's node (alpha-1) and bob's (beta-1), on free ports, with a token for
+   * each: the demo's mails can be followed in the browser while it runs (and after, with --serve).
+   */
+  private void webPages(Path home, CertmailNode alpha, CertmailNode beta) throws IOException {
+    String alphaUri = NodeEndpoints.start(alpha, Clock.systemUTC()).apiUri();
+    String betaUri = NodeEndpoints.start(beta, Clock.systemUTC()).apiUri();
+    out.println("      web pages (while the demo runs; --serve keeps them up afterwards):");
+    out.println("        alice@alpha.example  " + alphaUri + "/ui/  token "
+        + TokenStore.issue(home.resolve("keys").resolve("alpha-1"), SENDER));
+    out.println("        bob@beta.example     " + betaUri + "/ui/  token "
+        + TokenStore.issue(home.resolve("keys").resolve("beta-1"), "bob@beta.example"));
+    out.println("        verify a bundle: " + alphaUri + "/ui/verify   the API: " + alphaUri + "/v1/docs");
+    out.println("        other tokens: ./certmail keys token --mailbox <mailbox> --keys " + home.resolve("keys")
+        + "/<its node: alpha-1 or beta-1>");
+  }
+
   private Map<String, MailStatus> awaitVerdicts(CertmailEngine engine, Map<String, Scenario> submitted)
       throws Exception {
     Map<String, MailStatus> latest = new LinkedHashMap<>();
@@ -271,8 +302,20 @@ final class DemoCommand implements Callable<Integer> {
           backend = embedded
           embedded.path = "%s"
         }
-        """.formatted(name, organisation, home.resolve("keys").resolve(name), home.resolve("journal").resolve("certmail"));
+        # Free ports: the demo must not collide with a local network (8081.., 8558..) running beside it.
+        certmail.http.port = 0
+        pekko.management.http.port = %d
+        """.formatted(name, organisation, home.resolve("keys").resolve(name), home.resolve("journal").resolve("certmail"),
+            freePort());
     return ConfigFactory.parseString(DEMO_TIMINGS).withFallback(ConfigFactory.parseString(settings));
+  }
+
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free TCP port for the health endpoints: " + e.getMessage(), e);
+    }
   }
 
   private void step(String number, String text) {

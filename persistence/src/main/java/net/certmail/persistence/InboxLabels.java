@@ -9,10 +9,10 @@ import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * The labels delivered to a mailbox, read from the journal itself: every inbox entry persists
- * under "{@code <mailbox>|<label>}", and the only other ids under a mailbox are its outbox
- * entries' "{@code <mailbox>|<submission id>}", which {@link SubmissionId} tells apart. No second
- * index has to be kept in step.
+ * The labels delivered to a mailbox and the submissions it made, read from the journal itself:
+ * every inbox entry persists under "{@code <mailbox>|<label>}", and the only other ids under a
+ * mailbox are its outbox entries' "{@code <mailbox>|<submission id>}", which {@link SubmissionId}
+ * tells apart. No second index has to be kept in step.
  * The query scans every persistence id, so it costs time in proportion to the journal: fine for
  * an owner looking at their mailbox, not for a hot path.
  */
@@ -27,15 +27,24 @@ public final class InboxLabels {
 
   /** Up to {@code limit} labels of the mailbox, sorted (labels of one origin are time-ordered only by chance). */
   public CompletionStage<List<String>> of(String mailbox, int limit) {
+    return entriesOf(mailbox, true, limit);
+  }
+
+  /** Up to {@code limit} submission ids of the mailbox's outbox, sorted. */
+  public CompletionStage<List<String>> submissionsOf(String mailbox, int limit) {
+    return entriesOf(mailbox, false, limit);
+  }
+
+  private CompletionStage<List<String>> entriesOf(String mailbox, boolean labels, int limit) {
     String prefix = mailbox + "|";
     CurrentPersistenceIdsQuery journal = PersistenceQuery.get(system)
         .getReadJournalFor(CurrentPersistenceIdsQuery.class, readJournalPluginId);
     return journal.currentPersistenceIds()
         .filter(id -> id.startsWith(prefix))
         .map(id -> id.substring(prefix.length()))
-        .filter(key -> !SubmissionId.isSubmissionId(key))
+        .filter(key -> SubmissionId.isSubmissionId(key) != labels)
         .take(limit)
         .runWith(Sink.seq(), system)
-        .thenApply(labels -> labels.stream().sorted().toList());
+        .thenApply(ids -> ids.stream().sorted().toList());
   }
 }

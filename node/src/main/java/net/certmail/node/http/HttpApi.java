@@ -45,6 +45,7 @@ public final class HttpApi extends AllDirectives {
       "GET /v1/openapi.yaml",
       "GET /v1/directory/{labelServer}/{labelId}",
       "POST /v1/mailboxes/{mailbox}/outbox",
+      "GET /v1/mailboxes/{mailbox}/outbox",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}",
       "GET /v1/mailboxes/{mailbox}/outbox/{submissionId}/bundle",
       "GET /v1/mailboxes/{mailbox}/inbox",
@@ -83,7 +84,7 @@ public final class HttpApi extends AllDirectives {
     RequestValidation validation = new RequestValidation(clock, policy.getDuration("min-lead-time"),
         policy.getDuration("max-lead-time"));
     this.guards = new AccessGuards(organisations, hostedMailboxes, trustStore, tokens, settings);
-    this.outbox = new OutboxResource(engine, validation, trustStore);
+    this.outbox = new OutboxResource(engine, validation, trustStore, inboxLabels);
     this.inbox = new InboxResource(engine, inboxLabels);
     this.directory = new DirectoryResource(engine);
     this.settings = settings;

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import net.certmail.actors.InboxView;
 import net.certmail.actors.MailStatus;
+import net.certmail.protocol.recipient.RecipientView;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -57,8 +58,12 @@ final class Json {
   record Status(String sender, String submissionId, String label, String status, String reason,
                 List<Evidence> evidence, List<Evidence> lateEvidence) {}
 
+  /** {@code acceptUntil}: while AWAITING_DECISION, the last instant to accept (ISO-8601); null otherwise. */
   record InboxEntry(String mailbox, String label, String sender, String agent, String flavour, String status,
-                    boolean contentAvailable, List<Evidence> evidence) {}
+                    String acceptUntil, boolean contentAvailable, List<Evidence> evidence) {}
+
+  /** GET /outbox: the mailbox's submissions; {@code truncated} when there were more than listed. */
+  record OutboxList(String mailbox, List<Status> entries, boolean truncated) {}
 
   /** GET /inbox: the mailbox's mails, by label; {@code truncated} when there were more than listed. */
   record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated) {}
@@ -74,8 +79,10 @@ final class Json {
   }
 
   static InboxEntry inboxEntry(InboxView view) {
-    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(), view.status().name(),
-        view.content() != null, evidence(view.evidence()));
+    String acceptUntil = view.acceptsUntilMillis() > 0 && view.status() == RecipientView.Status.AWAITING_DECISION
+        ? java.time.Instant.ofEpochMilli(view.acceptsUntilMillis()).toString() : null;
+    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(),
+        view.status().name(), acceptUntil, view.content() != null, evidence(view.evidence()));
   }
 
   static List<Evidence> evidence(List<byte[]> items) {

@@ -1,5 +1,7 @@
 package net.certmail.node.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +45,8 @@ public final class NodeEndpoints {
       // Requests refused before routing (431, 414, 400) answer in the JSON error shape too.
       ServerSettings server = ServerSettings.create(classic).withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
       binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).withSettings(server)
-          .bind(new RequestMetrics(node.meters()).measured(api.routes()))
+          .bind(new RequestMetrics(node.meters()).measured(
+              concat(new WebUi(node.keys().trustStore().caCertificate()).routes(), api.routes())))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IOException("cannot listen on " + settings.host() + ":" + settings.port()

@@ -7,11 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import net.certmail.actors.CertmailEngine;
 import net.certmail.actors.MailStatus;
 import net.certmail.crypto.EvidenceBundles;
 import net.certmail.crypto.TrustStore;
+import net.certmail.persistence.InboxLabels;
 import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -24,29 +26,51 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
-/** A sender's mails: /v1/mailboxes/{mailbox}/outbox (submit), .../{submissionId} (status) and .../bundle. */
+/**
+ * A sender's mails: /v1/mailboxes/{mailbox}/outbox (submit, list), .../{submissionId} (status) and
+ * .../bundle.
+ */
 final class OutboxResource extends AllDirectives {
+  /** At most this many submissions in one listing; the answer says when there are more. */
+  static final int OUTBOX_LIST_LIMIT = 200;
+
   private final CertmailEngine engine;
   private final RequestValidation validation;
   private final TrustStore trustStore;
+  private final InboxLabels journal;
 
-  OutboxResource(CertmailEngine engine, RequestValidation validation, TrustStore trustStore) {
+  OutboxResource(CertmailEngine engine, RequestValidation validation, TrustStore trustStore, InboxLabels journal) {
     this.engine = engine;
     this.validation = validation;
     this.trustStore = trustStore;
+    this.journal = journal;
   }
 
   /** The routes under .../outbox, for a mailbox the guards let through. */
   Route routes(String mailbox) {
     return concat(
-        pathEnd(() -> post(() -> optionalHeaderValueByName(HttpApi.IDEMPOTENCY_KEY, key ->
-            entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body)))))),
+        pathEnd(() -> concat(
+            post(() -> optionalHeaderValueByName(HttpApi.IDEMPOTENCY_KEY, key ->
+                entity(Unmarshaller.entityToString(), body -> answer(submit(mailbox, key, body))))),
+            get(() -> answer(list(mailbox))))),
         pathPrefix(segment(), segment -> {
           String submissionId = RequestValidation.submissionId(segment);
           return concat(
               pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
               path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))));
         }));
+  }
+
+  /** The mailbox's submissions with their status, read from the journal (every outbox entry persists as mailbox|id). */
+  private CompletionStage<HttpResponse> list(String mailbox) {
+    return journal.submissionsOf(mailbox, OUTBOX_LIST_LIMIT + 1).thenCompose(ids -> {
+      List<CompletableFuture<Json.Status>> entries = ids.subList(0, Math.min(ids.size(), OUTBOX_LIST_LIMIT)).stream()
+          .map(id -> engine.status(mailbox, id).thenApply(Json::status).toCompletableFuture())
+          .toList();
+      return CompletableFuture.allOf(entries.toArray(CompletableFuture[]::new)).thenApply(done ->
+          Json.response(StatusCodes.OK, new Json.OutboxList(mailbox,
+              entries.stream().map(CompletableFuture::join).toList(), ids.size() > OUTBOX_LIST_LIMIT)));
+    });
   }
 
   private CompletionStage<HttpResponse> submit(String mailbox, Optional<String> keyHeader, String body) {

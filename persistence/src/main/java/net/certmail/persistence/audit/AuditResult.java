@@ -8,11 +8,13 @@ import java.util.Map;
  * What the audit found.
  *
  * @param events certmail events checked
- * @param shardingEvents events of cluster sharding's remember-entities store, read but not audited
+ * @param chainedEvents of those, events stored with a hash-chain link (the rest predate the chain)
+ * @param shardingEvents events of cluster sharding's remember-entities store (and of any other
+ *     stream that is no certmail entity's), read but not audited
  * @param outcomes per label with a COP, how its chain ended
  * @param eventsPerLabel flavour -> label -> journal events all principals wrote for it
  */
-public record AuditResult(long persistenceIds, long events, long shardingEvents, long evidenceVerified, long lateEvidenceNotVerified,
+public record AuditResult(long persistenceIds, long events, long chainedEvents, long shardingEvents, long evidenceVerified, long lateEvidenceNotVerified,
                           long refusedSubmissions, Map<String, Outcome> outcomes,
                           Map<String, Map<String, Long>> eventsPerLabel, List<Violation> violations) {
 

@@ -3,6 +3,9 @@ package net.certmail.persistence.audit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,14 +14,25 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.TrustStore;
 import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The journal audit: replay (Persistence Query) then the rules ({@link JournalAuditor}).
+ * The journal audit, streaming: list the persistence ids, group them by label ({@link StreamId}),
+ * then read and check a few labels at a time ({@link JournalAuditor}). Memory holds the ids, the
+ * labels in flight and the findings, never the journal: a label's events are dropped once it is
+ * checked.
  *
  * <pre>{@code
  * ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "audit", backend.config(settings));
@@ -27,37 +41,52 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * }</pre>
  */
 public final class JournalAudit {
-  /** Persistence ids replayed at once: measured, the embedded journal gains little beyond 8. */
-  public static final int PARALLELISM = 8;
+  /** Labels read and checked at once: reads overlap with signature checks on the other cores. */
+  public static final int PARALLELISM = 16;
 
   private JournalAudit() {}
 
-  /** The result and how long the replay and the checks took. */
-  public record Report(JournalBackend backend, Instant auditedAt, AuditResult result, Duration replayTime,
-                       Duration checkTime) {
+  /**
+   * Which part of the journal to audit.
+   *
+   * @param since only labels with an event written at or after this instant (null: all); the
+   *     other labels' streams are still read, not checked
+   * @param labels only these labels (empty: all)
+   */
+  public record Scope(Instant since, Set<String> labels, Duration timeout) {
+    public static final Scope ALL = new Scope(null, Set.of(), Duration.ofHours(2));
 
-    /** Journal events read per second of replay (reading and decoding, before the checks). */
-    public double replayEventsPerSecond() {
-      return (result.events() + result.shardingEvents()) / Math.max(0.001, replayTime.toNanos() / 1e9);
+    public Scope {
+      labels = Set.copyOf(labels);
     }
 
-    /** Events audited per second end to end: replay plus verification of every signature. */
+    boolean includes(String label) {
+      return labels.isEmpty() || labels.contains(label);
+    }
+  }
+
+  /** The result, how long the audit took and the largest heap seen while it ran. */
+  public record Report(JournalBackend backend, Instant auditedAt, AuditResult result, Duration elapsed,
+                       long labelsSkipped, long peakHeapBytes) {
+
+    /** Events audited per second end to end: reading, decoding, the chain, replay and every signature. */
     public double auditEventsPerSecond() {
-      return (result.events() + result.shardingEvents()) / Math.max(0.001, (replayTime.toNanos() + checkTime.toNanos()) / 1e9);
+      return (result.events() + result.shardingEvents()) / Math.max(0.001, elapsed.toNanos() / 1e9);
     }
 
     public List<String> summary() {
       List<String> lines = new ArrayList<>();
       lines.add("journal " + backend.name().toLowerCase() + ", audited at " + auditedAt);
-      lines.add(result.persistenceIds() + " persistence ids, " + result.events() + " certmail events (+ "
-          + result.shardingEvents() + " of cluster sharding, not audited), "
-          + result.outcomes().size() + " labels, " + result.evidenceVerified() + " evidence items verified"
+      lines.add(result.persistenceIds() + " persistence ids, " + result.events() + " certmail events ("
+          + result.chainedEvents() + " hash-chained; + " + result.shardingEvents() + " of cluster sharding, not audited), "
+          + result.outcomes().size() + " labels" + (labelsSkipped > 0 ? " (" + labelsSkipped + " outside --since/--labels)"
+          : "") + ", " + result.evidenceVerified() + " evidence items verified"
           + (result.lateEvidenceNotVerified() > 0
               ? " (" + result.lateEvidenceNotVerified() + " late items recorded as received, not verified)" : ""));
       lines.add("outcomes: " + result.outcomeCounts() + (result.refusedSubmissions() > 0
           ? ", submissions refused before a label: " + result.refusedSubmissions() : ""));
-      lines.add(String.format("replay %.0f events/s (%d ms), checks %d ms", replayEventsPerSecond(),
-          replayTime.toMillis(), checkTime.toMillis()));
+      lines.add(String.format("audit %.0f events/s (%d ms), peak heap %d MiB", auditEventsPerSecond(),
+          elapsed.toMillis(), peakHeapBytes >> 20));
       lines.add(result.passed() ? "PASSED: every rule holds" : "FAILED: " + result.violations().size()
           + " violation(s)");
       return lines;
@@ -70,19 +99,28 @@ public final class JournalAudit {
       json.put("passed", result.passed());
       json.put("persistenceIds", result.persistenceIds());
       json.put("events", result.events());
+      json.put("chainedEvents", result.chainedEvents());
       json.put("shardingEvents", result.shardingEvents());
       json.put("labels", result.outcomes().size());
+      json.put("labelsSkipped", labelsSkipped);
       json.put("evidenceVerified", result.evidenceVerified());
       json.put("lateEvidenceNotVerified", result.lateEvidenceNotVerified());
       json.put("refusedSubmissions", result.refusedSubmissions());
       json.put("outcomes", result.outcomeCounts());
       json.put("averageEventsPerMail", result.averageEventsPerMail());
-      json.put("replayMillis", replayTime.toMillis());
-      json.put("checkMillis", checkTime.toMillis());
-      json.put("replayEventsPerSecond", Math.round(replayEventsPerSecond()));
-      Map<String, String> rules = new LinkedHashMap<>();
+      json.put("elapsedMillis", elapsed.toMillis());
+      json.put("eventsPerSecond", Math.round(auditEventsPerSecond()));
+      json.put("peakHeapBytes", peakHeapBytes);
+      Map<AuditRule, Long> counts = new TreeMap<>();
+      result.violations().forEach(v -> counts.merge(v.rule(), 1L, Long::sum));
+      List<Map<String, Object>> rules = new ArrayList<>();
       for (AuditRule rule : AuditRule.values()) {
-        rules.put(rule.id(), rule.description());
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("rule", rule.id());
+        r.put("holds", !counts.containsKey(rule));
+        r.put("violations", counts.getOrDefault(rule, 0L));
+        r.put("description", rule.description());
+        rules.add(r);
       }
       json.put("rules", rules);
       List<Map<String, Object>> violations = new ArrayList<>();
@@ -94,6 +132,7 @@ public final class JournalAudit {
         v.put("persistenceId", violation.persistenceId());
         v.put("sequenceNr", violation.sequenceNr());
         v.put("event", violation.event());
+        v.put("expected", violation.rule().description());
         v.put("detail", violation.detail());
         violations.add(v);
       }
@@ -109,20 +148,111 @@ public final class JournalAudit {
     }
   }
 
-  /**
-   * Replays the journal the system is configured with and checks it.
-   *
-   * @param now the audit's "now": a deadline T before it must have a verdict
-   * @param progress called after each persistence id (from a stream thread)
-   */
   public static Report run(ActorSystem<?> system, JournalBackend backend, TrustStore trustStore, Instant now,
                            Consumer<JournalReplay.Progress> progress) {
+    return run(system, backend, trustStore, now, Scope.ALL, progress);
+  }
+
+  /**
+   * Audits the journal the system is configured with.
+   *
+   * @param now the audit's "now": a deadline T before it must have a verdict
+   * @param progress called after each label (from a stream thread)
+   */
+  public static Report run(ActorSystem<?> system, JournalBackend backend, TrustStore trustStore, Instant now,
+                           Scope scope, Consumer<JournalReplay.Progress> progress) {
     long start = System.nanoTime();
-    List<List<JournalEvent>> streams = new JournalReplay(system, backend.readJournalPluginId(), PARALLELISM)
-        .readAll(Duration.ofMinutes(30), progress);
-    long replayed = System.nanoTime();
-    AuditResult result = new JournalAuditor(new EvidenceVerifier(trustStore), now).audit(streams);
-    long checked = System.nanoTime();
-    return new Report(backend, now, result, Duration.ofNanos(replayed - start), Duration.ofNanos(checked - replayed));
+    HeapWatch heap = new HeapWatch();
+    // Signature checks are CPU work: off the stream's dispatcher, on one thread per core.
+    ExecutorService checks = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
+    ExecutorService reads = Executors.newFixedThreadPool(4);
+    JournalReader replay = backend == JournalBackend.EMBEDDED ? new EmbeddedJournalReader(system, reads)
+        : new JournalReplay(system, backend.readJournalPluginId());
+    try {
+      return run(replay, backend, trustStore, now, scope, progress, system, checks, start, heap);
+    } finally {
+      replay.close();
+      checks.shutdownNow();
+      reads.shutdownNow();
+    }
+  }
+
+  private static Report run(JournalReader replay, JournalBackend backend, TrustStore trustStore, Instant now,
+                            Scope scope, Consumer<JournalReplay.Progress> progress, ActorSystem<?> system,
+                            ExecutorService checks, long start, HeapWatch heap) {
+    List<String> ids;
+    try {
+      ids = replay.persistenceIds();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot list the journal's persistence ids: " + e.getMessage()
+          + "; check that the journal is reachable and holds certmail's tables", e);
+    }
+    Map<String, List<String>> byLabel = new TreeMap<>();
+    List<String> unaudited = new ArrayList<>();
+    for (String id : ids) {
+      StreamId stream = StreamId.parse(id);
+      if (stream == null) {
+        unaudited.add(id);
+      } else {
+        byLabel.computeIfAbsent(stream.label(), label -> new ArrayList<>()).add(id);
+      }
+    }
+    Set<String> organisations = LabelAudit.organisationsOf(ids);
+    JournalAuditor auditor = new JournalAuditor(new EvidenceVerifier(trustStore), now);
+    JournalAuditor.Tally tally = new JournalAuditor.Tally();
+    long total = byLabel.keySet().stream().filter(scope::includes).count();
+    AtomicLong labelsDone = new AtomicLong();
+    AtomicLong events = new AtomicLong();
+    AtomicLong skipped = new AtomicLong(byLabel.size() - total);
+    {
+      CompletableFuture<?> done = Source.from(new ArrayList<>(byLabel.entrySet()))
+          .filter(entry -> scope.includes(entry.getKey()))
+          .mapAsyncUnordered(PARALLELISM, entry -> replay.read(entry.getValue()).thenApplyAsync(streams -> {
+            events.addAndGet(streams.stream().mapToLong(List::size).sum());
+            if (scope.since() != null && streams.stream().flatMap(List::stream)
+                .noneMatch(e -> e.writtenAtMillis() >= scope.since().toEpochMilli())) {
+              skipped.incrementAndGet();
+            } else {
+              tally.add(auditor.auditLabel(entry.getKey(), streams, organisations));
+            }
+            heap.sample();
+            progress.accept(new JournalReplay.Progress(labelsDone.incrementAndGet(), total, events.get(),
+                tally.violationCount()));
+            return entry.getKey();
+          }, checks))
+          .runWith(Sink.ignore(), system)
+          .toCompletableFuture();
+      JournalReplay.await(done, scope.timeout(), "auditing the journal");
+      List<List<JournalEvent>> others = JournalReplay.await(replay.read(unaudited), scope.timeout(),
+          "reading the streams that are no certmail entity's");
+      for (List<JournalEvent> stream : others) {
+        if (!stream.isEmpty()) {
+          tally.unaudited(stream.get(0).persistenceId(), stream.size());
+        }
+      }
+    }
+    heap.sample();
+    return new Report(backend, now, tally.result(ids.size()), Duration.ofNanos(System.nanoTime() - start),
+        skipped.get(), heap.peak());
+  }
+
+  /** The largest heap in use seen at any sample (after the collections the JVM chose to run). */
+  private static final class HeapWatch {
+    private final List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
+    private long peak;
+
+    HeapWatch() {
+      pools.forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    synchronized void sample() {
+      long used = pools.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
+      peak = Math.max(peak, used);
+    }
+
+    synchronized long peak() {
+      return peak;
+    }
   }
 }

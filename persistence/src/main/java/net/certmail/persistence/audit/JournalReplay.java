@@ -5,117 +5,107 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.persistence.query.javadsl.ReadJournal;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Reads the whole journal through Pekko Persistence Query: {@code currentPersistenceIds}, then
- * {@code currentEventsByPersistenceId} for a few ids at a time. Events come back decoded by the
- * serializer bound in the ActorSystem's configuration (CertmailEventSerializer); a manifest it does
- * not know fails the replay with that id named, rather than being skipped.
- *
- * <p>Only the order within one persistence id is meaningful (the query gives no order across ids),
- * so the result is a list of per-id streams, each in sequence-number order.
+ * Reads the journal through Pekko Persistence Query: {@code currentPersistenceIds} once, then
+ * {@code currentEventsByPersistenceId} for the streams the audit asks for. Events come back
+ * decoded by the serializer bound in the ActorSystem's configuration (CertmailEventSerializer);
+ * a manifest it does not know fails the read with that id named, rather than being skipped.
+ * Only the order within one persistence id is meaningful (the query gives none across ids).
  */
-public final class JournalReplay {
-
-  /** How far the replay has come: persistence ids finished and events read. */
-  public record Progress(long persistenceIds, long events) {}
-
-  private final ActorSystem<?> system;
-  private final String readJournalPluginId;
-  private final int parallelism;
+public final class JournalReplay implements JournalReader {
 
   /**
-   * @param readJournalPluginId e.g. {@code JournalBackend.EMBEDDED.readJournalPluginId()}
-   * @param parallelism persistence ids read at once; 4-8 is where the embedded journal stops gaining
+   * How far the audit has come.
+   *
+   * @param labels labels audited so far, of {@code labelsTotal}
    */
-  public JournalReplay(ActorSystem<?> system, String readJournalPluginId, int parallelism) {
-    this.system = system;
-    this.readJournalPluginId = readJournalPluginId;
-    this.parallelism = parallelism;
-  }
+  public record Progress(long labels, long labelsTotal, long events, long violations) {}
 
-  /** Every persistence id's events, each list in sequence-number order. Blocks up to the timeout. */
-  public List<List<JournalEvent>> readAll(Duration timeout, Consumer<Progress> progress) {
+  private final ActorSystem<?> system;
+  private final CurrentPersistenceIdsQuery ids;
+  private final CurrentEventsByPersistenceIdQuery events;
+
+  /** @param readJournalPluginId e.g. {@code JournalBackend.EMBEDDED.readJournalPluginId()} */
+  public JournalReplay(ActorSystem<?> system, String readJournalPluginId) {
+    this.system = system;
     ReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(ReadJournal.class, readJournalPluginId);
-    if (!(journal instanceof CurrentPersistenceIdsQuery ids)
-        || !(journal instanceof CurrentEventsByPersistenceIdQuery events)) {
+    if (!(journal instanceof CurrentPersistenceIdsQuery idsQuery)
+        || !(journal instanceof CurrentEventsByPersistenceIdQuery eventsQuery)) {
       throw new IllegalStateException("read journal " + readJournalPluginId + " does not support"
           + " currentPersistenceIds and currentEventsByPersistenceId; configure the embedded or Cassandra journal");
     }
-    AtomicLong idsDone = new AtomicLong();
-    AtomicLong eventsRead = new AtomicLong();
-    List<List<JournalEvent>> streams = new ArrayList<>();
-    CompletableFuture<?> done = ids.currentPersistenceIds()
-        .mapAsyncUnordered(parallelism, id -> events.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
-            .map(envelope -> {
-              eventsRead.incrementAndGet();
-              return JournalEvent.of(id, envelope.sequenceNr(), envelope.event());
-            })
-            .runWith(Sink.seq(), system)
-            .exceptionally(failure -> {
-              throw new JournalUnreadableException(id, unwrap(failure));
-            }))
-        .runWith(Sink.foreach(stream -> {
-          synchronized (streams) {
-            streams.add(stream);
+    this.ids = idsQuery;
+    this.events = eventsQuery;
+  }
+
+  /** Every persistence id in the journal (only ids: a few dozen bytes each). */
+  @Override
+  public List<String> persistenceIds() {
+    return await(ids.currentPersistenceIds().runWith(Sink.seq(), system), Duration.ofMinutes(30),
+        "listing the persistence ids");
+  }
+
+  /** The events of some streams, each list in sequence-number order; read one stream after another. */
+  @Override
+  public CompletionStage<List<List<JournalEvent>>> read(List<String> persistenceIds) {
+    return Source.from(persistenceIds)
+        .mapAsync(1, this::read)
+        .runWith(Sink.seq(), system);
+  }
+
+  /**
+   * One stream. An event that cannot be decoded (a corrupt payload, a manifest of another
+   * version) ends the stream there with an unreadable marker: the audit reports it and goes on.
+   */
+  private CompletionStage<List<JournalEvent>> read(String id) {
+    List<JournalEvent> stream = new ArrayList<>();
+    return events.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+        .runWith(Sink.foreach(envelope ->
+            stream.add(JournalEvent.of(id, envelope.sequenceNr(), envelope.event(), envelope.timestamp()))), system)
+        .handle((done, failure) -> {
+          if (failure != null) {
+            long next = stream.isEmpty() ? 1 : stream.get(stream.size() - 1).sequenceNr() + 1;
+            stream.add(JournalEvent.unreadable(id, next, unwrap(failure).getMessage()));
           }
-          progress.accept(new Progress(idsDone.incrementAndGet(), eventsRead.get()));
-        }), system)
-        .toCompletableFuture();
+          return List.copyOf(stream);
+        });
+  }
+
+  static <T> T await(CompletionStage<T> stage, Duration timeout, String what) {
+    CompletableFuture<T> future = stage.toCompletableFuture();
     try {
-      done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw new IllegalStateException("the journal replay did not finish within " + timeout + " (" + idsDone.get()
-          + " persistence ids, " + eventsRead.get() + " events so far); is the journal reachable? Try a longer"
-          + " --timeout", e);
+      throw new IllegalStateException(what + " did not finish within " + timeout + "; is the journal reachable?"
+          + " Try a longer --timeout", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while replaying the journal", e);
-    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("interrupted while " + what, e);
+    } catch (ExecutionException e) {
       Throwable cause = unwrap(e.getCause());
-      if (cause instanceof JournalUnreadableException unreadable) {
-        throw unreadable;
-      }
-      throw new IllegalStateException("the journal replay failed: " + cause.getMessage()
+      throw new IllegalStateException(what + " failed: " + cause.getMessage()
           + "; check that the journal is reachable and holds certmail's tables (on Cassandra: that the keyspace"
           + " is the nodes' certmail.journal.cassandra.keyspace)", cause);
     }
-    synchronized (streams) {
-      return List.copyOf(streams);
-    }
   }
 
-  private static Throwable unwrap(Throwable failure) {
+  static Throwable unwrap(Throwable failure) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
     }
     return cause;
-  }
-
-  /** A persistence id whose events cannot be read or decoded: the audit cannot vouch for the journal. */
-  public static final class JournalUnreadableException extends RuntimeException {
-    private final String persistenceId;
-
-    JournalUnreadableException(String persistenceId, Throwable cause) {
-      super("cannot read the events of " + persistenceId + ": " + cause.getMessage()
-          + " (an unknown manifest means the journal was written by another certmail version: audit it with"
-          + " that version; a corrupt payload means the journal was altered)", cause);
-      this.persistenceId = persistenceId;
-    }
-
-    public String persistenceId() {
-      return persistenceId;
-    }
   }
 }

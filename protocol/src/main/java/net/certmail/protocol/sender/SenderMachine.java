@@ -99,8 +99,21 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
 
   @Override
   public SenderStage apply(SenderStage stage, OutboxEvent event) {
+    return after(stage, event);
+  }
+
+  /**
+   * The stage after an event, strict: an event A never persists in {@code stage} is an
+   * {@link IllegalStateException}. Needs no keys or settings, so an audit replays with it.
+   */
+  public static SenderStage after(SenderStage stage, OutboxEvent event) {
     return switch (event.getEventCase()) {
-      case MAIL_SUBMITTED -> new AwaitingCop(event.getMailSubmitted());
+      case MAIL_SUBMITTED -> {
+        if (!(stage instanceof Empty)) {
+          throw unexpected(stage, event);
+        }
+        yield new AwaitingCop(event.getMailSubmitted());
+      }
       case POSTING_CERTIFIED -> {
         PostingCertified certified = event.getPostingCertified();
         yield new InDelivery(awaiting(stage, event).mail(),

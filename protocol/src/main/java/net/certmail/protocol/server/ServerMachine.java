@@ -767,31 +767,52 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
 
   @Override
   public ServerStage apply(ServerStage stage, ServerEvent event) {
+    return after(me, stage, event);
+  }
+
+  /**
+   * The stage after an event, strict: an event this machine never persists in {@code stage}
+   * (a relay's ACK before the relay, a second COD, a verdict at a relay, ...) is an
+   * {@link IllegalStateException}. Needs no keys or settings, so the audit replays every
+   * stored stream through it: the transitions of {@link ServerStage} are checked in this one place.
+   */
+  public static ServerStage after(String server, ServerStage stage, ServerEvent event) {
     return switch (event.getEventCase()) {
       case SUBMISSION_ACCEPTED -> {
+        requireStage(stage instanceof Unassigned, stage, event);
         SubmissionAccepted accepted = event.getSubmissionAccepted();
         yield carrying(new Carriage(accepted.getMail(), factsOf(accepted.getMail()), 0, Optional.empty(),
             accepted.getAcceptedAtMillis(), Optional.empty(), List.of()));
       }
-      case SUBMISSION_DECLINED -> new Declined(event.getSubmissionDeclined().getSender(), ProtocolMessage.newBuilder()
-          .setSubmissionRejected(SubmissionRejected.newBuilder()
-              .setSubmissionId(event.getSubmissionDeclined().getSubmissionId())
-              .setRejection(event.getSubmissionDeclined().getRejection())).build());
+      case SUBMISSION_DECLINED -> {
+        requireStage(stage instanceof Unassigned, stage, event);
+        yield new Declined(event.getSubmissionDeclined().getSender(), ProtocolMessage.newBuilder()
+            .setSubmissionRejected(SubmissionRejected.newBuilder()
+                .setSubmissionId(event.getSubmissionDeclined().getSubmissionId())
+                .setRejection(event.getSubmissionDeclined().getRejection())).build());
+      }
       case RELAY_ACCEPTED -> {
+        requireStage(stage instanceof Unassigned, stage, event);
         RelayAccepted accepted = event.getRelayAccepted();
         MailFacts facts = factsOf(accepted.getMail());
-        yield carrying(new Carriage(accepted.getMail(), facts, facts.positionOf(me), Optional.of(accepted.getAck()),
+        requireStage(facts.positionOf(server) > 0, stage, event);
+        yield carrying(new Carriage(accepted.getMail(), facts, facts.positionOf(server), Optional.of(accepted.getAck()),
             accepted.getAcceptedAtMillis(), Optional.empty(), List.of()));
       }
-      case RELAY_DECLINED -> new Declined(event.getRelayDeclined().getPreviousHop(), ProtocolMessage.newBuilder()
-          .setRelayRejected(RelayRejected.newBuilder().setLabel(event.getRelayDeclined().getLabel())
-              .setRejection(event.getRelayDeclined().getRejection())).build());
+      case RELAY_DECLINED -> {
+        requireStage(stage instanceof Unassigned, stage, event);
+        yield new Declined(event.getRelayDeclined().getPreviousHop(), ProtocolMessage.newBuilder()
+            .setRelayRejected(RelayRejected.newBuilder().setLabel(event.getRelayDeclined().getLabel())
+                .setRejection(event.getRelayDeclined().getRejection())).build());
+      }
       case FORWARD_ACKNOWLEDGED -> {
+        requireStage(stage instanceof Forwarding, stage, event);
         Carriage carriage = carriageOf(stage);
         yield carriage.origin() ? new AwaitingVerdict(carriage, event.getForwardAcknowledged().getAck())
             : new Settled(carriage, Optional.empty());
       }
       case COD_ACCEPTED -> {
+        requireStage(stage instanceof Delivering && carriageOf(stage).receipt().isEmpty(), stage, event);
         CodAccepted accepted = event.getCodAccepted();
         Carriage carriage = carriageOf(stage).withReceipt(
             new Carriage.Receipt(accepted.getCod(), accepted.getRodN(), Optional.empty()));
@@ -800,26 +821,59 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
             : new Reporting(carriage, new Outcome.Delivered(accepted.getRodN(), accepted.getCod(), Optional.empty()),
                 accepted.getAtMillis());
       }
-      case CONTENT_RELEASED -> withCarriage(stage, carriageOf(stage).withReceipt(
-          carriageOf(stage).receipt().orElseThrow(() -> new IllegalStateException("content released before a COD"))
-              .withHandover(event.getContentReleased().getHandover())));
-      case REFUSAL_ACCEPTED -> outcome(stage, new Outcome.NotDelivered(event.getRefusalAccepted().getNdn()),
-          event.getRefusalAccepted().getAtMillis());
-      case NON_DELIVERY_ISSUED -> outcome(stage, new Outcome.NotDelivered(event.getNonDeliveryIssued().getNdn()),
-          event.getNonDeliveryIssued().getAtMillis());
-      case NON_DELIVERY_RECORDED -> outcome(stage, new Outcome.NotDelivered(event.getNonDeliveryRecorded().getNdn()),
-          event.getNonDeliveryRecorded().getAtMillis());
+      case CONTENT_RELEASED -> {
+        Carriage.Receipt receipt = carriageOf(stage).receipt()
+            .orElseThrow(() -> unexpected(stage, event, "content released before a COD"));
+        requireStage(receipt.handover().isEmpty() && carriageOf(stage).facts().flavour() != Flavour.CEM, stage, event);
+        yield withCarriage(stage, carriageOf(stage).withReceipt(
+            receipt.withHandover(event.getContentReleased().getHandover())));
+      }
+      case REFUSAL_ACCEPTED -> {
+        requireStage(stage instanceof Delivering && carriageOf(stage).receipt().isEmpty(), stage, event);
+        yield outcome(stage, new Outcome.NotDelivered(event.getRefusalAccepted().getNdn()),
+            event.getRefusalAccepted().getAtMillis());
+      }
+      case NON_DELIVERY_ISSUED -> {
+        requireStage(stage instanceof Forwarding || stage instanceof AwaitingVerdict
+            || stage instanceof Delivering && carriageOf(stage).receipt().isEmpty(), stage, event);
+        yield outcome(stage, new Outcome.NotDelivered(event.getNonDeliveryIssued().getNdn()),
+            event.getNonDeliveryIssued().getAtMillis());
+      }
+      case NON_DELIVERY_RECORDED -> {
+        requireStage(stage instanceof Carrying carrying && awaitsVerdict(carrying), stage, event);
+        yield outcome(stage, new Outcome.NotDelivered(event.getNonDeliveryRecorded().getNdn()),
+            event.getNonDeliveryRecorded().getAtMillis());
+      }
       case DELIVERY_CERTIFIED -> {
+        requireStage(stage instanceof Carrying carrying && (awaitsVerdict(carrying)
+            || carrying instanceof Delivering && carrying.carriage().origin() && carrying.carriage().receipt().isPresent()),
+            stage, event);
         DeliveryCertified certified = event.getDeliveryCertified();
         yield outcome(stage, new Outcome.Delivered(certified.getRodN(), certified.getCod(),
             Optional.of(certified.getRod())), certified.getAtMillis());
       }
-      case UPSTREAM_RECEIPT_CONFIRMED -> new Settled(carriageOf(stage), outcomeOf(stage));
-      case DUTY_ENDED -> new Settled(carriageOf(stage), outcomeOf(stage));
+      case UPSTREAM_RECEIPT_CONFIRMED -> {
+        requireStage(stage instanceof Reporting || stage instanceof ReportingVerdict, stage, event);
+        yield new Settled(carriageOf(stage), outcomeOf(stage));
+      }
+      case DUTY_ENDED -> {
+        requireStage(stage instanceof Carrying && !(stage instanceof Settled), stage, event);
+        yield new Settled(carriageOf(stage), outcomeOf(stage));
+      }
       case LATE_EVIDENCE_RECORDED -> withCarriage(stage,
           carriageOf(stage).withLate(event.getLateEvidenceRecorded().getEvidenceList()));
       case EVENT_NOT_SET -> throw new IllegalStateException("a server event without content");
     };
+  }
+
+  private static void requireStage(boolean allowed, ServerStage stage, ServerEvent event) {
+    if (!allowed) {
+      throw unexpected(stage, event, "not an event this server persists at that point");
+    }
+  }
+
+  private static IllegalStateException unexpected(ServerStage stage, ServerEvent event, String why) {
+    return new IllegalStateException(event.getEventCase() + " in stage " + stage.getClass().getSimpleName() + ": " + why);
   }
 
   /** A new carriage starts by relaying, or by delivering at the destination. */

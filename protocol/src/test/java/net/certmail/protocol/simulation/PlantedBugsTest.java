@@ -110,7 +110,9 @@ class PlantedBugsTest {
         return new Decision<>(events, decision.messages(), decision.ignored(), decision.problem());
       }
     };
-    assertCaught(run(50, plant), Invariant.ONE_VERDICT);
+    // ServerMachine.after refuses a verdict after a verdict: the entity (and the audit's replay)
+    // fails on the second one, which the simulator reports as an exception in the machine.
+    assertCaught(run(50, plant), Invariant.NO_EXCEPTION);
   }
 
   @Test
