@@ -24,7 +24,11 @@ import net.certmail.crypto.ReplayGuard;
 import net.certmail.crypto.TrustStore;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
+import net.certmail.persistence.inbox.InboxIndex;
+import net.certmail.persistence.reminders.ReminderStore;
+import net.certmail.persistence.reminders.ReminderStores;
 import net.certmail.protocol.Routing;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -43,11 +47,13 @@ public final class CertmailEngine {
   private final ClusterSharding sharding;
   private final EnvelopeMetrics metrics;
   private final Duration askTimeout;
+  private final InboxIndex inboxIndex;
 
   private final Set<String> organisations;
 
   private CertmailEngine(ActorSystem<?> system, ClusterSharding sharding, EnvelopeMetrics metrics,
-                         Set<String> organisations) {
+                         Set<String> organisations, InboxIndex inboxIndex) {
+    this.inboxIndex = inboxIndex;
     this.system = system;
     this.sharding = sharding;
     this.metrics = metrics;
@@ -82,12 +88,17 @@ public final class CertmailEngine {
       }
     });
     EnvelopeMetrics metrics = new EnvelopeMetrics(registry);
+    ReminderSettings reminderSettings = ReminderSettings.fromConfig(system.settings().config());
+    ReminderMetrics reminderMetrics = new ReminderMetrics(registry);
+    ReminderStore reminders = ReminderStores.open(system);
+    InboxIndex inboxIndex = ReminderStores.openInboxIndex(system);
     Postman postman = new Postman(sharding, hostedKeys, clock);
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), transport.apply(postman), metrics,
-        settings.mailboxPolicies(), hostedKeys);
+        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake(),
+        inboxIndex);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.
       sharding.init(Entity.of(OutboxEntry.typeKey(organisation), context -> OutboxEntry.create(context, services))
@@ -100,7 +111,18 @@ public final class CertmailEngine {
           .withStopMessage(InboxEntry.Stop.INSTANCE)
           .withRole(organisation));
     }
-    return new CertmailEngine(system, sharding, metrics, organisations);
+    // Each organisation's reminders are scanned by one singleton on its nodes (this node's roles).
+    for (String organisation : Cluster.get(system).selfMember().getRoles()) {
+      if (organisations.contains(organisation)) {
+        ReminderScanner.init(system, organisation, reminders, reminderSettings, reminderMetrics, clock);
+      }
+    }
+    return new CertmailEngine(system, sharding, metrics, organisations, inboxIndex);
+  }
+
+  /** The labels delivered to each mailbox hosted here (for listings: a page at a time). */
+  public InboxIndex inboxIndex() {
+    return inboxIndex;
   }
 
   public EnvelopeMetrics metrics() {

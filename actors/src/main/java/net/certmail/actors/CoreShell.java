@@ -1,10 +1,22 @@
 package net.certmail.actors;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import net.certmail.persistence.reminders.Reminder;
+import net.certmail.persistence.reminders.ReminderStore;
 import net.certmail.protocol.Decision;
 import net.certmail.protocol.Ignored;
 import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.RoleMachine;
+import net.certmail.protocol.Routing;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -12,38 +24,85 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.slf4j.Logger;
 
 /**
  * What every entity does with its role's decisions, in one place: persist the events, then send
- * the messages sealed as the entity's principal, count what was ignored, and arm one timer for
- * the role's next due instant — or, with nothing due, passivate (remember-entities then forgets
- * the entity: it owes nothing until a message or its owner wakes it).
+ * the messages sealed as the entity's principal, count what was ignored, and keep the entity's
+ * durable reminder and its one timer in step with the role's next due instant.
+ *
+ * <p><b>Reminders and the order of writes.</b> An entity that owes work has a reminder row due
+ * no later than its next due instant; the organisation's {@link ReminderScanner} wakes it from
+ * that row after a crash, a rebalance or a sleep. No crash may lose a duty, so:
+ * <ol>
+ *   <li>Before events are persisted, the machine's next stage and its due instant are computed
+ *       (the machine is pure). If no stored row is due at or before that instant, the row is
+ *       written FIRST and the command is handled again once it is stored (the entity stashes what
+ *       arrives meanwhile). A crash after the row and before the events leaves a row without the
+ *       duty: the entity wakes early, finds nothing due and clears it — harmless. The other order
+ *       (events, then row) would leave a persisted duty with no row: lost.</li>
+ *   <li>After the events are stored the row is moved to the exact due instant (new row written,
+ *       then the old one deleted: in between there are two, never none) or, when nothing is due,
+ *       deleted. A crash in between leaves an early or stale row: again only an early wake-up.</li>
+ * </ol>
+ * While its next due instant is near ({@code stay-awake}) the entity keeps one timer for it;
+ * further away it passivates and the scanner wakes it. Reminder operations of one entity run one
+ * at a time; commands that arrive meanwhile wait in the stash.
  */
 final class CoreShell<C, S, E> {
   /** Long waits are re-armed in steps: a wake-up before the due instant is harmless. */
   private static final long LONGEST_TIMER_MILLIS = Duration.ofHours(12).toMillis();
+  /** A failed reminder operation is tried again after this long (the store is down or slow). */
+  private static final long RETRY_MILLIS = 1000;
+  /** No row, or none this incarnation knows of (a stale one clears itself when it fires). */
+  private static final long NO_ROW = Long.MIN_VALUE;
+  /** Recovered with work due: some row exists (written before the events that created the duty), which one is unknown. */
+  private static final long UNKNOWN_ROW = Long.MIN_VALUE + 1;
 
   private final EntityContext<C> entity;
   private final ActorContext<C> context;
   private final ActorRef<C> self;
   private final TimerScheduler<C> timers;
   private final C wakeUp;
+  private final Function<Throwable, C> reminderStored;
   private final RoleMachine<S, E> machine;
   private final ProtocolServices services;
   private final String principal;
+  private final Reminder row;
   private final Logger log;
 
+  /** The due instant of the row this incarnation wrote, or NO_ROW / UNKNOWN_ROW. */
+  private long storedRow = NO_ROW;
+  /** Rows the scanner fired at this incarnation that are not (yet) its stored row: deleted once replaced. */
+  private final List<Long> firedRows = new ArrayList<>();
+  /** What must be stored before a decision's events (InboxEntry: its inbox index row), or empty. */
+  private final Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst;
+  /** The entity holds something in memory only (OutboxEntry's progress note): it does not sleep on its own. */
+  private boolean keepAwake;
+  /** The reminder operation in flight (commands wait), or null. */
+  private ReminderOperation<E, S> pending;
+
   CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
-            RoleMachine<S, E> machine, ProtocolServices services) {
+            Function<Throwable, C> reminderStored, RoleMachine<S, E> machine, ProtocolServices services) {
+    this(entity, context, timers, wakeUp, reminderStored, machine, services, events -> Optional.empty());
+  }
+
+  /** @param storeFirst a write that must be stored before the given events are persisted, if any */
+  CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
+            Function<Throwable, C> reminderStored, RoleMachine<S, E> machine, ProtocolServices services,
+            Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst) {
+    this.storeFirst = storeFirst;
     this.entity = entity;
     this.context = context;
     this.self = context.getSelf();
     this.timers = timers;
     this.wakeUp = wakeUp;
+    this.reminderStored = reminderStored;
     this.machine = machine;
     this.services = services;
     this.principal = EntityKind.principalOf(entity.getEntityId());
+    this.row = new Reminder(Routing.organisationOf(principal), entity.getEntityTypeKey().name(), entity.getEntityId(), 0);
     this.log = context.getLog();
   }
 
@@ -51,16 +110,71 @@ final class CoreShell<C, S, E> {
     return services.now();
   }
 
-  /** Persists the decision's events; once they are stored, sends its messages and re-arms the timer. */
-  EffectBuilder<E, S> carryOut(EffectFactories<E, S> effects, Decision<E> decision) {
+  /**
+   * Keeps the entity in memory while it waits (it still has its row): for state that is progress,
+   * not evidence, and not persisted. Sharding's idle passivation ends it after its idle timeout.
+   */
+  void keepAwake(boolean awake) {
+    keepAwake = awake;
+  }
+
+  /** Whether a reminder operation is in flight: every command but its outcome waits in the stash. */
+  boolean busy() {
+    return pending != null;
+  }
+
+  /** After recovery: with work due, a row exists (which one, this incarnation does not know). */
+  void recovered(S stage) {
+    storedRow = machine.dueAt(stage, now()) == RoleMachine.NEVER ? NO_ROW : UNKNOWN_ROW;
+  }
+
+  /** The scanner fired the row due at {@code dueAt}: handled like a wake-up, and the row replaced or deleted after. */
+  void reminded(long dueAt) {
+    if (!firedRows.contains(dueAt)) {
+      firedRows.add(dueAt);
+    }
+  }
+
+  /**
+   * Carries out a decision: if its next stage owes work no stored row covers, the row is written
+   * first and the decision carried out once it is stored (commands arriving meanwhile wait in the
+   * stash, so the stage it was decided on is still the entity's); otherwise at once: the events
+   * persisted, then the messages sent and the reminder and timer set. {@code reply} finishes the
+   * effect (it runs when the decision is carried out).
+   */
+  ReplyEffect<E, S> carryOut(EffectFactories<E, S> effects, S stage, Decision<E> decision,
+                             Function<EffectBuilder<E, S>, ReplyEffect<E, S>> reply) {
+    long now = now();
+    S next = stage;
+    for (E event : decision.events()) {
+      next = machine.apply(next, event);
+    }
+    long due = machine.dueAt(next, now);
+    long at = Math.max(due, now);
+    boolean remindFirst = due != RoleMachine.NEVER && !covers(storedRow, at);
+    Optional<Supplier<CompletionStage<Done>>> first = storeFirst.apply(decision.events());
+    if (remindFirst || first.isPresent()) {
+      start(new ReminderOperation<E, S>(first.orElse(null), remindFirst ? List.of(at) : List.of(), List.of(),
+          remindFirst ? at : storedRow, false, later -> persistThenSettle(later, decision, reply)));
+      return effects.noReply(); // the decision's effect, reply included, comes once that is stored
+    }
+    return persistThenSettle(effects, decision, reply);
+  }
+
+  private ReplyEffect<E, S> persistThenSettle(EffectFactories<E, S> effects, Decision<E> decision,
+                                             Function<EffectBuilder<E, S>, ReplyEffect<E, S>> reply) {
     for (Ignored ignored : decision.ignored()) {
       services.metrics.ignored(log, entity.getEntityId(), ignored.reason(), ignored.detail());
     }
     EffectBuilder<E, S> stored = decision.events().isEmpty() ? effects.none() : effects.persist(decision.events());
-    return stored.thenRun(stage -> {
+    return reply.apply(stored.thenRun(stage -> {
       send(decision);
-      arm(stage);
-    });
+      settle(stage);
+    }));
+  }
+
+  private static boolean covers(long storedRow, long due) {
+    return storedRow != NO_ROW && storedRow != UNKNOWN_ROW && storedRow <= due;
   }
 
   void send(Decision<E> decision) {
@@ -70,29 +184,108 @@ final class CoreShell<C, S, E> {
   }
 
   /**
-   * The shard's stop message after a passivation. Commands queued behind the passivation request
-   * were handled first and may have made work due again (an owner's accept behind a resent
-   * notification): then a wake-up goes through the shard, which holds it while this incarnation
-   * stops and starts a new one for it, so nothing owed is dropped with the entity.
+   * The shard's stop message after a passivation (own, or sharding's idle passivation). Whatever
+   * the stage still owes is covered by a stored row (written before the events that created it),
+   * so the entity simply stops and the scanner wakes it when due; a reminder operation in flight
+   * finished first (the stop message waited in the stash).
    */
-  EffectBuilder<E, S> stop(EffectFactories<E, S> effects, S stage) {
-    if (machine.dueAt(stage, services.now()) != RoleMachine.NEVER) {
-      ClusterSharding.get(context.getSystem()).entityRefFor(entity.getEntityTypeKey(), entity.getEntityId())
-          .tell(wakeUp);
-    }
+  EffectBuilder<E, S> stop(EffectFactories<E, S> effects) {
     return effects.stop();
   }
 
-  /** One timer for the next due instant; none due: passivate. */
-  void arm(S stage) {
-    long now = services.now();
+  /** The outcome of the reminder operation in flight; on success, what was stashed is handled. */
+  ReplyEffect<E, S> onStored(EffectFactories<E, S> effects, Throwable failure) {
+    ReminderOperation<E, S> done = pending;
+    if (done == null) {
+      return effects.noReply();
+    }
+    if (failure != null) {
+      services.reminderMetrics.storeFailed();
+      log.warn("{}: reminder store failed ({}); trying again in {} ms. Check the journal database / Cassandra.",
+          entity.getEntityId(), failure.getMessage(), RETRY_MILLIS);
+      CompletionStage<Done> retry = CompletableFuture.supplyAsync(() -> done,
+              CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS))
+          .thenCompose(this::execute);
+      context.pipeToSelf(retry, (ok, again) -> reminderStored.apply(again));
+      return effects.noReply();
+    }
+    pending = null;
+    storedRow = done.storedAfter();
+    firedRows.removeAll(done.deletes());
+    if (done.passivate()) {
+      entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+    }
+    ReplyEffect<E, S> effect = done.then() == null ? effects.none().thenNoReply() : done.then().apply(effects);
+    return effect.thenUnstashAll();
+  }
+
+  /**
+   * After the events are stored: one timer for a near due instant, else sleep with the row at
+   * the exact instant; nothing due: delete the rows and passivate.
+   */
+  void settle(S stage) {
+    long now = now();
     long due = machine.dueAt(stage, now);
+    List<Long> known = new ArrayList<>(firedRows);
+    if (storedRow != NO_ROW && storedRow != UNKNOWN_ROW && !known.contains(storedRow)) {
+      known.add(storedRow);
+    }
     if (due == RoleMachine.NEVER) {
       timers.cancel(wakeUp);
-      entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+      if (known.isEmpty()) {
+        storedRow = NO_ROW;
+        entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+      } else {
+        start(new ReminderOperation<>(null, List.of(), known, NO_ROW, true, null));
+      }
       return;
     }
-    long delay = Math.min(Math.max(0, due - now), LONGEST_TIMER_MILLIS);
-    timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(delay));
+    long at = Math.max(due, now);
+    long delay = at - now;
+    boolean sleep = delay > services.stayAwakeMillis && !keepAwake;
+    if (sleep) {
+      timers.cancel(wakeUp);
+    } else {
+      timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(Math.min(delay, LONGEST_TIMER_MILLIS)));
+    }
+    if (storedRow == at && firedRows.stream().allMatch(instant -> instant == at)) {
+      firedRows.clear(); // fired a little early (the scanner's clock): the same row stays
+      if (sleep) {
+        entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+      }
+      return;
+    }
+    // Move the row to the exact instant (an early one would wake a sleeping entity for nothing),
+    // new row first, then the old ones.
+    List<Long> obsolete = known.stream().filter(instant -> instant != at).toList();
+    start(new ReminderOperation<>(null, storedRow == at ? List.of() : List.of(at), obsolete, at, sleep, null));
   }
+
+  private void start(ReminderOperation<E, S> operation) {
+    pending = operation;
+    context.pipeToSelf(execute(operation), (ok, failure) -> reminderStored.apply(failure));
+  }
+
+  /** Writes, then deletes: between the two there are two rows, never none. */
+  private CompletionStage<Done> execute(ReminderOperation<E, S> operation) {
+    ReminderStore store = services.reminders;
+    CompletionStage<Done> chain = operation.first() == null ? CompletableFuture.completedFuture(Done.getInstance())
+        : operation.first().get();
+    for (long instant : operation.writes()) {
+      chain = chain.thenCompose(done -> store.write(row.at(instant)));
+    }
+    for (long instant : operation.deletes()) {
+      chain = chain.thenCompose(done -> store.delete(row.at(instant)));
+    }
+    return chain;
+  }
+
+  /**
+   * @param first a write to store before the rows (null: none)
+   * @param storedAfter the row this incarnation knows once done
+   * @param passivate sleep when done
+   * @param then the decision waiting for this row, carried out once it is stored (null: none)
+   */
+  private record ReminderOperation<E, S>(Supplier<CompletionStage<Done>> first, List<Long> writes, List<Long> deletes, long storedAfter, boolean passivate,
+                                   Function<EffectFactories<E, S>, ReplyEffect<E, S>> then) {}
 }

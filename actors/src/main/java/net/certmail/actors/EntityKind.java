@@ -25,6 +25,18 @@ public enum EntityKind {
     return prefix + "@" + Routing.organisationOf(principal);
   }
 
+  /** The kind of an entity type name ({@link #typeName}); IllegalArgumentException for any other name. */
+  public static EntityKind ofTypeName(String typeName) {
+    int at = typeName.indexOf('@');
+    String prefix = at < 0 ? typeName : typeName.substring(0, at);
+    for (EntityKind kind : values()) {
+      if (kind.prefix.equals(prefix)) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException("no entity kind of type " + typeName);
+  }
+
   public static String entityId(String principal, String key) {
     return principal + "|" + key;
   }

@@ -30,6 +30,7 @@ import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -51,7 +52,7 @@ import org.slf4j.Logger;
 public final class InboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<InboxEntry.Command, InboxEvent, RecipientStage> {
 
-  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp, Stop {}
+  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
 
   /** The owner signs the COD of a held mail. */
   public record Accept(ActorRef<InboxView> replyTo) implements Command, CborSerializable {}
@@ -63,6 +64,12 @@ public final class InboxEntry
 
   /** The machine's due instant came, or the entry was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The organisation's reminder scanner fired the entry's row due at {@code dueAt}. */
+  public record ReminderDue(long dueAt) implements Command, CborSerializable {}
+
+  /** The entry's reminder operation finished ({@code failure} null) or failed. */
+  private record ReminderStored(Throwable failure) implements Command {}
 
   /** The shard's stop message when the entry passivates (CertmailEngine: withStopMessage). */
   enum Stop implements Command { INSTANCE }
@@ -98,7 +105,12 @@ public final class InboxEntry
     this.chain = new ChainingEventAdapter<>(entity.getEntityId(), InboxEvent.class);
     this.machine = new RecipientMachine(mailbox, label, services.mailboxPolicies.of(mailbox), services.timings,
         new HeadStampingSignatures(services.signatures(mailbox), chain::head));
-    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
+    // The label goes into the mailbox's inbox index before the notification is persisted: a
+    // crash in between leaves an index row for an entry that knows nothing (listings skip it),
+    // never a notified entry missing from the listing.
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
+        events -> events.stream().anyMatch(InboxEvent::hasNotificationReceived)
+            ? Optional.of(() -> services.inboxIndex.add(mailbox, label)) : Optional.empty());
     this.self = context.getSelf();
     this.timers = timers;
     this.log = context.getLog();
@@ -124,13 +136,20 @@ public final class InboxEntry
     // Empty takes a notification from B's home server (the label lock); Held waits for the owner until the
     // deadline the agent told B; Acknowledged answers repeats with the COD and fetches M (NSR, IP) until taken;
     // Refused answers repeats with the refusal.
+    // While its reminder is being stored, the entry stashes every other command (CoreShell).
     return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(command -> shell.busy() && !(command instanceof ReminderStored), command -> Effect().stash())
+        .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(Accept.class, this::onAccept)
         .onCommand(Refuse.class, this::onRefuse)
         .onCommand(GetEntry.class, this::onGetEntry)
         .onCommand(WakeUp.class, this::onWakeUp)
-        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage).thenNoReply())
+        .onCommand(ReminderDue.class, (stage, due) -> {
+          shell.reminded(due.dueAt());
+          return onWakeUp(stage, WakeUp.INSTANCE);
+        })
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()).thenNoReply())
         .build();
   }
 
@@ -138,7 +157,7 @@ public final class InboxEntry
     Optional<OpenedEnvelope> opened = InboundEnvelopes.open(services, inbound, entityId, log);
     Decision<InboxEvent> decision = opened.isEmpty() ? Decision.none()
         : machine.decide(stage, new Input.Received(opened.get().from(), opened.get().message()), shell.now());
-    return shell.carryOut(Effect(), decision).thenNoReply();
+    return shell.carryOut(Effect(), stage, decision, EffectBuilder::thenNoReply);
   }
 
   private ReplyEffect<InboxEvent, RecipientStage> onAccept(RecipientStage stage, Accept accept) {
@@ -152,16 +171,19 @@ public final class InboxEntry
   private ReplyEffect<InboxEvent, RecipientStage> decideForOwner(RecipientStage stage, Input input,
                                                                  ActorRef<InboxView> replyTo) {
     Decision<InboxEvent> decision = machine.decide(stage, input, shell.now());
-    return shell.carryOut(Effect(), decision).thenReply(replyTo, next -> viewOf(next, decision.problem()));
+    return shell.carryOut(Effect(), stage, decision,
+        stored -> stored.thenReply(replyTo, next -> viewOf(next, decision.problem())));
   }
 
   /** Answers from the stage; carrying out "nothing" re-arms the timer or passivates an entry with nothing due. */
   private ReplyEffect<InboxEvent, RecipientStage> onGetEntry(RecipientStage stage, GetEntry get) {
-    return shell.carryOut(Effect(), Decision.<InboxEvent>none()).thenReply(get.replyTo(), next -> viewOf(next, null));
+    return shell.carryOut(Effect(), stage, Decision.<InboxEvent>none(),
+        stored -> stored.thenReply(get.replyTo(), next -> viewOf(next, null)));
   }
 
   private ReplyEffect<InboxEvent, RecipientStage> onWakeUp(RecipientStage stage, WakeUp wakeUp) {
-    return shell.carryOut(Effect(), machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+    return shell.carryOut(Effect(), stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()),
+        EffectBuilder::thenNoReply);
   }
 
   /**
@@ -169,12 +191,13 @@ public final class InboxEntry
    * re-armed. With nothing due the entry waits a moment before it wakes: the command that
    * started it arms or passivates it first (so that no wake-up handled before that command asks
    * to passivate an entry the command is about to give work, such as a COD to fetch M for); an
-   * entry restarted by remember-entities with nothing due then passivates.
+   * entry woken by a stale reminder with nothing due then passivates.
    */
   @Override
   public SignalHandler<RecipientStage> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), stage -> {
+          shell.recovered(stage);
           if (machine.dueAt(stage, shell.now()) != RoleMachine.NEVER) {
             self.tell(WakeUp.INSTANCE);
           } else {

@@ -23,6 +23,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -36,7 +37,7 @@ import org.slf4j.Logger;
  */
 public final class MailServer extends EventSourcedBehavior<MailServer.Command, ServerEvent, ServerStage> {
 
-  public sealed interface Command permits Inbound, WakeUp, Stop, GetPublicEvidence {}
+  public sealed interface Command permits Inbound, WakeUp, ReminderDue, ReminderStored, Stop, GetPublicEvidence {}
 
   /**
    * The public directory of an origin server P1: what it published about a label it issued
@@ -51,6 +52,12 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The organisation's reminder scanner fired the entity's row due at {@code dueAt}. */
+  public record ReminderDue(long dueAt) implements Command, CborSerializable {}
+
+  /** The entity's reminder operation finished ({@code failure} null) or failed. */
+  private record ReminderStored(Throwable failure) implements Command {}
 
   /** The shard's stop message when the entity passivates (CertmailEngine: withStopMessage). */
   enum Stop implements Command { INSTANCE }
@@ -74,7 +81,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       ServerMachine machine = new ServerMachine(principal, EntityKind.keyOf(context.getEntityId()),
           services.serverRules(), new HeadStampingSignatures(services.signatures(principal), chain::head));
       return new MailServer(context, services, machine, chain, new CoreShell<>(context, actorContext, timers,
-          WakeUp.INSTANCE, machine, services), actorContext.getSelf(), actorContext.getLog());
+          WakeUp.INSTANCE, ReminderStored::new, machine, services), actorContext.getSelf(), actorContext.getLog());
     }));
   }
 
@@ -119,31 +126,43 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   @Override
   public CommandHandler<Command, ServerEvent, ServerStage> commandHandler() {
+    // While its reminder is being stored, the entity stashes every other command (CoreShell).
     return newCommandHandlerBuilder().forAnyState()
+        .onCommand(command -> shell.busy() && !(command instanceof ReminderStored), command -> Effect().stash())
+        .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Inbound.class, this::onInbound)
-        .onCommand(WakeUp.class, (stage, wakeUp) -> carryOut(machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())))
+        .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(ReminderDue.class, (stage, due) -> {
+          shell.reminded(due.dueAt());
+          return onWakeUp(stage, WakeUp.INSTANCE);
+        })
         .onCommand(GetPublicEvidence.class, this::onPublicEvidence)
-        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage))
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()))
         .build();
   }
 
   private Effect<ServerEvent, ServerStage> onInbound(ServerStage stage, Inbound inbound) {
     Optional<OpenedEnvelope> opened = InboundEnvelopes.open(services, inbound, entity.getEntityId(), log);
     if (opened.isEmpty()) {
-      return Effect().none().thenRun(shell::arm); // nothing to act on: an empty entity passivates
+      return carryOut(stage, Decision.none()); // nothing to act on: an empty entity passivates
     }
-    return carryOut(machine.decide(stage, new Input.Received(opened.get().from(), opened.get().message()), shell.now()));
+    return carryOut(stage, machine.decide(stage, new Input.Received(opened.get().from(), opened.get().message()),
+        shell.now()));
   }
 
-  private Effect<ServerEvent, ServerStage> carryOut(Decision<ServerEvent> decision) {
-    return shell.carryOut(Effect(), decision);
+  private Effect<ServerEvent, ServerStage> onWakeUp(ServerStage stage, WakeUp wakeUp) {
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()));
+  }
+
+  private Effect<ServerEvent, ServerStage> carryOut(ServerStage stage, Decision<ServerEvent> decision) {
+    return shell.carryOut(Effect(), stage, decision, EffectBuilder::thenNoReply);
   }
 
   private Effect<ServerEvent, ServerStage> onPublicEvidence(ServerStage stage, GetPublicEvidence query) {
     boolean published = stage instanceof ServerStage.Carrying carrying && carrying.carriage().origin();
     List<byte[]> evidence = ServerMachine.publicEvidence(stage).stream().map(SignedEvidence::toByteArray).toList();
-    return Effect().none().thenRun(shell::arm)
-        .thenReply(query.replyTo(), s -> new PublicEvidence(me, label, published, evidence));
+    return shell.carryOut(Effect(), stage, Decision.none(),
+        stored -> stored.thenReply(query.replyTo(), s -> new PublicEvidence(me, label, published, evidence)));
   }
 
   @Override
@@ -151,7 +170,10 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     // Timers do not survive a restart: the machine's instants are persisted, so a wake-up
     // re-evaluates them (and resends what is owed) once recovery is complete.
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), stage -> self.tell(WakeUp.INSTANCE))
+        .onSignal(RecoveryCompleted.instance(), stage -> {
+          shell.recovered(stage);
+          self.tell(WakeUp.INSTANCE);
+        })
         .build();
   }
 

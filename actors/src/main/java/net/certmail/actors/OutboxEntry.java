@@ -3,6 +3,7 @@ package net.certmail.actors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import net.certmail.persistence.InboxLabels;
 import net.certmail.persistence.chain.ChainingEventAdapter;
 import net.certmail.persistence.chain.HeadStampingSignatures;
 import net.certmail.crypto.OpenedEnvelope;
@@ -55,7 +56,7 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, Stop {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -65,6 +66,12 @@ public final class OutboxEntry
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The organisation's reminder scanner fired the entry's row due at {@code dueAt}. */
+  public record ReminderDue(long dueAt) implements Command, CborSerializable {}
+
+  /** The entry's reminder operation finished ({@code failure} null) or failed. */
+  private record ReminderStored(Throwable failure) implements Command {}
 
   /** The shard's stop message when the entry passivates (CertmailEngine: withStopMessage). */
   enum Stop implements Command { INSTANCE }
@@ -109,8 +116,14 @@ public final class OutboxEntry
     this.sender = EntityKind.principalOf(entity.getEntityId());
     this.submissionId = EntityKind.keyOf(entity.getEntityId());
     this.chain = new ChainingEventAdapter<>(entity.getEntityId(), OutboxEvent.class);
-    this.machine = new SenderMachine(sender, submissionId, services.timings, new HeadStampingSignatures(services.signatures(sender), chain::head));
-    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, machine, services);
+    this.machine = new SenderMachine(sender, submissionId, services.timings,
+        new HeadStampingSignatures(services.signatures(sender), chain::head));
+    // The submission goes into the mailbox's outbox index before it is persisted: a crash in
+    // between leaves a row for an entry that knows nothing (the listing shows it UNKNOWN and skips it).
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
+        events -> events.stream().anyMatch(OutboxEvent::hasMailSubmitted)
+            ? Optional.of(() -> services.inboxIndex.add(InboxLabels.outboxKey(sender), submissionId))
+            : Optional.empty());
   }
 
   /**
@@ -131,25 +144,32 @@ public final class OutboxEntry
   public CommandHandlerWithReply<Command, OutboxEvent, SenderStage> commandHandler() {
     // Every stage takes the same commands; what each means in a stage is the machine's (SenderStage).
     // An entry never submitted answers "unknown" and lingers briefly before it passivates.
+    // While its reminder is being stored, the entry stashes every other command (CoreShell).
     return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(command -> shell.busy() && !(command instanceof ReminderStored), command -> Effect().stash())
+        .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(GetStatus.class, (stage, query) -> stage instanceof Empty
             ? onUnknownSubmission(stage, query) : onGetStatus(stage, query))
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
-        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect(), stage).thenNoReply())
+        .onCommand(ReminderDue.class, (stage, due) -> {
+          shell.reminded(due.dueAt());
+          return onWakeUp(stage, WakeUp.INSTANCE);
+        })
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()).thenNoReply())
         .build();
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onSubmit(SenderStage stage, Submit submit) {
     Decision<OutboxEvent> decision = machine.decide(stage, new SenderMachine.Submit(submit.recipient(),
         submit.content(), submit.deadlineMillis(), submit.flavour(), submit.originServer()), shell.now());
-    return carryOut(stage, decision)
-        .thenReply(submit.replyTo(), next -> withProblem(statusOf(next), decision.problem()));
+    return carryOut(stage, decision,
+        stored -> stored.thenReply(submit.replyTo(), next -> withProblem(statusOf(next), decision.problem())));
   }
 
   /**
-   * A query for a submission never made must not leave a (remembered) entity behind: the wake-up
+   * A query for a submission never made must not leave an entity behind: the wake-up
    * after a short linger finds nothing due and passivates it, unless a submission came meanwhile.
    */
   private ReplyEffect<OutboxEvent, SenderStage> onUnknownSubmission(SenderStage stage, GetStatus query) {
@@ -166,29 +186,30 @@ public final class OutboxEntry
     if (machine.dueAt(stage, now) > now) {
       return Effect().reply(query.replyTo(), statusOf(stage));
     }
-    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now))
-        .thenReply(query.replyTo(), this::statusOf);
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now),
+        stored -> stored.thenReply(query.replyTo(), this::statusOf));
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onInbound(SenderStage stage, Inbound inbound) {
     Optional<OpenedEnvelope> opened = InboundEnvelopes.open(services, inbound, entity.getEntityId(), labelOf(stage),
         log);
     if (opened.isEmpty()) {
-      return shell.carryOut(Effect(), Decision.none()).thenNoReply();
+      return shell.carryOut(Effect(), stage, Decision.none(), EffectBuilder::thenNoReply);
     }
     noteProgress(stage, opened.get());
     Decision<OutboxEvent> decision = machine.decide(stage,
         new Input.Received(opened.get().from(), opened.get().message()), shell.now());
-    return carryOut(stage, decision).thenNoReply();
+    return carryOut(stage, decision, EffectBuilder::thenNoReply);
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onWakeUp(SenderStage stage, WakeUp wakeUp) {
-    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now())).thenNoReply();
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()), EffectBuilder::thenNoReply);
   }
 
   /** Carries a decision out and counts what it changed: a submission taken, a mail concluded (once each, never on replay). */
-  private EffectBuilder<OutboxEvent, SenderStage> carryOut(SenderStage before, Decision<OutboxEvent> decision) {
-    return shell.carryOut(Effect(), decision).thenRun(next -> {
+  private ReplyEffect<OutboxEvent, SenderStage> carryOut(SenderStage before, Decision<OutboxEvent> decision,
+      java.util.function.Function<EffectBuilder<OutboxEvent, SenderStage>, ReplyEffect<OutboxEvent, SenderStage>> reply) {
+    return shell.carryOut(Effect(), before, decision, stored -> reply.apply(stored.thenRun(next -> {
       if (before instanceof Empty && next instanceof AwaitingCop awaiting) {
         services.metrics.submitted(awaiting.mail().getFlavour());
       }
@@ -196,7 +217,7 @@ public final class OutboxEntry
         services.metrics.concluded(SenderStatus.of(concluded).status(), concluded.reason(),
             Duration.ofMillis(shell.now() - concluded.mail().getSubmittedAtMillis()));
       }
-    });
+    })));
   }
 
   /** The origin's note that B was notified: shown as AWAITING_COLLECTION until the verdict. */
@@ -205,6 +226,7 @@ public final class OutboxEntry
     if (stage instanceof InDelivery delivery && message.hasStatusAnswer()
         && opened.from().equals(delivery.mail().getOriginServer())) {
       awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
+      shell.keepAwake(awaitingCollection); // the note lives only in memory: shown until sharding passivates the entry idle
     }
   }
 
@@ -226,8 +248,9 @@ public final class OutboxEntry
   public SignalHandler<SenderStage> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), stage -> {
+          shell.recovered(stage);
           // Timers do not survive a restart: do what is due now, which re-arms the one timer
-          // (or passivates a concluded entry that remember-entities brought back).
+          // (or passivates a concluded entry that a stale reminder woke).
           if (!(stage instanceof Empty)) {
             self.tell(WakeUp.INSTANCE);
           }

@@ -1,6 +1,7 @@
 package net.certmail.actors;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 import net.certmail.crypto.EnvelopeOpener;
@@ -8,6 +9,8 @@ import net.certmail.crypto.EvidenceSigner;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.PrincipalKeys;
 import net.certmail.crypto.TrustStore;
+import net.certmail.persistence.inbox.InboxIndex;
+import net.certmail.persistence.reminders.ReminderStore;
 import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
 import net.certmail.protocol.server.ServerRules;
@@ -29,11 +32,20 @@ public final class ProtocolServices {
   final Transport transport;
   final EnvelopeMetrics metrics;
   final MailboxPolicies mailboxPolicies;
+  /** Durable reminders of every entity of this node, and their meters. */
+  final ReminderStore reminders;
+  final ReminderMetrics reminderMetrics;
+  /** An entity whose next due instant is further away than this sleeps (passivates) until its reminder. */
+  final long stayAwakeMillis;
+  /** The labels delivered to each mailbox, written by inbox entries before their notification. */
+  final InboxIndex inboxIndex;
   private final Map<String, EvidenceSigner> signers;
 
   ProtocolServices(Clock clock, Timings timings, SubmissionPolicy submissionPolicy, Routing routing,
                    TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
-                   MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys) {
+                   MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys,
+                   ReminderStore reminders, ReminderMetrics reminderMetrics, Duration stayAwake,
+                   InboxIndex inboxIndex) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -44,6 +56,10 @@ public final class ProtocolServices {
     this.transport = transport;
     this.metrics = metrics;
     this.mailboxPolicies = mailboxPolicies;
+    this.reminders = reminders;
+    this.reminderMetrics = reminderMetrics;
+    this.stayAwakeMillis = stayAwake.toMillis();
+    this.inboxIndex = inboxIndex;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));
   }

@@ -3,6 +3,7 @@ package net.certmail.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,7 @@ public final class EngineNode implements AutoCloseable {
             pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
             pekko.cluster.sharding.distributed-data.durable.keys = []
             """)
+        .withValue("certmail.reminders.jdbc-url", ConfigValueFactory.fromAnyRef(network.reminderDatabase))
         .withValue("pekko.cluster.roles", ConfigFactory.parseString("r = " + quoted(organisations)).getValue("r"))
         .withFallback(ConfigFactory.parseString(TestNetwork.engineConfig()))
         .withFallback(journal)
@@ -112,6 +114,13 @@ public final class EngineNode implements AutoCloseable {
     String shardId = new HashCodeMessageExtractor<>(system.settings().config()
         .getInt("pekko.cluster.sharding.number-of-shards")).shardId(entityId);
     return shards(typeKey).stream().anyMatch(shard -> shard.shardId().equals(shardId));
+  }
+
+  /** The ids of the entities of a type running on this node now. */
+  public java.util.Set<String> runningEntities(EntityTypeKey<?> typeKey) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    shards(typeKey).forEach(shard -> ids.addAll(shard.getEntityIds()));
+    return ids;
   }
 
   private java.util.Set<ShardState> shards(EntityTypeKey<?> typeKey) {

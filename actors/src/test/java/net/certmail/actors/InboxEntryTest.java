@@ -117,7 +117,8 @@ class InboxEntryTest {
         new EnvelopeOpener(trustStore, new ReplayGuard(CLOCK, SETTINGS.freshnessWindow())),
         (from, outgoing) -> sentAbout.get(outgoing.to().key()).tell(outgoing),
         new EnvelopeMetrics(new SimpleMeterRegistry()),
-        SETTINGS.mailboxPolicies(), hosted);
+        SETTINGS.mailboxPolicies(), hosted, TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE,
+        TestReminders.inboxIndex());
   }
 
   @BeforeEach
@@ -181,9 +182,11 @@ class InboxEntryTest {
   @Test
   void duplicateNotificationIsAnsweredNotPersistedTwice() throws Exception {
     var bob = entry(BOB); // auto-accept
-    var first = bob.runCommand(fromBeta(BOB, delivery()));
-    assertEquals(2, first.events().size(), "notified and signed");
-    assertInstanceOf(RecipientStage.Acknowledged.class, first.state());
+    bob.runCommand(fromBeta(BOB, delivery())); // stored once its label is in the inbox index (CoreShell)
+    bob.<InboxView>runCommand(InboxEntry.GetEntry::new); // answered once the delivery is carried out
+    assertEquals(2, bob.persistenceTestKit().persistedInStorage(EntityKind.entityId(BOB, label)).size(),
+        "notified and signed");
+    assertInstanceOf(RecipientStage.Acknowledged.class, bob.getState());
     ProtocolMessage cod = received();
     assertEquals(MessageCase.COD_REPLY, cod.getMessageCase());
     shard.expectMessageClass(ClusterSharding.Passivate.class); // CEM: B holds M, nothing is due
@@ -196,7 +199,7 @@ class InboxEntryTest {
   @Test
   void recoveryReArmsTheFetch() throws Exception {
     var bob = entry(BOB);
-    // An entry that recovers with nothing due and hears nothing (remember-entities restarted it) passivates.
+    // An entry that recovers with nothing due and hears nothing (a stale reminder woke it) passivates.
     shard.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(3));
     bob.runCommand(fromBeta(BOB, notification(Flavour.NSR)));
     long signedAt = CLOCK.millis();
@@ -236,8 +239,9 @@ class InboxEntryTest {
   @Test
   void acceptAfterTheToldDeadlineIsTurnedDownWithIt() {
     var carol = entry(CAROL); // hold
-    var notified = carol.runCommand(fromBeta(CAROL, notification(Flavour.IP)));
-    assertInstanceOf(RecipientStage.Held.class, notified.state());
+    carol.runCommand(fromBeta(CAROL, notification(Flavour.IP))); // stored once its label is in the inbox index
+    carol.<InboxView>runCommand(InboxEntry.GetEntry::new);
+    assertInstanceOf(RecipientStage.Held.class, carol.getState());
     shard.expectMessageClass(ClusterSharding.Passivate.class); // held: it waits in the journal, not in memory
     assertEquals(RecipientView.Status.AWAITING_DECISION, carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
 

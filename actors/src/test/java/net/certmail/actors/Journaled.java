@@ -24,4 +24,14 @@ final class Journaled {
     }
     return type.cast(link.event());
   }
+
+  /** The events of a stream as stored (each inside its hash-chain link), unwrapped. */
+  static <E> List<E> events(List<?> stored, Class<E> type) {
+    return stored.stream().map(item -> {
+      if (!(item instanceof ChainLink link)) {
+        throw new AssertionError("an event was not stored in its stream's hash chain: " + item.getClass().getName());
+      }
+      return type.cast(link.event());
+    }).toList();
+  }
 }

@@ -93,7 +93,8 @@ class OutboxEntryTest {
           SENT.add(outgoing);
         },
         new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(),
-        NETWORK.keysOf(List.of(ALPHA)));
+        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE,
+        TestReminders.inboxIndex());
   }
 
   @AfterAll
@@ -132,8 +133,11 @@ class OutboxEntryTest {
     assertInstanceOf(InDelivery.class, entry.restart().state());
     assertEquals(label, expectSent(ProtocolMessage.MessageCase.STATUS_QUERY).getStatusQuery().getLabel());
 
-    // With no command at all, the re-armed timer declares the mail lost once T plus grace has passed.
+    // T plus grace is a minute away: the entry sleeps; its reminder (what the scanner sends when
+    // the row comes due) wakes it, and it declares the mail lost.
+    shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);
     CLOCK.set(deadline + Duration.ofMinutes(2).toMillis());
+    entry.runCommand(new OutboxEntry.ReminderDue(CLOCK.millis()));
     shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT);
     Concluded lost = assertInstanceOf(Concluded.class, entry.getState());
     assertEquals(Outcome.LOST, lost.status());

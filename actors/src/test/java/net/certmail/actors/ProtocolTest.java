@@ -86,6 +86,20 @@ class ProtocolTest {
     node.close();
   }
 
+  @Test
+  void directoryLookupOfAnUnknownLabelLeavesNoEntityAndNoReminder() throws Exception {
+    String label = ALPHA + "/" + UUID.randomUUID().toString().replace("-", "");
+    String entityId = EntityKind.entityId(ALPHA, label);
+    assertFalse(engine.publicEvidence(ALPHA, label).toCompletableFuture().get().published());
+    EngineNode.awaitCondition(() -> !node.runningEntities(MailServer.typeKey(ALPHA)).contains(entityId), WAIT,
+        "the looked-up entity passivated");
+    try (var reminders = net.certmail.persistence.reminders.JdbcReminderStore.open(network.reminderDatabase, "sa", "",
+        60_000)) {
+      assertTrue(reminders.dueBy(ALPHA, Long.MAX_VALUE, Integer.MAX_VALUE).toCompletableFuture().get().stream()
+          .noneMatch(row -> row.entityId().equals(entityId)), "no reminder row for a lookup");
+    }
+  }
+
   static Stream<Arguments> flavoursAndRoutes() {
     List<Arguments> cases = new ArrayList<>();
     for (Flavour flavour : List.of(Flavour.CEM, Flavour.NSR, Flavour.IP)) {

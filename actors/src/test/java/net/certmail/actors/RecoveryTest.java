@@ -1,5 +1,8 @@
 package net.certmail.actors;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+
 import static net.certmail.actors.TestNetwork.ALICE;
 import static net.certmail.actors.TestNetwork.ALPHA;
 import static net.certmail.actors.TestNetwork.BETA;
@@ -28,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Crashes and restarts in the middle of the protocol, on the embedded H2 journal that every node
  * of the JVM shares: the mail resumes from the journal and reaches the right verdict without
- * outside help (remember-entities restarts the entities that owe work, and their persisted
- * deadlines re-arm their timers).
+ * outside help: every entity that owes work has a durable reminder row, and its organisation's
+ * reminder scanner wakes it (on whichever node its shard lives) when the row comes due.
  */
 @ExtendWith(LogCapturingExtension.class)
 class RecoveryTest {
@@ -109,6 +112,53 @@ class RecoveryTest {
     }
   }
 
+  /**
+   * Pn waits for carol, who holds the mail; the node of beta.example hosting Pn is killed (no
+   * graceful leave: the cluster downs it). Nothing but Pn's reminder row can wake Pn: nobody
+   * messages it. When the delivery give-up comes (the injected clock moves there), the reminder
+   * fires on the surviving node and Pn issues its NDN, which reaches alice before T.
+   */
+  @Test
+  void waitingMailsDeadlineStillYieldsItsNoticeWhenTheNodeHostingItIsKilled(@TempDir Path dir) throws Exception {
+    var journal = EngineNode.embeddedJournal(dir);
+    // An abrupt stop: terminating the system runs no coordinated shutdown, so the node does not leave.
+    Config crashable = ConfigFactory.parseString(
+        "pekko.coordinated-shutdown.run-by-actor-system-terminate = off\n"
+        + "pekko.cluster.run-coordinated-shutdown-when-down = off");
+    try (EngineNode senders = EngineNode.start(network, clock, List.of(ALPHA, RELAY, GAMMA, DELTA), journal, null)) {
+      EngineNode betaOne = EngineNode.start(network, clock, List.of(BETA), journal, senders.address(), crashable);
+      EngineNode betaTwo = EngineNode.start(network, clock, List.of(BETA), journal, senders.address(), crashable);
+      try {
+        String id = UUID.randomUUID().toString();
+        long deadline = deadline();
+        senders.engine.submit(ALICE, id, CAROL, mail(), deadline, Flavour.NSR).toCompletableFuture().get();
+        String label = EngineNode.await(() -> senders.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT,
+            "COP").label();
+        EngineNode.await(() -> senders.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
+            WAIT, "carol notified");
+
+        String pn = EntityKind.entityId(BETA, label);
+        EngineNode hosting = betaOne.holdsShardOf(MailServer.typeKey(BETA), pn) ? betaOne : betaTwo;
+        EngineNode remaining = hosting == betaOne ? betaTwo : betaOne;
+        assertTrue(hosting.holdsShardOf(MailServer.typeKey(BETA), pn), "one beta node holds Pn");
+        hosting.system.terminate(); // killed: its entities and (if it was there) beta's scanner are gone
+        hosting.system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+        // Carol never decides; Pn's delivery give-up (accepted + delivery-timeout 5 min) comes.
+        clock.advance(Duration.ofMinutes(5).plusSeconds(5));
+        MailStatus status = EngineNode.await(() -> senders.engine.status(ALICE, id), MailStatus::isFinal,
+            Duration.ofSeconds(60), "Pn's notice from the surviving node");
+        assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
+        assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", status.reason(), "Pn's own notice, not P1's at T");
+        assertTrue(clock.millis() < deadline, "the verdict came before T on the injected clock");
+        assertTrue(remaining.holdsShardOf(MailServer.typeKey(BETA), pn), "Pn now runs on the surviving node");
+      } finally {
+        betaOne.close();
+        betaTwo.close();
+      }
+    }
+  }
+
   @Test
   void submissionToAServerThatIsNotTheSendersHomeIsRefusedWhenThatServerComesUp(@TempDir Path dir) throws Exception {
     // alice posts through relay.example, which is down: she is stuck in phase 1, resending. Once it runs it refuses:
@@ -124,7 +174,7 @@ class RecoveryTest {
       assertEquals(DeliveryStatus.SUBMITTED, submitted.status());
     }
     try (EngineNode all = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
-      // Nobody touches the submission: alice's entry is remembered, comes back, resends and gets the refusal.
+      // Nobody touches the submission: alice's entry is woken by its reminder, resends and gets the refusal.
       MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the answer once the server runs");
       assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
@@ -150,7 +200,7 @@ class RecoveryTest {
     JournalTampering rows = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
     String persistenceId = EntityKind.entityId(ALICE, id);
     try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
-      // Nobody asks about the mail: alice's remembered entry comes back and ends the stage.
+      // Nobody asks about the mail: alice's entry is woken by its reminder and ends the stage.
       EngineNode.awaitCondition(() -> unanswered(rows, persistenceId), WAIT, "the submission concluded unanswered");
       assertEquals(DeliveryStatus.NOT_POSTED, restarted.engine.status(ALICE, id).toCompletableFuture().get().status());
     }

@@ -48,6 +48,8 @@ public final class TestNetwork {
   public static final List<String> RUNNING_ORGANISATIONS = List.of(ALPHA, RELAY, BETA, GAMMA, DELTA);
 
   public final NetworkCa ca;
+  /** The reminders of the nodes of this network that run on the in-memory journal (shared by them). */
+  public final String reminderDatabase = TestReminders.freshDatabase();
   public final Map<String, PrincipalKeys> keys;
 
   public TestNetwork() {

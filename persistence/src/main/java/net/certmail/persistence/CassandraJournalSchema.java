@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
 
 /**
  * The production Cassandra schema of certmail ({@value #SCRIPT}): keyspaces and tables of the
- * journal and the snapshot store, created before the first node starts.
+ * journal and the snapshot store, created before the first node starts, and the reminder tables
+ * ({@code CassandraReminderStore.SCHEMA}) in the journal's keyspace.
  *
  * The script names the keyspaces "certmail" and "certmail_snapshot" and replicates to
  * 'datacenter1' with factor 3; {@link #statements} renames both and sets the replication, so the
@@ -59,6 +60,9 @@ public final class CassandraJournalSchema {
       for (String cql : statements) {
         session.execute(SimpleStatement.newInstance(cql).setTimeout(DDL_TIMEOUT));
       }
+      // The durable reminders and the inbox index live beside the events they are written with.
+      net.certmail.persistence.reminders.CassandraReminderStore.createTables(session, journalKeyspace);
+      net.certmail.persistence.inbox.CassandraInboxIndex.createTable(session, journalKeyspace);
     } finally {
       session.setSchemaMetadataEnabled(null);
     }

@@ -37,7 +37,9 @@ final class InboxResource extends AllDirectives {
   /** The routes under .../inbox, for a mailbox the guards let through. */
   Route routes(String mailbox) {
     return concat(
-        pathEnd(() -> get(() -> answer(list(mailbox)))),
+        pathEnd(() -> get(() -> parameterOptional("after", after -> parameterOptional("limit", limit ->
+            answer(list(mailbox, RequestValidation.inboxCursor(after),
+                RequestValidation.pageSize(limit, INBOX_LIST_LIMIT))))))),
         pathPrefix(segment().slash(segment()), (server, id) -> labelRoutes(mailbox, RequestValidation.label(server, id))));
   }
 
@@ -50,15 +52,22 @@ final class InboxResource extends AllDirectives {
         path("content", () -> get(() -> answer(content(mailbox, label)))));
   }
 
-  private CompletionStage<HttpResponse> list(String mailbox) {
-    return inboxLabels.of(mailbox, INBOX_LIST_LIMIT + 1).thenCompose(labels -> {
-      List<String> shown = labels.subList(0, Math.min(labels.size(), INBOX_LIST_LIMIT));
-      List<CompletableFuture<Json.InboxEntry>> entries = shown.stream()
-          .map(label -> engine.inboxEntry(mailbox, label).thenApply(Json::inboxEntry).toCompletableFuture())
+  /**
+   * One page of the mailbox's mails, read from the inbox index (one keyed read of the mailbox's
+   * own rows) and each entry asked for its view: the cost is the page's, whatever the journal
+   * holds. A row whose entry knows nothing (its notification was never persisted) is skipped.
+   */
+  private CompletionStage<HttpResponse> list(String mailbox, String after, int limit) {
+    return inboxLabels.of(mailbox, after, limit + 1).thenCompose(labels -> {
+      List<String> shown = labels.subList(0, Math.min(labels.size(), limit));
+      List<CompletableFuture<InboxView>> entries = shown.stream()
+          .map(label -> engine.inboxEntry(mailbox, label).toCompletableFuture())
           .toList();
+      boolean more = labels.size() > limit;
+      String next = more ? shown.get(shown.size() - 1) : null;
       return CompletableFuture.allOf(entries.toArray(CompletableFuture[]::new)).thenApply(done ->
-          Json.response(StatusCodes.OK, new Json.InboxList(mailbox,
-              entries.stream().map(CompletableFuture::join).toList(), labels.size() > INBOX_LIST_LIMIT)));
+          Json.response(StatusCodes.OK, new Json.InboxList(mailbox, entries.stream().map(CompletableFuture::join)
+              .filter(view -> !view.isUnknown()).map(Json::inboxEntry).toList(), more, next)));
     });
   }
 

@@ -66,7 +66,8 @@ final class Json {
   record OutboxList(String mailbox, List<Status> entries, boolean truncated) {}
 
   /** GET /inbox: the mailbox's mails, by label; {@code truncated} when there were more than listed. */
-  record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated) {}
+  /** {@code next}: the {@code after} of the following page, null on the last page. */
+  record InboxList(String mailbox, List<InboxEntry> entries, boolean truncated, String next) {}
 
   /** GET /v1/directory/...: what the origin server published about a label. */
   record Directory(String server, String label, List<Evidence> evidence) {}

@@ -62,6 +62,34 @@ final class RequestValidation {
     return server + "/" + id;
   }
 
+  /** The cursor of an inbox page: empty (the first page) or a label, as {@code next} gave it. */
+  static String inboxCursor(java.util.Optional<String> after) {
+    if (after.isEmpty() || after.get().isEmpty()) {
+      return "";
+    }
+    int slash = after.get().indexOf('/');
+    if (slash < 0) {
+      throw new BadRequest("BAD_CURSOR", "after must be a label (alpha.example/<id>) as the previous page's next gave it");
+    }
+    return label(after.get().substring(0, slash), after.get().substring(slash + 1));
+  }
+
+  /** How many entries an inbox page may hold: 1 to {@code max}, {@code max} when not given. */
+  static int pageSize(java.util.Optional<String> limit, int max) {
+    if (limit.isEmpty()) {
+      return max;
+    }
+    try {
+      int size = Integer.parseInt(limit.get());
+      if (size >= 1 && size <= max) {
+        return size;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new BadRequest("BAD_LIMIT", "limit must be a whole number from 1 to " + max);
+  }
+
   static String submissionId(String submissionId) {
     SubmissionId.check(submissionId).ifPresent(problem -> {
       throw new BadRequest("BAD_SUBMISSION_ID", problem);

@@ -168,7 +168,7 @@ public final class CertmailNode implements AutoCloseable {
 
   /** The labels delivered to a mailbox, from this node's journal. */
   public InboxLabels inboxLabels() {
-    return new InboxLabels(system, journal);
+    return new InboxLabels(engine.inboxIndex());
   }
 
   /** The organisations (cluster roles) this node serves. */

@@ -311,7 +311,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return Decision.ignore("EVIDENCE_MISMATCH", "COD that does not certify this mail");
     }
     if (!(stage instanceof Delivering)) {
-      return recordLate(carriage, cod, now);
+      return recordLate(stage, cod, now);
     }
     if (now > timings.deliveryGiveUp(carriage.acceptedAtMillis(), carriage.deadline())) {
       return Decision.ignore("TOO_LATE", "COD after the delivery cut-off");
@@ -344,7 +344,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return Decision.ignore("EVIDENCE_MISMATCH", "refusal that does not concern this mail");
     }
     if (!(stage instanceof Delivering) || now >= carriage.deadline()) {
-      return recordLate(carriage, refusal, now);
+      return recordLate(stage, refusal, now);
     }
     SignedEvidence ndn = signNonDelivery(carriage, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RECIPIENT_REFUSED,
         "the recipient refused: " + statement.get().getReasonDetail(), now);
@@ -382,7 +382,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     }
     Outgoing confirm = receipt(from, "delivery_report");
     if (!awaitsVerdict(stage)) {
-      return recordLate(carriage, List.of(report.getRodN(), report.getCod()), now).andSend(confirm);
+      return recordLate(stage, List.of(report.getRodN(), report.getCod()), now).andSend(confirm);
     }
     if (now >= carriage.deadline()) {
       return Decision.<ServerEvent>ignore("TOO_LATE", "delivery report after T: no verdict is signed after T");
@@ -404,7 +404,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     }
     Outgoing confirm = receipt(from, "non_delivery_notice");
     if (!awaitsVerdict(stage)) {
-      return recordLate(carriage, ndn, now).andSend(confirm);
+      return recordLate(stage, ndn, now).andSend(confirm);
     }
     if (now >= carriage.deadline()) {
       return Decision.ignore("TOO_LATE", "non-delivery notice after T: no verdict is accepted after T");
@@ -539,15 +539,16 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
 
   // ---- late evidence: verified, entitled, not this server's own, bounded ----
 
-  private Decision<ServerEvent> recordLate(Carriage carriage, SignedEvidence item, long now) {
-    return recordLate(carriage, List.of(item), now);
+  private Decision<ServerEvent> recordLate(Carrying stage, SignedEvidence item, long now) {
+    return recordLate(stage, List.of(item), now);
   }
 
-  private Decision<ServerEvent> recordLate(Carriage carriage, List<SignedEvidence> items, long now) {
+  private Decision<ServerEvent> recordLate(Carrying stage, List<SignedEvidence> items, long now) {
+    Carriage carriage = stage.carriage();
     List<SignedEvidence> kept = new ArrayList<>();
     for (SignedEvidence item : items) {
       if (carriage.late().size() + kept.size() >= MAX_LATE_ITEMS || item.getSigner().equals(me)
-          || carriage.late().contains(item) || kept.contains(item) || held(carriage, item)) {
+          || carriage.late().contains(item) || kept.contains(item) || held(stage, item)) {
         continue;
       }
       Optional<EvidenceStatement> statement = verifiedAnyKind(item);
@@ -562,8 +563,16 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
         LateEvidenceRecorded.newBuilder().addAllEvidence(kept).setRecordedAtMillis(now)).build());
   }
 
-  private static boolean held(Carriage carriage, SignedEvidence item) {
-    return carriage.receipt().map(r -> r.cod().equals(item) || r.rodN().equals(item)).orElse(false);
+  /**
+   * Evidence this server already holds as part of the mail, not late: the receipt Pn took, or
+   * what its outcome rests on (a report resent before this server's confirmation reached its
+   * sender carries the very ROD_n and COD the verdict was built from).
+   */
+  private static boolean held(Carrying stage, SignedEvidence item) {
+    boolean inReceipt = stage.carriage().receipt().map(r -> r.cod().equals(item) || r.rodN().equals(item)).orElse(false);
+    return inReceipt || outcomeOf(stage).map(outcome -> outcome instanceof Outcome.Delivered delivered
+        ? delivered.rodN().equals(item) || delivered.cod().equals(item)
+        : ((Outcome.NotDelivered) outcome).ndn().equals(item)).orElse(false);
   }
 
   private Optional<EvidenceStatement> verifiedAnyKind(SignedEvidence item) {

@@ -316,6 +316,17 @@ class ServerMachineTest {
     assertEquals(ServerMachine.MAX_LATE_ITEMS, ((ServerStage.Carrying) alpha.stage).carriage().late().size());
   }
 
+  @Test
+  void aResentReportOfTheEvidenceTheVerdictRestsOnIsNotRecordedAsLate() {
+    Server alpha = originForwarding(Flavour.CEM);
+    ProtocolMessage report = deliveryReport(Flavour.CEM, NOW + 100);
+    assertTrue(alpha.receive(BETA, report, NOW + 200).events().get(0).hasDeliveryCertified());
+    // Pn resent its report before the origin's confirmation reached it: the same ROD_n and COD.
+    Decision<ServerEvent> again = alpha.receive(BETA, report, NOW + 800);
+    assertTrue(again.events().isEmpty(), () -> "recorded again: " + again);
+    assertTrue(again.messages().stream().anyMatch(out -> out.to().principal().equals(BETA)), "but confirmed again");
+  }
+
   static String kindOf(SignedEvidence item) {
     try {
       return EvidenceStatement.parseFrom(item.getStatement()).getKind().name();

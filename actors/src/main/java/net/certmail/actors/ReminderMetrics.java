@@ -1,0 +1,64 @@
+package net.certmail.actors;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The reminders' meters (Prometheus names in brackets): rows waiting in the store
+ * [certmail_reminders_waiting], rows found due by the last scan [certmail_reminders_due], wake-ups
+ * sent [certmail_reminders_fired_total], how late each was against its due instant
+ * [certmail_reminders_lateness_seconds, p50/p99 and max], and failed store operations of the
+ * entities [certmail_reminders_store_failures_total]; per organisation.
+ */
+public final class ReminderMetrics {
+  public static final String WAITING = "certmail.reminders.waiting";
+  public static final String DUE = "certmail.reminders.due";
+  public static final String FIRED = "certmail.reminders.fired";
+  public static final String LATENESS = "certmail.reminders.lateness";
+  public static final String STORE_FAILURES = "certmail.reminders.store.failures";
+
+  private final MeterRegistry registry;
+  private final Map<String, AtomicLong> waiting = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> due = new ConcurrentHashMap<>();
+  private final Counter storeFailures;
+
+  public ReminderMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.storeFailures = Counter.builder(STORE_FAILURES)
+        .description("Reminder writes or deletes of entities that failed (and were tried again)").register(registry);
+  }
+
+  void storeFailed() {
+    storeFailures.increment();
+  }
+
+  void waiting(String organisation, long rows) {
+    gauge(waiting, WAITING, "Reminder rows in the store (entities that owe work)", organisation).set(rows);
+  }
+
+  void due(String organisation, long rows) {
+    gauge(due, DUE, "Reminder rows the last scan found due or about to be", organisation).set(rows);
+  }
+
+  void fired(String organisation, Duration lateness) {
+    Counter.builder(FIRED).description("Wake-ups sent from reminder rows").tag("organisation", organisation)
+        .register(registry).increment();
+    Timer.builder(LATENESS).description("How long after its due instant a reminder's wake-up was sent")
+        .tag("organisation", organisation).publishPercentiles(0.5, 0.99).publishPercentileHistogram()
+        .register(registry).record(lateness.isNegative() ? Duration.ZERO : lateness);
+  }
+
+  private AtomicLong gauge(Map<String, AtomicLong> values, String name, String description, String organisation) {
+    return values.computeIfAbsent(organisation, org -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(name, value, AtomicLong::get).description(description).tag("organisation", org).register(registry);
+      return value;
+    });
+  }
+}

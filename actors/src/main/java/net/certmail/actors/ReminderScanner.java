@@ -1,0 +1,198 @@
+package net.certmail.actors;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.certmail.persistence.reminders.Reminder;
+import net.certmail.persistence.reminders.ReminderStore;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * Wakes the entities of one organisation from their reminder rows. One per organisation in the
+ * cluster (a cluster singleton on the nodes with the organisation's role): when its node is
+ * killed, the singleton starts on a surviving node of the organisation and carries on from the
+ * store, which is the only state that matters.
+ *
+ * <p>Every {@code scan-interval} it reads the rows due within {@code look-ahead} (only due
+ * buckets: {@link ReminderStore#dueBy}); a row already due is fired at once, a row coming due is
+ * fired by a timer at its exact instant, so a wake-up is late by at most the scheduler's tick
+ * while the scanner keeps up. Firing sends the entity a wake-up through sharding, which starts
+ * it wherever its shard lives. The entity deletes or moves the row once it has acted; a row
+ * still there {@code refire-after} later is fired again (its entity was on a node that died, or
+ * the message was lost): wake-ups are at least once, and a spurious one is harmless.
+ */
+final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
+
+  sealed interface Command {}
+
+  private enum Scan implements Command { INSTANCE }
+
+  private enum Count implements Command { INSTANCE }
+
+  private record Scanned(List<Reminder> rows, Throwable failure) implements Command {}
+
+  private record Counted(Long rows, Throwable failure) implements Command {}
+
+  private record Fire(Reminder row) implements Command {}
+
+  /** Starts the organisation's scanner (where the role is) or a proxy to it. */
+  static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String organisation, ReminderStore store,
+                   ReminderSettings settings, ReminderMetrics metrics, Clock clock) {
+    Behavior<Command> scanner = Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new ReminderScanner(context, timers, organisation, store, settings, metrics, clock)));
+    ClusterSingleton.get(system).init(SingletonActor.of(Behaviors.supervise(scanner)
+            .onFailure(org.apache.pekko.actor.typed.SupervisorStrategy.restart()), "reminder-scanner-" + organisation)
+        .withSettings(ClusterSingletonSettings.create(system).withRole(organisation)));
+  }
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final String organisation;
+  private final ReminderStore store;
+  private final ReminderSettings settings;
+  private final ReminderMetrics metrics;
+  private final Clock clock;
+  private final ClusterSharding sharding;
+  /** Rows fired and when; only rows the last complete scan still saw are kept. */
+  private final Map<Reminder, Long> firedAt = new HashMap<>();
+  /** Rows with a timer at their due instant. */
+  private final Set<Reminder> scheduled = new HashSet<>();
+  private boolean scanning;
+
+  private ReminderScanner(ActorContext<Command> context, TimerScheduler<Command> timers, String organisation,
+                          ReminderStore store, ReminderSettings settings, ReminderMetrics metrics, Clock clock) {
+    super(context);
+    this.context = context;
+    this.timers = timers;
+    this.organisation = organisation;
+    this.store = store;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.sharding = ClusterSharding.get(context.getSystem());
+    timers.startTimerWithFixedDelay(Scan.INSTANCE, Duration.ZERO, settings.scanInterval());
+    timers.startTimerWithFixedDelay(Count.INSTANCE, Duration.ZERO, settings.countInterval());
+    context.getLog().info("reminder scanner of {} started", organisation);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(Scan.INSTANCE, this::onScan)
+        .onMessage(Scanned.class, this::onScanned)
+        .onMessage(Fire.class, this::onFire)
+        .onMessageEquals(Count.INSTANCE, this::onCount)
+        .onMessage(Counted.class, this::onCounted)
+        .build();
+  }
+
+  private Behavior<Command> onScan() {
+    if (!scanning) {
+      scanning = true;
+      context.pipeToSelf(store.dueBy(organisation, clock.millis() + settings.lookAhead().toMillis(),
+          settings.scanLimit()), Scanned::new);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onScanned(Scanned scanned) {
+    scanning = false;
+    if (scanned.failure() != null) {
+      context.getLog().warn("reminder scan of {} failed ({}); next scan in {}: check the journal database / Cassandra",
+          organisation, scanned.failure().getMessage(), settings.scanInterval());
+      return this;
+    }
+    long now = clock.millis();
+    long due = 0;
+    for (Reminder row : scanned.rows()) {
+      if (row.dueAt() <= now) {
+        due++;
+        fire(row, now);
+      } else if (scheduled.add(row)) {
+        timers.startSingleTimer(row, new Fire(row), Duration.ofMillis(row.dueAt() - now));
+      }
+    }
+    metrics.due(organisation, due);
+    if (scanned.rows().size() < settings.scanLimit()) {
+      // A complete view: rows no longer there were deleted by their entities.
+      Set<Reminder> seen = new HashSet<>(scanned.rows());
+      firedAt.keySet().retainAll(seen);
+      scheduled.removeIf(row -> {
+        boolean gone = !seen.contains(row);
+        if (gone) {
+          timers.cancel(row);
+        }
+        return gone;
+      });
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFire(Fire fire) {
+    scheduled.remove(fire.row());
+    fire(fire.row(), clock.millis());
+    return this;
+  }
+
+  private void fire(Reminder row, long now) {
+    Long last = firedAt.get(row);
+    if (last != null && now - last < settings.refireAfter().toMillis()) {
+      return; // fired recently: its entity is acting on it
+    }
+    if (!wake(row)) {
+      return;
+    }
+    if (last == null) {
+      metrics.fired(organisation, Duration.ofMillis(now - row.dueAt()));
+    }
+    firedAt.put(row, now);
+  }
+
+  /** Sends the wake-up through sharding; false for a row that names no entity kind of ours. */
+  private boolean wake(Reminder row) {
+    String principal;
+    EntityKind kind;
+    try {
+      kind = EntityKind.ofTypeName(row.entityType());
+      principal = EntityKind.principalOf(row.entityId());
+    } catch (IllegalArgumentException | StringIndexOutOfBoundsException e) {
+      context.getLog().warn("reminder row of {} names no entity of certmail ({} {}); left in the store", organisation,
+          row.entityType(), row.entityId());
+      return false;
+    }
+    switch (kind) {
+      case OUTBOX -> sharding.entityRefFor(OutboxEntry.typeKey(principal), row.entityId())
+          .tell(new OutboxEntry.ReminderDue(row.dueAt()));
+      case SERVER -> sharding.entityRefFor(MailServer.typeKey(principal), row.entityId())
+          .tell(new MailServer.ReminderDue(row.dueAt()));
+      case INBOX -> sharding.entityRefFor(InboxEntry.typeKey(principal), row.entityId())
+          .tell(new InboxEntry.ReminderDue(row.dueAt()));
+    }
+    return true;
+  }
+
+  private Behavior<Command> onCount() {
+    context.pipeToSelf(store.count(organisation), Counted::new);
+    return this;
+  }
+
+  private Behavior<Command> onCounted(Counted counted) {
+    if (counted.failure() == null) {
+      metrics.waiting(organisation, counted.rows());
+    }
+    return this;
+  }
+}

@@ -1,0 +1,171 @@
+package net.certmail.persistence.reminders;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+
+/**
+ * Reminders in Cassandra, in the journal's keyspace. A row lives in the partition
+ * (organisation, bucket), clustered by due instant, so a scan reads whole due partitions in
+ * order and nothing later. Which buckets hold rows is kept in {@code reminder_buckets}, one
+ * partition per organisation clustered by bucket: a scan asks it for the due buckets, instead of
+ * probing every bucket since the epoch.
+ *
+ * <p>A bucket is listed before its first row is written, so a listed bucket may be empty but a
+ * row is never in an unlisted bucket. A scan unlists a bucket it found empty only once the
+ * bucket lies more than two buckets in the past: writers never write rows due that far back
+ * (a reminder is written for an instant at or after its writer's now, and clocks agree within
+ * the network's clock skew, far less than a bucket), so no row can arrive in it afterwards.
+ *
+ * <p>Statements run at LOCAL_QUORUM, like the journal's: a row acknowledged to an
+ * entity is on a quorum of replicas, like the events it guards.
+ */
+public final class CassandraReminderStore implements ReminderStore {
+  /** The names of the tables below. */
+  public static final List<String> TABLES = List.of("reminders", "reminder_buckets");
+
+  /** The tables, with KEYSPACE to be replaced (run by {@link #createTables}, and part of the production script). */
+  public static final List<String> SCHEMA = List.of(
+      "CREATE TABLE IF NOT EXISTS KEYSPACE.reminders (organisation text, bucket bigint, due_at bigint,"
+          + " entity_type text, entity_id text, PRIMARY KEY ((organisation, bucket), due_at, entity_type, entity_id))",
+      "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_buckets (organisation text, bucket bigint,"
+          + " PRIMARY KEY (organisation, bucket))");
+
+  private final CqlSession session;
+  private final long bucketMillis;
+  private final PreparedStatement listBucket;
+  private final PreparedStatement insert;
+  private final PreparedStatement remove;
+  private final PreparedStatement buckets;
+  private final PreparedStatement rowsDue;
+  private final PreparedStatement unlistBucket;
+  private final PreparedStatement countBucket;
+
+  private CassandraReminderStore(CqlSession session, String keyspace, long bucketMillis) {
+    this.session = session;
+    this.bucketMillis = bucketMillis;
+    this.listBucket = prepare("INSERT INTO " + keyspace + ".reminder_buckets (organisation, bucket) VALUES (?, ?)");
+    this.insert = prepare("INSERT INTO " + keyspace + ".reminders (organisation, bucket, due_at, entity_type, entity_id)"
+        + " VALUES (?, ?, ?, ?, ?)");
+    this.remove = prepare("DELETE FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ? AND due_at = ?"
+        + " AND entity_type = ? AND entity_id = ?");
+    this.buckets = prepare("SELECT bucket FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket <= ?");
+    this.rowsDue = prepare("SELECT entity_type, entity_id, due_at FROM " + keyspace + ".reminders"
+        + " WHERE organisation = ? AND bucket = ? AND due_at <= ? LIMIT ?");
+    this.unlistBucket = prepare("DELETE FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket = ?");
+    this.countBucket = prepare("SELECT COUNT(*) FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ?");
+  }
+
+  /**
+   * A store on an open session (the session stays the caller's: {@link #close} leaves it open).
+   * Blocking: prepares its statements.
+   */
+  public static CassandraReminderStore open(CqlSession session, String keyspace, long bucketMillis) {
+    return new CassandraReminderStore(session, keyspace, bucketMillis);
+  }
+
+  /** Creates the tables in an existing keyspace (tests and schema-autocreate; production runs the CQL script). */
+  public static void createTables(CqlSession session, String keyspace) {
+    for (String cql : SCHEMA) {
+      session.execute(SimpleStatement.newInstance(cql.replace("KEYSPACE", keyspace)).setTimeout(Duration.ofSeconds(60)));
+    }
+  }
+
+  private PreparedStatement prepare(String cql) {
+    return session.prepare(SimpleStatement.newInstance(cql).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM));
+  }
+
+  @Override
+  public long bucketMillis() {
+    return bucketMillis;
+  }
+
+  /** The bucket is listed first: a row is never in a bucket a scan would not read. */
+  @Override
+  public CompletionStage<Done> write(Reminder reminder) {
+    long bucket = bucketOf(reminder.dueAt());
+    return session.executeAsync(listBucket.bind(reminder.organisation(), bucket))
+        .thenCompose(listed -> session.executeAsync(insert.bind(reminder.organisation(), bucket, reminder.dueAt(),
+            reminder.entityType(), reminder.entityId())))
+        .thenApply(written -> Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<Done> delete(Reminder reminder) {
+    return session.executeAsync(remove.bind(reminder.organisation(), bucketOf(reminder.dueAt()), reminder.dueAt(),
+            reminder.entityType(), reminder.entityId()))
+        .thenApply(deleted -> Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit) {
+    return session.executeAsync(buckets.bind(organisation, bucketOf(upTo)))
+        .thenCompose(listed -> allRows(listed))
+        .thenCompose(due -> readBuckets(organisation, due.stream().map(row -> row.getLong(0)).toList(), 0, upTo,
+            limit, new ArrayList<>()));
+  }
+
+  private CompletionStage<List<Row>> allRows(AsyncResultSet page) {
+    List<Row> rows = new ArrayList<>();
+    page.currentPage().forEach(rows::add);
+    if (!page.hasMorePages()) {
+      return CompletableFuture.completedFuture(rows);
+    }
+    return page.fetchNextPage().thenCompose(this::allRows).thenApply(more -> {
+      rows.addAll(more);
+      return rows;
+    });
+  }
+
+  /** Reads the due buckets in order until the limit is reached; unlists old empty ones on the way. */
+  private CompletionStage<List<Reminder>> readBuckets(String organisation, List<Long> due, int index, long upTo,
+                                                      int limit, List<Reminder> found) {
+    if (index >= due.size() || found.size() >= limit) {
+      return CompletableFuture.completedFuture(found);
+    }
+    long bucket = due.get(index);
+    return session.executeAsync(rowsDue.bind(organisation, bucket, upTo, limit - found.size()))
+        .thenCompose(page -> allRows(page))
+        .thenCompose(rows -> {
+          for (Row row : rows) {
+            found.add(new Reminder(organisation, row.getString(0), row.getString(1), row.getLong(2)));
+          }
+          CompletionStage<?> cleanup = rows.isEmpty() && bucket < bucketOf(upTo) - 2
+              ? unlistIfEmpty(organisation, bucket) : CompletableFuture.completedFuture(null);
+          return cleanup.thenCompose(done -> readBuckets(organisation, due, index + 1, upTo, limit, found));
+        });
+  }
+
+  /** Only rows due by upTo were asked for; the bucket ends before upTo, so empty means empty. */
+  private CompletionStage<?> unlistIfEmpty(String organisation, long bucket) {
+    return session.executeAsync(unlistBucket.bind(organisation, bucket));
+  }
+
+  @Override
+  public CompletionStage<Long> count(String organisation) {
+    return session.executeAsync(buckets.bind(organisation, Long.MAX_VALUE))
+        .thenCompose(listed -> allRows(listed))
+        .thenCompose(listed -> {
+          CompletableFuture<Long> total = CompletableFuture.completedFuture(0L);
+          for (Row bucket : listed) {
+            total = total.thenCompose(sum -> session.executeAsync(countBucket.bind(organisation, bucket.getLong(0)))
+                .thenApply(result -> sum + result.one().getLong(0)).toCompletableFuture());
+          }
+          return total;
+        });
+  }
+
+  @Override
+  public void close() {
+    // the session belongs to the caller
+  }
+}

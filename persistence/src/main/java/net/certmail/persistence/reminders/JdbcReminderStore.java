@@ -1,0 +1,164 @@
+package net.certmail.persistence.reminders;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
+
+/**
+ * Reminders in an H2 (or other JDBC) database: by default the embedded journal's own file, so a
+ * single machine needs no second database. The primary key (organisation, bucket, due_at,
+ * entity_type, entity_id) is also the scan's index: a scan is a range over the organisation's
+ * due buckets, in due order, and reads no row that is not due.
+ *
+ * <p>JDBC blocks: every statement runs on this store's own two threads, never on an actor's.
+ */
+public final class JdbcReminderStore implements ReminderStore {
+  static final String CREATE_TABLE = """
+      CREATE TABLE IF NOT EXISTS PUBLIC."reminders" (
+        "organisation" VARCHAR(255) NOT NULL,
+        "bucket" BIGINT NOT NULL,
+        "due_at" BIGINT NOT NULL,
+        "entity_type" VARCHAR(255) NOT NULL,
+        "entity_id" VARCHAR(1024) NOT NULL,
+        PRIMARY KEY ("organisation", "bucket", "due_at", "entity_type", "entity_id"))""";
+  private static final String MERGE = "MERGE INTO PUBLIC.\"reminders\" (\"organisation\", \"bucket\", \"due_at\","
+      + " \"entity_type\", \"entity_id\") KEY (\"organisation\", \"bucket\", \"due_at\", \"entity_type\", \"entity_id\")"
+      + " VALUES (?, ?, ?, ?, ?)";
+  private static final String DELETE = "DELETE FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ? AND \"bucket\" = ?"
+      + " AND \"due_at\" = ? AND \"entity_type\" = ? AND \"entity_id\" = ?";
+  private static final String DUE = "SELECT \"entity_type\", \"entity_id\", \"due_at\" FROM PUBLIC.\"reminders\""
+      + " WHERE \"organisation\" = ? AND \"bucket\" <= ? AND \"due_at\" <= ? ORDER BY \"bucket\", \"due_at\" LIMIT ?";
+  private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?";
+
+  private final HikariDataSource pool;
+  private final ExecutorService executor;
+  private final long bucketMillis;
+
+  private JdbcReminderStore(HikariDataSource pool, ExecutorService executor, long bucketMillis) {
+    this.pool = pool;
+    this.executor = executor;
+    this.bucketMillis = bucketMillis;
+  }
+
+  /**
+   * Opens the database and creates the table if it is missing (blocking: call at start-up).
+   *
+   * @throws IllegalStateException when the database cannot be opened; the message says what to check
+   */
+  public static JdbcReminderStore open(String url, String user, String password, long bucketMillis) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(2);
+    config.setMinimumIdle(1);
+    config.setPoolName("certmail-reminders");
+    config.setConnectionTimeout(10_000);
+    HikariDataSource pool;
+    try {
+      pool = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("Could not open the reminder database " + url + ": " + e.getMessage()
+          + ". If the file is locked, another process has the database open: stop it, or set"
+          + " certmail.journal.embedded.auto-server = true in every process that uses it.", e);
+    }
+    try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+      statement.execute(CREATE_TABLE);
+    } catch (SQLException e) {
+      pool.close();
+      throw new IllegalStateException("Could not create the reminders table in " + url + ": " + e.getMessage(), e);
+    }
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
+      Thread thread = new Thread(runnable, "certmail-reminders-" + threads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    return new JdbcReminderStore(pool, executor, bucketMillis);
+  }
+
+  @Override
+  public long bucketMillis() {
+    return bucketMillis;
+  }
+
+  @Override
+  public CompletionStage<Done> write(Reminder reminder) {
+    return update(MERGE, reminder);
+  }
+
+  @Override
+  public CompletionStage<Done> delete(Reminder reminder) {
+    return update(DELETE, reminder);
+  }
+
+  private CompletionStage<Done> update(String sql, Reminder reminder) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
+        statement.setString(1, reminder.organisation());
+        statement.setLong(2, bucketOf(reminder.dueAt()));
+        statement.setLong(3, reminder.dueAt());
+        statement.setString(4, reminder.entityType());
+        statement.setString(5, reminder.entityId());
+        statement.executeUpdate();
+        return Done.getInstance();
+      } catch (SQLException e) {
+        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
+      }
+    }, executor);
+  }
+
+  @Override
+  public CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(DUE)) {
+        statement.setString(1, organisation);
+        statement.setLong(2, bucketOf(upTo));
+        statement.setLong(3, upTo);
+        statement.setInt(4, limit);
+        List<Reminder> due = new ArrayList<>();
+        try (ResultSet rows = statement.executeQuery()) {
+          while (rows.next()) {
+            due.add(new Reminder(organisation, rows.getString(1), rows.getString(2), rows.getLong(3)));
+          }
+        }
+        return due;
+      } catch (SQLException e) {
+        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
+      }
+    }, executor);
+  }
+
+  @Override
+  public CompletionStage<Long> count(String organisation) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(COUNT)) {
+        statement.setString(1, organisation);
+        try (ResultSet rows = statement.executeQuery()) {
+          rows.next();
+          return rows.getLong(1);
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
+      }
+    }, executor);
+  }
+
+  @Override
+  public void close() {
+    executor.shutdown();
+    pool.close();
+  }
+}

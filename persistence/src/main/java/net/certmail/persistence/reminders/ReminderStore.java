@@ -1,0 +1,47 @@
+package net.certmail.persistence.reminders;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+
+/**
+ * Durable reminders: (due instant, entity) rows, partitioned by organisation and by time bucket
+ * (the due instant divided by {@link #bucketMillis()}), so that a scan reads only the buckets
+ * that are due. One interface, two stores: {@link JdbcReminderStore} in the embedded journal's
+ * H2 database, {@link CassandraReminderStore} in the cluster's Cassandra keyspace.
+ *
+ * <p>Every operation is idempotent: writing a row twice leaves one row, deleting a missing row
+ * is no error. A failed operation fails its CompletionStage; nothing is retried here.
+ */
+public interface ReminderStore extends AutoCloseable {
+
+  /** Width of a time bucket: rows due within one bucket share a partition. */
+  long bucketMillis();
+
+  /** Stores the row (a row with the same organisation, entity and instant is left as it is). */
+  CompletionStage<Done> write(Reminder reminder);
+
+  /** Deletes exactly this row (same organisation, entity and instant). */
+  CompletionStage<Done> delete(Reminder reminder);
+
+  /**
+   * Rows of the organisation due at or before {@code upTo}, earliest first, at most
+   * {@code limit}; reads only buckets that can hold such rows.
+   */
+  CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit);
+
+  /**
+   * Rows of the organisation still waiting (for the metric): exact for the embedded store;
+   * Cassandra counts every bucket partition of the organisation.
+   */
+  CompletionStage<Long> count(String organisation);
+
+  /** Releases connections; the store is not used afterwards. */
+  @Override
+  void close();
+
+  /** The bucket a due instant falls into. */
+  default long bucketOf(long dueAt) {
+    return Math.floorDiv(dueAt, bucketMillis());
+  }
+}

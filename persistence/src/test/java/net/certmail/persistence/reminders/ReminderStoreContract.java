@@ -1,0 +1,96 @@
+package net.certmail.persistence.reminders;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every reminder store does, run against each real store (H2 file, shared Cassandra).
+ * Implementations give a fresh, empty store per test class; each test uses organisations of
+ * its own, so tests do not see each other's rows.
+ */
+abstract class ReminderStoreContract {
+  static final long MINUTE = 60_000;
+  /** A fixed "now" far from the epoch, aligned to nothing in particular. */
+  static final long NOW = 1_800_000_000_123L;
+
+  abstract ReminderStore store();
+
+  static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("store operation failed", e);
+    }
+  }
+
+  private Reminder row(String organisation, String id, long due) {
+    return new Reminder(organisation, "server@" + organisation, "p|" + id, due);
+  }
+
+  @Test
+  void dueRowsComeEarliestFirstAndLaterOnesStayHidden() {
+    String org = "order.example";
+    await(store().write(row(org, "late", NOW + 10 * MINUTE)));
+    await(store().write(row(org, "second", NOW - 5)));
+    await(store().write(row(org, "first", NOW - 3 * MINUTE)));
+    await(store().write(row(org, "soon", NOW + 500)));
+    List<Reminder> due = await(store().dueBy(org, NOW, 100));
+    assertEquals(List.of(row(org, "first", NOW - 3 * MINUTE), row(org, "second", NOW - 5)), due);
+    assertEquals(List.of(row(org, "first", NOW - 3 * MINUTE), row(org, "second", NOW - 5), row(org, "soon", NOW + 500)),
+        await(store().dueBy(org, NOW + 1000, 100)));
+    assertEquals(4L, await(store().count(org)));
+  }
+
+  @Test
+  void writingTwiceKeepsOneRowAndDeleteRemovesExactlyThatInstant() {
+    String org = "idempotent.example";
+    Reminder early = row(org, "x", NOW - 1000);
+    Reminder later = early.at(NOW + 2 * MINUTE);
+    await(store().write(early));
+    await(store().write(early));
+    await(store().write(later));
+    assertEquals(List.of(early), await(store().dueBy(org, NOW, 100)));
+    await(store().delete(early));
+    await(store().delete(early)); // deleting a missing row is no error
+    assertEquals(List.of(), await(store().dueBy(org, NOW, 100)));
+    assertEquals(List.of(later), await(store().dueBy(org, NOW + 3 * MINUTE, 100)));
+    assertEquals(1L, await(store().count(org)));
+  }
+
+  @Test
+  void organisationsScanOnlyTheirOwnRows() {
+    await(store().write(row("one.example", "a", NOW - 1)));
+    await(store().write(row("two.example", "b", NOW - 1)));
+    assertEquals(List.of(row("one.example", "a", NOW - 1)), await(store().dueBy("one.example", NOW, 100)));
+    assertEquals(List.of(row("two.example", "b", NOW - 1)), await(store().dueBy("two.example", NOW, 100)));
+  }
+
+  @Test
+  void theLimitCutsAcrossBucketsInDueOrder() {
+    String org = "limit.example";
+    for (int i = 0; i < 5; i++) {
+      await(store().write(row(org, "m" + i, NOW - (5 - i) * MINUTE)));
+    }
+    List<Reminder> due = await(store().dueBy(org, NOW, 3));
+    assertEquals(List.of(row(org, "m0", NOW - 5 * MINUTE), row(org, "m1", NOW - 4 * MINUTE),
+        row(org, "m2", NOW - 3 * MINUTE)), due);
+  }
+
+  @Test
+  void rowsOfOldEmptiedBucketsAndNewRowsStillScan() {
+    String org = "buckets.example";
+    Reminder old = row(org, "old", NOW - 30 * MINUTE);
+    await(store().write(old));
+    await(store().delete(old));
+    assertEquals(List.of(), await(store().dueBy(org, NOW, 100))); // may unlist the emptied bucket
+    Reminder fresh = row(org, "fresh", NOW + 100);
+    await(store().write(fresh));
+    assertEquals(List.of(fresh), await(store().dueBy(org, NOW + 200, 100)));
+    assertTrue(store().bucketOf(NOW + 100) > store().bucketOf(NOW - 30 * MINUTE));
+  }
+}
