@@ -23,7 +23,8 @@ import org.HdrHistogram.Recorder;
  * each latency measured from the instant the mail was due to be sent (its intended time), so a
  * network that stalls shows its stall in every mail that waited, not in one (no coordinated
  * omission). A mail's COP and its ROD (status DELIVERED) are seen by polling its status every
- * {@code poll} — the figures are up to one poll interval late, which the report states.
+ * {@code poll} while it is young and at a tenth of its age later (so that a slow network is not
+ * also flooded with status requests): a figure is late by at most {@code poll} or a tenth of itself.
  */
 final class OpenLoopStep {
   /** Where the mails go: the sender's node, mailbox and token, the recipient. */
@@ -60,6 +61,8 @@ final class OpenLoopStep {
     final long intendedNanos;
     volatile boolean copSeen;
     final AtomicBoolean polling = new AtomicBoolean();
+    /** When to ask again: soon while the mail is young, then at a tenth of its age (at most every second). */
+    volatile long nextPollNanos;
 
     OpenMail(String submissionId, long intendedNanos) {
       this.submissionId = submissionId;
@@ -69,7 +72,7 @@ final class OpenLoopStep {
 
   /**
    * Offers {@code rate} mails/s for {@code length}, then waits up to {@code drain} for the mails of
-   * the step to conclude. Flavours rotate CEM, NSR, IP.
+   * the step to conclude. Flavours rotate CEM, NSR, IP (by step and index, so one-mail steps rotate too).
    *
    * @param progress called about once a second with a line of figures so far
    */
@@ -91,10 +94,13 @@ final class OpenLoopStep {
       return thread;
     });
     poller.scheduleWithFixedDelay(() -> {
+      long now = System.nanoTime();
       for (OpenMail mail : open.values()) {
-        if (!mail.polling.compareAndSet(false, true)) {
-          continue; // its previous poll has not come back yet
+        if (now < mail.nextPollNanos || !mail.polling.compareAndSet(false, true)) {
+          continue; // not yet, or its previous poll has not come back yet
         }
+        long age = now - mail.intendedNanos;
+        mail.nextPollNanos = now + Math.min(1_000_000_000L, Math.max(poll.toNanos(), age / 10));
         polls.incrementAndGet();
         http.sendAsync(get(mail), HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
           mail.polling.set(false);
@@ -135,7 +141,7 @@ final class OpenLoopStep {
         }
         String submissionId = "load-" + runId + "-" + step + "-" + i;
         OpenMail mail = new OpenMail(submissionId, intended);
-        http.sendAsync(post(submissionId, FLAVOURS[(int) (i % FLAVOURS.length)]), HttpResponse.BodyHandlers.ofString())
+        http.sendAsync(post(submissionId, FLAVOURS[(int) Math.floorMod(step + i, FLAVOURS.length)]), HttpResponse.BodyHandlers.ofString())
             .whenComplete((response, error) -> {
               if (error == null && response.statusCode() == 202) {
                 accepted.incrementAndGet();
