@@ -53,8 +53,8 @@ import picocli.CommandLine.Spec;
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " and the CPU each node used; writes load.json and load.svg (latency against offered rate)"
-            + " to --out; and ends with the line:",
-        "  load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z> mails/s, ratio <X/Z>",
+            + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
+            + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
 public final class LoadBenchCommand implements Callable<Integer> {
   @Spec
