@@ -27,6 +27,8 @@ import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.SignedEnvelope;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.Submission;
+import net.certmail.node.bench.CryptoRates;
+import net.certmail.node.bench.LoadBenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -35,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail bench ...}: measurements, not tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure certmail's building blocks on this machine.",
-    subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class})
+    subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class, LoadBenchCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -137,38 +139,21 @@ final class BenchCommand implements Runnable {
       return lines;
     }
 
-    private interface Operation {
-      void run(long i) throws VerificationException;
-    }
-
     /** Ops/s per measured period, sorted ascending. */
-    private double[] measure(String name, PrintWriter out, Operation operation) throws VerificationException {
+    private double[] measure(String name, PrintWriter out, CryptoRates.Operation operation) throws VerificationException {
       long period = (long) (seconds * 1e9);
       long[] counter = {0};
-      runFor(period, operation, counter);
+      CryptoRates.runFor(period, operation, counter);
       double[] rates = new double[iterations];
       for (int k = 0; k < iterations; k++) {
         long start = System.nanoTime();
-        long done = runFor(period, operation, counter);
+        long done = CryptoRates.runFor(period, operation, counter);
         rates[k] = done / ((System.nanoTime() - start) / 1e9);
         out.printf(Locale.ROOT, "  %-30s period %d/%d: %10.0f ops/s%n", name, k + 1, iterations, rates[k]);
         out.flush();
       }
       Arrays.sort(rates);
       return rates;
-    }
-
-    /** Runs the operation until the period has passed, checking the clock every few calls. */
-    private static long runFor(long periodNanos, Operation operation, long[] counter) throws VerificationException {
-      long deadline = System.nanoTime() + periodNanos;
-      long done = 0;
-      while (System.nanoTime() < deadline) {
-        for (int j = 0; j < 16; j++) {
-          operation.run(counter[0]++);
-        }
-        done += 16;
-      }
-      return done;
     }
 
     private static double median(double[] sorted) {

@@ -1,12 +1,12 @@
 package net.certmail.node;
 
 /** The user's input (a file, a directory, an option) is unusable; exit code 2, with what to do instead. */
-final class UserInputException extends RuntimeException {
-  UserInputException(String message) {
+public final class UserInputException extends RuntimeException {
+  public UserInputException(String message) {
     super(message);
   }
 
-  UserInputException(String message, Throwable cause) {
+  public UserInputException(String message, Throwable cause) {
     super(message, cause);
   }
 }

@@ -2,6 +2,7 @@ package net.certmail.node.metrics;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import net.certmail.actors.EntityKind;
+import net.certmail.crypto.SignatureCounts;
 import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ActorSystem;
@@ -53,6 +55,8 @@ public final class NodeMetrics implements Extension {
   public static final Id ID = new Id();
 
   public static final String ENTITIES_ACTIVE = "certmail.entities.active";
+  /** Signatures made (operation=sign) and checked (operation=verify) by this JVM: see SignatureCounts. */
+  public static final String SIGNATURES = "certmail.signatures";
   public static final String SHARDS_ACTIVE = "certmail.shards.active";
   public static final String CLUSTER_MEMBERS = "certmail.cluster.members";
   public static final String CLUSTER_UNREACHABLE = "certmail.cluster.unreachable";
@@ -85,6 +89,10 @@ public final class NodeMetrics implements Extension {
     new ProcessorMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
+    FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.made()).tag("operation", "sign")
+        .description("signatures made by this JVM (envelopes and evidence)").register(registry);
+    FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.checked()).tag("operation", "verify")
+        .description("signatures checked by this JVM (envelopes and evidence)").register(registry);
     if ("cluster".equals(config.getString("pekko.actor.provider"))) {
       bindCluster(Cluster.get(system));
     }

@@ -1,0 +1,348 @@
+package net.certmail.node.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import net.certmail.crypto.KeyDirectory;
+import net.certmail.crypto.NetworkDescription;
+import net.certmail.node.UserInputException;
+import net.certmail.node.cluster.LocalCluster;
+import net.certmail.node.http.TokenStore;
+import net.certmail.persistence.bench.CassandraWriteBench;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code certmail bench load}: how many certified mails a second a real three-node network on this
+ * machine carries, and how that compares with what its signatures alone would allow.
+ */
+@Command(name = "load", mixinStandardHelpOptions = true,
+    description = {
+        "Measure the certified mails per second a network of three node JVMs (alpha, relay, beta) carries"
+            + " on this machine, with an open-loop load through the HTTP API.",
+        "",
+        "First it measures the limits in the same run: Ed25519 signatures made and checked per second on"
+            + " one core (and, with --journal cassandra, raw Cassandra writes per second through the driver),"
+            + " and the signatures one mail costs across the three nodes, which give the crypto-bound rate"
+            + " (every core signing and checking, nothing else). Then it offers mails of every flavour over"
+            + " three servers to a recipient who accepts at once, at a fixed rate per step, raising the rate"
+            + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
+            + " network falls behind. Latencies count from the instant each mail was due to be sent.",
+        "",
+        "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
+            + " and the CPU each node used; writes load.json and load.svg (latency against offered rate)"
+            + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
+            + " mails/s, ratio <X/Z>\".",
+        "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
+public final class LoadBenchCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--journal", paramLabel = "BACKEND", defaultValue = "embedded",
+      description = "embedded (one H2 database shared by the three nodes, the default) or cassandra.")
+  String journal;
+
+  @Option(names = "--contact-point", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9042",
+      description = "The Cassandra to use with --journal cassandra (default ${DEFAULT-VALUE}; start one with"
+          + " ./certmail cassandra start). A new keyspace is made for the run.")
+  String contactPoint;
+
+  @Option(names = "--start-rate", paramLabel = "MAILS/S", defaultValue = "10",
+      description = "Offered rate of the first step (default ${DEFAULT-VALUE}).")
+  double startRate;
+
+  @Option(names = "--factor", paramLabel = "F", defaultValue = "1.3",
+      description = "Each step offers F times the rate of the step before (default ${DEFAULT-VALUE}).")
+  double factor;
+
+  @Option(names = "--max-rate", paramLabel = "MAILS/S", defaultValue = "2000",
+      description = "No step offers more than this (default ${DEFAULT-VALUE}).")
+  double maxRate;
+
+  @Option(names = "--step-seconds", paramLabel = "S", defaultValue = "15",
+      description = "Length of each step's sending (default ${DEFAULT-VALUE}).")
+  int stepSeconds;
+
+  @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "10",
+      description = "How long after a step's last mail its mails may take to conclude (default ${DEFAULT-VALUE}).")
+  int drainSeconds;
+
+  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "15",
+      description = "Load at the start rate before the first measured step, to warm the JIT (default ${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
+  @Option(names = "--p99-limit-ms", paramLabel = "MS", defaultValue = "1000",
+      description = "A step whose p99 from submission to ROD is above this ends the run (default ${DEFAULT-VALUE}).")
+  long p99LimitMillis;
+
+  @Option(names = "--poll-ms", paramLabel = "MS", defaultValue = "50",
+      description = "How often each open mail's status is asked for; latencies are up to this late (default ${DEFAULT-VALUE}).")
+  long pollMillis;
+
+  @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "512m",
+      description = "-Xmx of each node JVM (default ${DEFAULT-VALUE}).")
+  String nodeHeap;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Where the nodes' files and logs, load.json and load.svg go (default var/bench/load-<time>).")
+  Path out;
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final List<LocalCluster.Spec> NODES = List.of(
+      new LocalCluster.Spec("alpha-1", "alpha.example"),
+      new LocalCluster.Spec("relay-1", "relay.example"),
+      new LocalCluster.Spec("beta-1", "beta.example"));
+  private static final String SENDER = "alice@alpha.example";
+  private static final String RECIPIENT = "bob@beta.example";
+  /** Mails per flavour sent one by one to count the signatures a mail costs. */
+  private static final int CALIBRATION_MAILS_PER_FLAVOUR = 3;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!journal.equals("embedded") && !journal.equals("cassandra")) {
+      throw new UserInputException("--journal is embedded or cassandra, not \"" + journal + "\"");
+    }
+    if (startRate <= 0 || factor <= 1 || maxRate < startRate || stepSeconds < 1 || drainSeconds < 0
+        || warmupSeconds < 0 || p99LimitMillis < 1 || pollMillis < 1) {
+      throw new UserInputException("give --start-rate > 0, --factor > 1, --max-rate >= --start-rate,"
+          + " --step-seconds >= 1, --drain-seconds and --warmup-seconds >= 0, --p99-limit-ms and --poll-ms >= 1");
+    }
+    PrintWriter say = spec.commandLine().getOut();
+    Path dir = out != null ? out : Path.of("var", "bench", "load-" + Instant.now().toString().replace(':', '-'));
+    Files.createDirectories(dir);
+    int cores = Runtime.getRuntime().availableProcessors();
+    say.printf(Locale.ROOT, "bench load: %d cores, journal %s, files in %s%n", cores, journal, dir);
+
+    // The limits, measured before the network starts so that nothing else runs meanwhile.
+    say.println("limits: Ed25519 signatures on one core (2 s each after 1 s warm-up) ...");
+    say.flush();
+    CryptoRates crypto = CryptoRates.measureEd25519(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    say.printf(Locale.ROOT, "limits: Ed25519 sign %.0f/s, verify %.0f/s per core%n", crypto.signPerSecond(),
+        crypto.verifyPerSecond());
+    Double cassandraWrites = null;
+    if (journal.equals("cassandra")) {
+      say.println("limits: raw Cassandra writes through the driver (10 s after 3 s warm-up) ...");
+      say.flush();
+      cassandraWrites = CassandraWriteBench.writesPerSecond("contact-point=" + contactPoint, "seconds=10",
+          "warmup-seconds=3", "rows=10000000");
+      say.printf(Locale.ROOT, "limits: Cassandra %.0f writes/s%n", cassandraWrites);
+    }
+
+    String runId = Long.toString(System.currentTimeMillis(), 36);
+    Map<String, String> tokens = new LinkedHashMap<>();
+    try (LocalCluster cluster = startNetwork(dir, runId, tokens, say)) {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+          .executor(Executors.newFixedThreadPool(4, runnable -> {
+            Thread thread = new Thread(runnable, "bench-load-http");
+            thread.setDaemon(true);
+            return thread;
+          })).build();
+      LocalCluster.Node alpha = cluster.node("alpha-1");
+      OpenLoopStep.Target target = new OpenLoopStep.Target(alpha.apiUri(), SENDER, tokens.get(SENDER), RECIPIENT);
+      OpenLoopStep load = new OpenLoopStep(http, target, Duration.ofMillis(pollMillis), runId);
+
+      // Signatures per mail, from the nodes' own counters around a few mails sent one at a time.
+      say.println("limits: counting the signatures of " + 3 * CALIBRATION_MAILS_PER_FLAVOUR
+          + " mails (every flavour, three servers) ...");
+      say.flush();
+      SignatureTotals before = SignatureTotals.scrape(http, cluster.nodes());
+      // One mail at a time, each after the last one's ROD: no resend is due, so the count is a mail's own.
+      int calibrationMails = 3 * CALIBRATION_MAILS_PER_FLAVOUR;
+      for (int i = 0; i < calibrationMails; i++) {
+        OpenLoopStep.Result one = load.run(-100 - i, 1, Duration.ofSeconds(1), Duration.ofSeconds(60), line -> { });
+        if (one.delivered() != 1) {
+          say.println("bench load: a calibration mail was not delivered within 60 s: see the node logs in " + dir);
+          return 3;
+        }
+      }
+      SignatureTotals after = SignatureTotals.scrape(http, cluster.nodes());
+      double signsPerMail = (after.made() - before.made()) / calibrationMails;
+      double verifiesPerMail = (after.checked() - before.checked()) / calibrationMails;
+      double cryptoBound = cores / (signsPerMail / crypto.signPerSecond() + verifiesPerMail / crypto.verifyPerSecond());
+      say.printf(Locale.ROOT, "limits: %.1f signatures made and %.1f checked per mail -> crypto-bound %.0f mails/s"
+          + " on %d cores%n", signsPerMail, verifiesPerMail, cryptoBound, cores);
+
+      if (warmupSeconds > 0) {
+        say.printf(Locale.ROOT, "warm-up: %.0f mails/s for %d s (not measured) ...%n", startRate, warmupSeconds);
+        say.flush();
+        load.run(-1, startRate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(drainSeconds), line -> { });
+      }
+
+      say.println();
+      say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   CPU % of a core per node");
+      say.flush();
+      List<StepFigures> steps = new ArrayList<>();
+      StepFigures sustained = null;
+      double rate = startRate;
+      for (int step = 1; rate <= maxRate; step++, rate = Math.ceil(rate * factor)) {
+        Map<String, Duration> cpuBefore = cpu(cluster);
+        long started = System.nanoTime();
+        OpenLoopStep.Result result = load.run(step, rate, Duration.ofSeconds(stepSeconds),
+            Duration.ofSeconds(drainSeconds), line -> {
+              say.println(line);
+              say.flush();
+            });
+        double wallSeconds = (System.nanoTime() - started) / 1e9;
+        Map<String, Double> cpuPercent = new LinkedHashMap<>();
+        cpu(cluster).forEach((node, total) ->
+            cpuPercent.put(node, 100.0 * (total.toNanos() - cpuBefore.get(node).toNanos()) / 1e9 / wallSeconds));
+        StepFigures figures = StepFigures.of(step, result, cpuPercent);
+        steps.add(figures);
+        say.println(figures.line());
+        say.flush();
+        boolean withinLimit = result.keptUp() && figures.rodP99() <= p99LimitMillis;
+        if (!withinLimit) {
+          say.println(result.keptUp()
+              ? "  p99 submit->ROD above " + p99LimitMillis + " ms: the last step is the limit"
+              : "  the network fell behind (" + result.unfinished() + " mails without verdict after the drain, "
+                  + result.failed() + " failed): the last step is the limit");
+          break;
+        }
+        sustained = figures;
+      }
+
+      double sustainedRate = sustained == null ? 0 : sustained.offered();
+      long sustainedP99 = sustained == null ? 0 : sustained.rodP99();
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("cores", cores);
+      report.put("journal", journal);
+      report.put("pollMillis", pollMillis);
+      report.put("ed25519SignPerSecond", crypto.signPerSecond());
+      report.put("ed25519VerifyPerSecond", crypto.verifyPerSecond());
+      report.put("signaturesMadePerMail", signsPerMail);
+      report.put("signaturesCheckedPerMail", verifiesPerMail);
+      report.put("cryptoBoundMailsPerSecond", cryptoBound);
+      report.put("cassandraWritesPerSecond", cassandraWrites);
+      report.put("sustainedMailsPerSecond", sustainedRate);
+      report.put("sustainedRodP99Millis", sustainedP99);
+      report.put("ratioToCryptoBound", sustainedRate / cryptoBound);
+      report.put("steps", steps);
+      JSON.writeValue(dir.resolve("load.json").toFile(), report);
+      Files.writeString(dir.resolve("load.svg"), LoadChart.svg(steps, p99LimitMillis), StandardCharsets.UTF_8);
+      say.println();
+      say.println("results: " + dir.resolve("load.json") + ", chart " + dir.resolve("load.svg"));
+      say.printf(Locale.ROOT, "load: %.0f mails/s sustained (p99 %d ms), crypto-bound %.0f mails/s, ratio %.2f%n",
+          sustainedRate, sustainedP99, cryptoBound, sustainedRate / cryptoBound);
+      say.flush();
+      return 0;
+    }
+  }
+
+  /** Keys, tokens and the journal for the three nodes; then the nodes, started and ready. */
+  private LocalCluster startNetwork(Path dir, String runId, Map<String, String> tokens, PrintWriter say)
+      throws IOException, InterruptedException {
+    NetworkDescription network;
+    try (InputStream in = LoadBenchCommand.class.getClassLoader().getResourceAsStream("bench/load-network.conf")) {
+      network = NetworkDescription.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    Path keys = dir.resolve("keys");
+    KeyDirectory.initNetwork(network, keys, new KeyDirectory.InitOptions(KeyDirectory.InitOptions.defaults().algorithm(),
+        Duration.ofDays(30), Clock.systemUTC(), false, line -> { }));
+    tokens.put(SENDER, TokenStore.issue(keys.resolve("alpha-1"), SENDER));
+    tokens.put(RECIPIENT, TokenStore.issue(keys.resolve("beta-1"), RECIPIENT));
+    String journalConfig = journal.equals("cassandra")
+        ? """
+          certmail.journal {
+            backend = cassandra
+            cassandra { contact-points = ["%s"], keyspace = "load_%s", snapshot-keyspace = "load_%s_snapshot",
+                        schema-autocreate = on }
+          }
+          """.formatted(contactPoint, runId, runId)
+        : """
+          certmail.journal { backend = embedded, embedded.path = "%s", embedded.auto-server = true }
+          """.formatted(dir.resolve("journal").resolve("certmail").toAbsolutePath().toString().replace("\\", "/"));
+    String common = "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig;
+    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, NODES, common, List.of("-Xmx" + nodeHeap));
+    say.println("network: starting alpha-1, relay-1 and beta-1 (node JVMs from the real main class) ...");
+    say.flush();
+    try {
+      cluster.start(Duration.ofMinutes(5));
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw new IOException("the network did not start: " + e.getMessage() + " (node logs in " + dir.resolve("nodes")
+          + ")", e);
+    }
+    for (LocalCluster.Node node : cluster.nodes()) {
+      say.printf(Locale.ROOT, "network: %s (%s) ready, API %s, pid %d%n", node.name(), node.organisation(),
+          node.apiUri(), node.pid());
+    }
+    return cluster;
+  }
+
+  /** CPU time each node's JVM has used so far. */
+  private static Map<String, Duration> cpu(LocalCluster cluster) {
+    Map<String, Duration> totals = new LinkedHashMap<>();
+    for (LocalCluster.Node node : cluster.nodes()) {
+      totals.put(node.name(), ProcessHandle.of(node.pid()).flatMap(handle -> handle.info().totalCpuDuration())
+          .orElse(Duration.ZERO));
+    }
+    return totals;
+  }
+
+  /** One step's figures as printed and written to load.json. */
+  record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
+                     long unfinished, long polls, long copP50, long copP99, long copMax, long rodP50, long rodP99,
+                     long rodMax, Map<String, Double> cpuPercent) {
+    static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent) {
+      Histogram cop = result.submitToCop();
+      Histogram rod = result.submitToRod();
+      return new StepFigures(step, result.offeredPerSecond(), result.achievedPerSecond(), result.submitted(),
+          result.delivered(), result.failed(), result.unfinished(), result.polls(),
+          cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
+          rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent);
+    }
+
+    String line() {
+      StringBuilder cpu = new StringBuilder();
+      cpuPercent.forEach((node, percent) -> cpu.append(String.format(Locale.ROOT, " %s %.0f", node, percent)));
+      return String.format(Locale.ROOT, " %4d  %7.1f  %8.1f   %7d / %6d / %6d       %7d / %6d / %6d      %s",
+          step, offered, achieved, copP50, copP99, copMax, rodP50, rodP99, rodMax, cpu.toString().trim());
+    }
+  }
+
+  /** Signatures made and checked by all nodes so far, from their /metrics. */
+  record SignatureTotals(double made, double checked) {
+    static SignatureTotals scrape(HttpClient http, List<LocalCluster.Node> nodes)
+        throws IOException, InterruptedException {
+      double made = 0;
+      double checked = 0;
+      for (LocalCluster.Node node : nodes) {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node.managementUri() + "/metrics"))
+            .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        for (String line : response.body().split("\n")) {
+          if (line.startsWith("certmail_signatures_total{")) {
+            double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            if (line.contains("operation=\"sign\"")) {
+              made += value;
+            } else if (line.contains("operation=\"verify\"")) {
+              checked += value;
+            }
+          }
+        }
+      }
+      return new SignatureTotals(made, checked);
+    }
+  }
+}
