@@ -18,7 +18,9 @@ export const SCHEMAS = {
     9: ['flavour', 'enum'], 10: ['contentHash', 'bytes'], 11: ['deadlineMillis', 'int64'],
     12: ['issuedAtMillis', 'int64'], 13: ['reason', 'enum'], 14: ['reasonDetail', 'string'],
     15: ['submissionId', 'string'], 16: ['codStatementHash', 'bytes'], 17: ['claimedCop', 'message:SignedEvidence'],
-    18: ['graceMillis', 'int64'], 19: ['route', 'repeated string'] },
+    18: ['graceMillis', 'int64'], 19: ['route', 'repeated string'], 20: ['issuerHead', 'message:StreamHead'] },
+  // The issuer's journal head a statement names (the audit's witness); parsed, as protobuf-java does.
+  StreamHead: { 1: ['sequenceNr', 'int64'], 2: ['chainHash', 'bytes'] },
 };
 
 const DEFAULTS = { uint32: 0, enum: 0, int64: 0n, string: '', bytes: new Uint8Array(0) };

@@ -235,7 +235,9 @@ export function parseCertificate(der) {
   const tbs = children(expect(tbsNode, 0x30, 'to-be-signed certificate'));
   let i = 0;
   let version = 1;
-  if (tbs[i] && tbs[i].tag === 0xa0) {
+  // Bouncy Castle reads any explicitly tagged field first in the TBS as the version, whatever its
+  // tag number (the JDK's stricter parser then refuses the certificate when the chain is checked).
+  if (tbs[i] && (tbs[i].tag & 0xe0) === 0xa0) {
     const [versionNode] = children(tbs[i++]);
     version = Number(integer(versionNode)) + 1;
     if (version === 1) {
