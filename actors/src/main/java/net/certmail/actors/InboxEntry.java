@@ -216,7 +216,7 @@ public final class InboxEntry
 
   private InboxView viewOf(RecipientStage stage, String problem) {
     RecipientView view = RecipientView.of(stage, shell.now());
-    return new InboxView(mailbox, label, view.sender(), view.agent(), view.flavour().map(Flavour::name).orElse(""),
+    return new InboxView(mailbox, label, view.sender(), view.agent(), view.flavour().orElse(Flavour.FLAVOUR_UNSPECIFIED),
         view.status(), view.content().map(ByteString::toByteArray).orElse(null),
         view.evidence().stream().map(SignedEvidence::toByteArray).toList(), view.acceptsUntilMillis(), problem);
   }

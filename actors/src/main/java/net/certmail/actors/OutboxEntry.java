@@ -267,14 +267,14 @@ public final class OutboxEntry
 
   private MailStatus statusOf(SenderStage stage) {
     if (stage instanceof Empty) {
-      return new MailStatus(sender, submissionId, "", DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED, "", List.of(), List.of(),
+      return new MailStatus(sender, submissionId, "", DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED, ReasonCode.REASON_UNSPECIFIED,
+          List.of(), List.of(),
           "no submission " + submissionId + " from " + sender);
     }
     SenderStatus view = SenderStatus.of(stage);
     DeliveryStatus status = view.status() == DeliveryStatus.IN_DELIVERY && awaitingCollection
         ? DeliveryStatus.AWAITING_COLLECTION : view.status();
-    return new MailStatus(sender, submissionId, view.label(), status,
-        view.reason() == ReasonCode.REASON_UNSPECIFIED ? "" : view.reason().name(),
+    return new MailStatus(sender, submissionId, view.label(), status, view.reason(),
         view.evidence().stream().map(SignedEvidence::toByteArray).toList(),
         view.late().stream().map(SignedEvidence::toByteArray).toList(), null);
   }

@@ -131,7 +131,7 @@ class LargeMailFootprintTest {
         for (String id : ids) {
           MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
               "burst mail " + id);
-          assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
+          assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason().name());
         }
         long burstMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
         sampling.set(false);
@@ -157,7 +157,7 @@ class LargeMailFootprintTest {
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "a verdict");
-    assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason());
+    assertEquals(DeliveryStatus.DELIVERED, status.status(), status.reason().name());
     return Duration.ofNanos(System.nanoTime() - start).toMillis();
   }
 

@@ -140,7 +140,7 @@ class LargeMailTest {
     MailStatus status = EngineNode.await(() -> alpha.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
         "the rejection of " + size + " bytes");
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals(ReasonCode.MESSAGE_TOO_LARGE.name(), status.reason());
+    assertEquals(ReasonCode.MESSAGE_TOO_LARGE, status.reason());
     EvidenceStatement rejection = verified(status.evidence()).get(0);
     assertEquals(EvidenceKind.SUBMISSION_REJECTION, rejection.getKind());
     assertEquals(ALPHA, rejection.getIssuer());

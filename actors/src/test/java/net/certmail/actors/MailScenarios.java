@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.protocol.recipient.RecipientView;
@@ -73,20 +74,20 @@ final class MailScenarios {
     EngineNode.await(() -> engine.inboxEntry(CAROL, heldLabel), v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT,
         "carol notified");
     clock.advance(Duration.ofMinutes(6)); // past the delivery timeout
-    assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", awaitFinal(held).reason());
+    assertEquals(ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE, awaitFinal(held).reason());
     labels.put("cem-not-acknowledged", heldLabel);
 
     String dead = submit(DAN, Flavour.IP);
     String deadLabel = EngineNode.await(() -> engine.status(ALICE, dead), s -> !s.label().isEmpty(), WAIT, "COP")
         .label();
     clock.advance(Duration.ofMinutes(3)); // past the relay timeout
-    assertEquals("RELAY_UNREACHABLE", awaitFinal(dead).reason());
+    assertEquals(ReasonCode.RELAY_UNREACHABLE, awaitFinal(dead).reason());
     labels.put("ip-relay-unreachable", deadLabel);
 
     String tooSoon = UUID.randomUUID().toString();
     engine.submit(ALICE, tooSoon, BOB, mail("too soon"), clock.millis() + 10_000, Flavour.CEM)
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertEquals("DEADLINE_NOT_ACCEPTABLE", awaitFinal(tooSoon).reason());
+    assertEquals(ReasonCode.DEADLINE_NOT_ACCEPTABLE, awaitFinal(tooSoon).reason());
     return this;
   }
 

@@ -211,7 +211,7 @@ class ProtocolTest {
     clock.advance(Duration.ofMinutes(6)); // past the delivery timeout
     MailStatus status = awaitFinal(ALICE, id);
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", status.reason());
+    assertEquals(ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE, status.reason());
     EvidenceStatement ndn = verified(status.evidence()).get(1).statement();
     assertEquals(EvidenceKind.NDN, ndn.getKind());
     assertEquals(EtsiEvent.ACCEPTANCE_REJECTION_EXPIRY, ndn.getEtsiEvent());
@@ -344,7 +344,7 @@ class ProtocolTest {
     engine.submit(ALICE, id, DAVE, mail("unwanted"), deadline(), Flavour.CEM).toCompletableFuture().get();
     MailStatus status = awaitFinal(ALICE, id);
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals("RECIPIENT_REFUSED", status.reason());
+    assertEquals(ReasonCode.RECIPIENT_REFUSED, status.reason());
     assertEquals(EvidenceKind.NDN, verified(status.evidence()).get(1).statement().getKind());
   }
 
@@ -357,7 +357,7 @@ class ProtocolTest {
     InboxView refused = engine.refuse(CAROL, submitted.label(), "not expecting mail from alice")
         .toCompletableFuture().get();
     assertEquals(RecipientView.Status.REFUSED, refused.status());
-    assertEquals("RECIPIENT_REFUSED", awaitFinal(ALICE, id).reason());
+    assertEquals(ReasonCode.RECIPIENT_REFUSED, awaitFinal(ALICE, id).reason());
   }
 
   @Test
@@ -369,7 +369,7 @@ class ProtocolTest {
     clock.advance(Duration.ofMinutes(3)); // past the relay timeout
     MailStatus status = awaitFinal(ALICE, id);
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals("RELAY_UNREACHABLE", status.reason());
+    assertEquals(ReasonCode.RELAY_UNREACHABLE, status.reason());
     EvidenceStatement ndn = verified(status.evidence()).get(1).statement();
     assertEquals(EtsiEvent.RELAY_FAILURE, ndn.getEtsiEvent());
     assertEquals(ALPHA, ndn.getIssuer());
@@ -392,7 +392,7 @@ class ProtocolTest {
         .toCompletableFuture().get();
     MailStatus status = awaitFinal(ALICE, id);
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals("UNKNOWN_RECIPIENT", status.reason());
+    assertEquals(ReasonCode.UNKNOWN_RECIPIENT, status.reason());
     EvidenceStatement ndn = verified(status.evidence()).get(1).statement();
     assertEquals(EvidenceKind.NDN, ndn.getKind());
     assertEquals(RELAY, ndn.getIssuer(), "the relay whose next hop refused issues the notice");
@@ -403,7 +403,7 @@ class ProtocolTest {
     engine.submit(ALICE, id, recipient, item, deadline, Flavour.CEM).toCompletableFuture().get();
     MailStatus status = awaitFinal(ALICE, id);
     assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-    assertEquals(reason.name(), status.reason());
+    assertEquals(reason, status.reason());
     EvidenceStatement rejection = verified(status.evidence()).get(0).statement();
     assertEquals(EvidenceKind.SUBMISSION_REJECTION, rejection.getKind());
     assertEquals(id, rejection.getSubmissionId());

@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.protocol.recipient.RecipientView;
@@ -75,7 +76,7 @@ class RecoveryTest {
       MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the relay failure notice after the restart");
       assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-      assertEquals("RELAY_UNREACHABLE", status.reason());
+      assertEquals(ReasonCode.RELAY_UNREACHABLE, status.reason());
     }
   }
 
@@ -149,7 +150,7 @@ class RecoveryTest {
         MailStatus status = EngineNode.await(() -> senders.engine.status(ALICE, id), MailStatus::isFinal,
             Duration.ofSeconds(60), "Pn's notice from the surviving node");
         assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-        assertEquals("RECIPIENT_DID_NOT_ACKNOWLEDGE", status.reason(), "Pn's own notice, not P1's at T");
+        assertEquals(ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE, status.reason(), "Pn's own notice, not P1's at T");
         assertTrue(clock.millis() < deadline, "the verdict came before T on the injected clock");
         assertTrue(remaining.holdsShardOf(MailServer.typeKey(BETA), pn), "Pn now runs on the surviving node");
       } finally {
@@ -178,7 +179,7 @@ class RecoveryTest {
       MailStatus status = EngineNode.await(() -> all.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the answer once the server runs");
       assertEquals(DeliveryStatus.NOT_DELIVERED, status.status());
-      assertEquals("POLICY_VIOLATION", status.reason());
+      assertEquals(ReasonCode.POLICY_VIOLATION, status.reason());
     }
   }
 

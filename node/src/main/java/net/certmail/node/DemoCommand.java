@@ -34,6 +34,7 @@ import net.certmail.node.runtime.CertmailNode;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.JournalAudit;
 import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.EvidenceBundle;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
@@ -73,23 +74,32 @@ final class DemoCommand implements Callable<Integer> {
 
   /** One mail of the demo: who to, which flavour, and the outcome the protocol must reach. */
   record Scenario(String name, String recipient, Flavour flavour, Duration lead, DeliveryStatus expectedStatus,
-                  String expectedReason) {}
+                  ReasonCode expectedReason) {}
 
   static final String SENDER = "alice@alpha.example";
 
+  /** " (REASON)" after a status that has one. */
+  private static String reasonText(MailStatus status) {
+    return status.hasReason() ? " (" + status.reason().name() + ")" : "";
+  }
+
   static final List<Scenario> SCENARIOS = List.of(
-      new Scenario("CEM to bob, 3 servers", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
-      new Scenario("NSR to bob, 3 servers", "bob@beta.example", Flavour.NSR, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
-      new Scenario("IP to bob, 3 servers", "bob@beta.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
-      new Scenario("IP to anna, 1 server", "anna@alpha.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED, ""),
+      new Scenario("CEM to bob, 3 servers", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(60), DeliveryStatus.DELIVERED,
+          ReasonCode.REASON_UNSPECIFIED),
+      new Scenario("NSR to bob, 3 servers", "bob@beta.example", Flavour.NSR, Duration.ofSeconds(60), DeliveryStatus.DELIVERED,
+          ReasonCode.REASON_UNSPECIFIED),
+      new Scenario("IP to bob, 3 servers", "bob@beta.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED,
+          ReasonCode.REASON_UNSPECIFIED),
+      new Scenario("IP to anna, 1 server", "anna@alpha.example", Flavour.IP, Duration.ofSeconds(60), DeliveryStatus.DELIVERED,
+          ReasonCode.REASON_UNSPECIFIED),
       new Scenario("CEM to dave, who refuses", "dave@beta.example", Flavour.CEM, Duration.ofSeconds(60),
-          DeliveryStatus.NOT_DELIVERED, "RECIPIENT_REFUSED"),
+          DeliveryStatus.NOT_DELIVERED, ReasonCode.RECIPIENT_REFUSED),
       new Scenario("NSR to carol, who never answers", "carol@beta.example", Flavour.NSR, Duration.ofSeconds(60),
-          DeliveryStatus.NOT_DELIVERED, "RECIPIENT_DID_NOT_ACKNOWLEDGE"),
+          DeliveryStatus.NOT_DELIVERED, ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE),
       new Scenario("CEM to dan, server unreachable", "dan@offline.example", Flavour.CEM, Duration.ofSeconds(60),
-          DeliveryStatus.NOT_DELIVERED, "RELAY_UNREACHABLE"),
+          DeliveryStatus.NOT_DELIVERED, ReasonCode.RELAY_UNREACHABLE),
       new Scenario("CEM with a deadline too short", "bob@beta.example", Flavour.CEM, Duration.ofSeconds(5),
-          DeliveryStatus.NOT_DELIVERED, "DEADLINE_NOT_ACCEPTABLE"));
+          DeliveryStatus.NOT_DELIVERED, ReasonCode.DEADLINE_NOT_ACCEPTABLE));
 
   /** Short protocol timings, so every outcome shows within a minute. */
   static final String DEMO_TIMINGS = """
@@ -142,7 +152,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         out.println("Serving the network and its web pages (above) until Ctrl-C.");
         out.flush();
-        alpha.system().getWhenTerminated().toCompletableFuture().join();
+        alpha.stopped().toCompletableFuture().join();
       }
       return result;
     } finally {
@@ -182,12 +192,12 @@ final class DemoCommand implements Callable<Integer> {
       Scenario scenario = entry.getValue();
       MailStatus status = finals.get(entry.getKey());
       boolean expected = status.status() == scenario.expectedStatus()
-          && status.reason().equals(scenario.expectedReason());
+          && status.reason() == scenario.expectedReason();
       asExpected += expected ? 1 : 0;
       out.println();
       out.printf("  %s %s%n", expected ? "OK " : "!! ", scenario.name());
       out.printf("      label   %s%n", status.label().isEmpty() ? "(none: no label was issued)" : status.label());
-      out.printf("      status  %s%s%s%n", status.status(), status.reason().isEmpty() ? "" : " (" + status.reason() + ")",
+      out.printf("      status  %s%s%s%n", status.status(), reasonText(status),
           expected ? "" : "   expected " + scenario.expectedStatus() + " " + scenario.expectedReason());
       List<SignedEvidence> items = new ArrayList<>();
       for (byte[] bytes : status.evidence()) {
@@ -264,7 +274,7 @@ final class DemoCommand implements Callable<Integer> {
         MailStatus before = latest.put(entry.getKey(), status);
         if (before == null || before.status() != status.status()) {
           out.printf("      [%5.1f s] %-34s %s%n", seconds(), entry.getValue().name(),
-              status.status() + (status.reason().isEmpty() ? "" : " (" + status.reason() + ")"));
+              status.status() + reasonText(status));
         }
         allFinal &= status.isFinal();
       }

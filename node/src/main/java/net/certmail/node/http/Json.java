@@ -18,6 +18,7 @@ import net.certmail.actors.InboxView;
 import net.certmail.actors.MailStatus;
 import net.certmail.protocol.recipient.RecipientView;
 import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -75,14 +76,20 @@ final class Json {
   record Content(String label, String subject, String body, String contentType) {}
 
   static Status status(MailStatus status) {
-    return new Status(status.sender(), status.submissionId(), status.label(), status.status().name(), status.reason(),
+    return new Status(status.sender(), status.submissionId(), status.label(), status.status().name(), reason(status),
         evidence(status.evidence()), evidence(status.lateEvidence()));
+  }
+
+  /** A reason on the wire: the name of the protocol's ReasonCode, "" when the mail has none. */
+  static String reason(MailStatus status) {
+    return status.hasReason() ? status.reason().name() : "";
   }
 
   static InboxEntry inboxEntry(InboxView view) {
     String acceptUntil = view.acceptsUntilMillis() > 0 && view.status() == RecipientView.Status.AWAITING_DECISION
         ? java.time.Instant.ofEpochMilli(view.acceptsUntilMillis()).toString() : null;
-    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), view.flavour(),
+    String flavour = view.flavour() == Flavour.FLAVOUR_UNSPECIFIED ? "" : view.flavour().name();
+    return new InboxEntry(view.mailbox(), view.label(), view.sender(), view.agent(), flavour,
         view.status().name(), acceptUntil, view.content() != null, evidence(view.evidence()));
   }
 

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.tags.Tag;
 import io.swagger.v3.parser.OpenAPIV3Parser;
@@ -25,6 +26,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import net.certmail.proto.v1.DeliveryStatus;
+import net.certmail.proto.v1.ReasonCode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -128,6 +131,31 @@ class OpenApiConsistencyTest {
       }
     }
     assertTrue(missing.isEmpty(), "openapi.yaml never names the reason codes " + missing);
+  }
+
+  /** A status's status and reason are enums of the protocol: the document lists exactly their values. */
+  @Test
+  void theStatusSchemaListsExactlyTheProtocolsStatusesAndReasons() {
+    Schema<?> status = api.getComponents().getSchemas().get("Status");
+    assertEquals(protocolNames(DeliveryStatus.values(), DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED),
+        new TreeSet<>(enumOf(status, "status")));
+    TreeSet<String> reasons = protocolNames(ReasonCode.values(), ReasonCode.REASON_UNSPECIFIED);
+    reasons.add(""); // no reason: the mail went through, or has no verdict yet
+    assertEquals(reasons, new TreeSet<>(enumOf(status, "reason")));
+  }
+
+  private static List<String> enumOf(Schema<?> schema, String property) {
+    return ((Schema<?>) schema.getProperties().get(property)).getEnum().stream().map(String::valueOf).toList();
+  }
+
+  private static <E extends Enum<E>> TreeSet<String> protocolNames(E[] values, E unspecified) {
+    TreeSet<String> names = new TreeSet<>();
+    for (E value : values) {
+      if (value != unspecified && !value.name().equals("UNRECOGNIZED")) {
+        names.add(value.name());
+      }
+    }
+    return names;
   }
 
   private static Map<String, Operation> operations() {

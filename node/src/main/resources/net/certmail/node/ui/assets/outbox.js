@@ -25,6 +25,23 @@ const STATUS_TEXT = {
   NOT_POSTED: 'Not posted: your server never answered, so nothing was certified.',
 };
 
+// The protocol's reason codes (ReasonCode in evidence.proto; the API's Status.reason lists the same),
+// in words. A code missing here is still shown by its name.
+const REASON_TEXT = {
+  UNKNOWN_RECIPIENT: 'the recipient\'s server knows no such mailbox',
+  UNKNOWN_DOMAIN: 'no server serves the recipient\'s domain',
+  DEADLINE_NOT_ACCEPTABLE: 'the deadline was too near or too far for your server\'s policy',
+  MESSAGE_TOO_LARGE: 'the mail is larger than your server accepts',
+  RELAY_UNREACHABLE: 'a server on the route could not reach the next one in time',
+  RELAY_REJECTED: 'a server on the route refused to pass the mail on',
+  RECIPIENT_DID_NOT_ACKNOWLEDGE: 'the recipient did not sign for it in time',
+  RECIPIENT_REFUSED: 'the recipient refused it',
+  DEADLINE_EXPIRED: 'the deadline passed before it could be delivered',
+  INVALID_SIGNATURE: 'a signature on the way did not verify',
+  POLICY_VIOLATION: 'a server on the route found it against its policy',
+  TECHNICAL_MALFUNCTION: 'a server on the route failed',
+};
+
 for (const flavour of ['CEM', 'NSR', 'IP']) {
   document.getElementById('flavour-' + flavour.toLowerCase() + '-text').textContent = FLAVOURS[flavour];
 }
@@ -205,8 +222,9 @@ async function render(submissionId, status) {
         relative(Number(cop.statement.deadlineMillis)), ')'),
       el('dt', {}, 'Route'), el('dd', {}, cop.statement.route.join(' → '))] : []));
   document.getElementById('mail-status').textContent = status.status;
-  document.getElementById('mail-reason').textContent = (status.reason ? '(' + status.reason + ') ' : '')
-    + (STATUS_TEXT[status.status] || '');
+  document.getElementById('mail-reason').textContent = (STATUS_TEXT[status.status] || '')
+    + (status.reason ? ' Reason: ' + status.reason + (REASON_TEXT[status.reason] ? ', ' + REASON_TEXT[status.reason] : '')
+      + '.' : '');
   renderSteps(status, decoded);
 
   const timeline = document.getElementById('timeline');
