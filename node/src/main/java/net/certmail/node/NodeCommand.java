@@ -86,7 +86,7 @@ final class NodeCommand implements Callable<Integer> {
     LoggerFactory.getLogger(NodeCommand.class).info("node {} ({}) is up at {}: HTTP API {}, health {}/ready;"
             + " mailboxes {}", node.name(), String.join(", ", node.organisations()), node.address(),
         endpoints.apiUri(), endpoints.managementUri(), node.hostedMailboxes());
-    node.system().getWhenTerminated().toCompletableFuture().join();
+    node.stopped().toCompletableFuture().join(); // not whenTerminated: see CertmailNode.whenStopped
     boolean asked = shutdown.getShutdownReason().map(reason -> reason == SIGNALLED).orElse(false);
     if (!asked) {
       spec.commandLine().getErr().println("certmail node: the node stopped by itself ("
