@@ -6,8 +6,9 @@
 #
 #   scripts/test.sh                      the whole build and test suite (what .ci/run calls), then
 #                                        certmail simulate --schedules 20000 --seed 1, then
-#                                        certmail chaos --duration 3m --seed 11 (on this Cassandra,
-#                                        which the chaos run stops and starts once as a fault)
+#                                        certmail chaos --duration 3m --seed 11 (on this Cassandra;
+#                                        when this script started it, the chaos run also stops and
+#                                        starts it as a fault: --cassandra-faults)
 #   scripts/test.sh -pl persistence -am  extra arguments go to Maven
 #
 # The web pages' tests (WebUiBrowserTest) drive a real headless Chromium through chromedriver:
@@ -82,11 +83,13 @@ if (( rc == 0 && $# == 0 )); then
 fi
 if (( rc == 0 && $# == 0 )); then
   # And a short chaos run: five node JVMs under faults, a history and its checker (README, "Chaos").
-  # It may stop and restart the Cassandra this script started (scripts/cassandra.sh reports it as
-  # its own); one it did not start is used as it is.
-  echo "test: certmail chaos --duration 3m --seed 11"
+  # It may stop and restart the Cassandra this script started (--cassandra-faults); one that was
+  # running already, which others may use, is used as it is.
+  chaos_args=(chaos --duration 3m --seed 11)
+  if [[ "$started_here" == true ]]; then chaos_args+=(--cassandra-faults); fi
+  echo "test: certmail ${chaos_args[*]}"
   "${JAVA_HOME:+$JAVA_HOME/bin/}java" -Dh2.bindAddress=127.0.0.1 ${CERTMAIL_JAVA_OPTS:-} -jar node/target/certmail.jar \
-    chaos --duration 3m --seed 11 || rc=$?
+    "${chaos_args[@]}" || rc=$?
 fi
 if (( rc == 0 )); then echo "test: build and tests passed"; else echo "test: build or tests FAILED (exit code $rc)" >&2; fi
 exit "$rc"

@@ -37,14 +37,16 @@ import picocli.CommandLine.Model.CommandSpec;
         "",
         "The Cassandra journal is the one on 127.0.0.1:--cassandra-port (CASSANDRA_CQL_PORT or 9042); when none"
             + " answers there, the run starts one with scripts/cassandra.sh and stops it afterwards. The nemesis stops"
-            + " and starts it only when scripts/cassandra.sh, with this environment, reports it as its own; so give a"
-            + " second instance its own CASSANDRA_DIR and ports when others use the first."},
+            + " and starts only a Cassandra that is the run's own: one it started, or one --cassandra-faults declares"
+            + " its alone, and then only when scripts/cassandra.sh, with this environment, reports it as its own. A"
+            + " Cassandra that others use (the shared one on 9042) is never stopped: give chaos work a second"
+            + " instance with its own CASSANDRA_DIR and ports."},
     footer = {"%nExamples:",
         "  certmail chaos --duration 3m --seed 11",
         "  export CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042",
         "  export CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199",
         "  scripts/cassandra.sh start",
-        "  certmail chaos --duration 30m --seed 7 --report var/chaos-long.txt"})
+        "  certmail chaos --duration 30m --seed 7 --cassandra-faults --report var/chaos-long.txt"})
 final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--duration", required = true, paramLabel = "D",
       description = "How long mails are sent and faults injected: 90s, 3m, 1h. The run then waits until every"
@@ -79,6 +81,12 @@ final class ChaosCommand implements Callable<Integer> {
       description = "The script that starts, stops and reports the journal (default: ${DEFAULT-VALUE}).")
   Path cassandraScript;
 
+  @Option(names = "--cassandra-faults",
+      description = "The Cassandra on --cassandra-port is this run's alone: the nemesis may stop and start it (only"
+          + " when scripts/cassandra.sh, with this environment, reports it as its own). Without it, only a Cassandra"
+          + " the run started itself is stopped; one that answered already is used as it is.")
+  boolean cassandraFaults;
+
   @Option(names = "--node-heap", defaultValue = "320m", paramLabel = "SIZE",
       description = "Heap of each node JVM (default: ${DEFAULT-VALUE}).")
   String nodeHeap;
@@ -101,7 +109,7 @@ final class ChaosCommand implements Callable<Integer> {
         LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-seed" + seed);
     var out = spec.commandLine().getOut();
     ChaosRun.Result result = new ChaosRun(new ChaosRun.Options(length, seed, journal, where, report, rate, port,
-        cassandraScript, List.of("-Xmx" + nodeHeap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")), line -> {
+        cassandraScript, cassandraFaults, List.of("-Xmx" + nodeHeap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")), line -> {
           out.println(line);
           out.flush();
         }).run();

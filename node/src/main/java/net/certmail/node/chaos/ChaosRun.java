@@ -44,7 +44,7 @@ import net.certmail.protocol.Timings;
 public final class ChaosRun {
   /** What the command line chose. */
   public record Options(Duration duration, long seed, String journal, Path dir, Path report, double rate,
-                        int cassandraPort, Path cassandraScript, List<String> jvmOptions) {}
+                        int cassandraPort, Path cassandraScript, boolean cassandraFaults, List<String> jvmOptions) {}
 
   /** The outcome: the text report's last line and whether it passed. */
   public record Result(String lastLine, int violations) {}
@@ -67,9 +67,13 @@ public final class ChaosRun {
 
   /** The engine settings every chaos node runs with (EngineSettings checks them as a node does). */
   public static EngineSettings engineSettings() {
-    Config chaos = ConfigFactory.parseResources(ChaosRun.class.getClassLoader(), "chaos/certmail-chaos.conf")
+    return EngineSettings.fromConfig(nodeSettings());
+  }
+
+  /** Every chaos node's settings, as far as they are the same for all (chaos/certmail-chaos.conf over the defaults). */
+  static Config nodeSettings() {
+    return ConfigFactory.parseResources(ChaosRun.class.getClassLoader(), "chaos/certmail-chaos.conf")
         .withFallback(ConfigFactory.defaultReference(ChaosRun.class.getClassLoader())).resolve();
-    return EngineSettings.fromConfig(chaos);
   }
 
   public Result run() throws Exception {
@@ -115,13 +119,19 @@ public final class ChaosRun {
         runScript(options.cassandraScript(), "start", dir);
         startedCassandra = true;
       }
-      if (scriptOwnsCassandra(options.cassandraScript(), dir)) {
+      // Journal faults only on a Cassandra that is the run's own: one it started, or one the caller
+      // declares its alone; and in both cases one the script can stop and start again.
+      boolean owned = (startedCassandra || options.cassandraFaults())
+          && scriptOwnsCassandra(options.cassandraScript(), dir);
+      if (owned) {
         script = options.cassandraScript();
       } else {
-        say("chaos: the Cassandra on port " + options.cassandraPort() + " was not started by "
-            + options.cassandraScript() + " with this environment: it is used but never stopped (no journal faults)."
-            + " Run one of your own for them: CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042"
-            + " CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199 scripts/cassandra.sh start");
+        say("chaos: the Cassandra on port " + options.cassandraPort() + " is used but never stopped (no journal"
+            + " faults): " + (options.cassandraFaults() ? options.cassandraScript() + " with this environment does"
+            + " not report it as its own" : "the run did not start it and --cassandra-faults was not given")
+            + ". For journal faults run one of your own: CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042"
+            + " CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199 scripts/cassandra.sh start, then"
+            + " certmail chaos ... --cassandra-faults");
       }
       journalConfig = """
           certmail.journal {
@@ -166,7 +176,8 @@ public final class ChaosRun {
       Workload running = workload;
       nemesis = new Nemesis(cluster, history, options.seed(), timings, () -> running.records().stream()
           .filter(MailRecord::inFlight).toList(), script, dir,
-          10_000 + 7_000 /* acceptable-heartbeat-pause + stable-after in certmail-chaos.conf */, this::say);
+          nodeSettings().getDuration("pekko.cluster.failure-detector.acceptable-heartbeat-pause").toMillis(),
+          nodeSettings().getDuration("pekko.cluster.split-brain-resolver.stable-after").toMillis(), this::say);
       Nemesis chaos = nemesis;
       Thread nemesisThread = new Thread(() -> {
         try {

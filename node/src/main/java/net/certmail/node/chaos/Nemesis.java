@@ -16,15 +16,16 @@ import net.certmail.node.cluster.LocalCluster;
 import net.certmail.protocol.Timings;
 
 /**
- * The nemesis: injects faults drawn from the seed while the workload runs, one crash-like fault
- * at a time (each followed by the cluster's recovery), envelope faults and clock skew beside them.
+ * The nemesis: injects faults while the workload runs, every kind once per seeded round
+ * ({@link FaultSchedule}), each when the cluster can take it, and measures the recovery after each.
  * <ul>
  *   <li>{@code kill}: kill -9 of the node that hosts most entities of mails in flight (cluster
  *       sharding's state of every node), then a restart;</li>
  *   <li>{@code pause}: SIGSTOP of such a node for longer than the failure detector and the split
  *       brain resolver wait, then SIGCONT (the node finds itself downed and is restarted);</li>
- *   <li>{@code partition}: a node cut from all others both ways; {@code partition-one-way}: one
- *       node's messages to another dropped (Artery's test transport), then healed;</li>
+ *   <li>{@code partition}: a node cut from all others both ways (as long as a pause);
+ *       {@code partition-one-way}: one node's messages to a node of another organisation dropped
+ *       (Artery's test transport) past the failure detector, healed before the resolver decides;</li>
  *   <li>{@code cassandra}: the journal stopped and started again while mails flow;</li>
  *   <li>{@code envelopes}: for a while every node's transport drops (never twice in a row),
  *       duplicates, delays and so reorders protocol messages, within half of max-transit;</li>
@@ -32,7 +33,6 @@ import net.certmail.protocol.Timings;
  * </ul>
  */
 final class Nemesis {
-  static final List<String> CRASH_KINDS = List.of("kill", "pause", "partition", "partition-one-way", "cassandra");
 
   private final LocalCluster cluster;
   private final History history;
@@ -42,17 +42,19 @@ final class Nemesis {
   private final Path cassandraScript;
   private final Path logDir;
   private final Consumer<String> progress;
-  private final long pauseBeyondDetectorMillis;
+  private final long acceptablePauseMillis;
+  private final long stableAfterMillis;
   private final List<Fault> faults = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean stopped;
 
   /**
    * @param cassandraScript scripts/cassandra.sh to stop and start the journal; null: no journal faults
-   * @param pauseBeyondDetectorMillis how long a pause must last to be taken for a crash (failure
-   *     detector's acceptable pause + the resolver's stable-after)
+   * @param acceptablePauseMillis the nodes' failure detector's acceptable heartbeat pause
+   * @param stableAfterMillis the nodes' split brain resolver's stable-after
    */
   Nemesis(LocalCluster cluster, History history, long seed, Timings timings, Supplier<List<MailRecord>> inFlight,
-          Path cassandraScript, Path logDir, long pauseBeyondDetectorMillis, Consumer<String> progress) {
+          Path cassandraScript, Path logDir, long acceptablePauseMillis, long stableAfterMillis,
+          Consumer<String> progress) {
     this.cluster = cluster;
     this.history = history;
     this.random = new Random(seed ^ 0x5DEECE66DL);
@@ -60,7 +62,8 @@ final class Nemesis {
     this.inFlight = inFlight;
     this.cassandraScript = cassandraScript;
     this.logDir = logDir;
-    this.pauseBeyondDetectorMillis = pauseBeyondDetectorMillis;
+    this.acceptablePauseMillis = acceptablePauseMillis;
+    this.stableAfterMillis = stableAfterMillis;
     this.progress = progress;
   }
 
@@ -74,38 +77,36 @@ final class Nemesis {
     stopped = true;
   }
 
-  /** Injects faults until {@code until} (epoch millis on the history's clock), then heals everything. */
+  /**
+   * Injects faults until {@code until} (epoch millis on the history's clock), then heals everything.
+   * The kinds come in seeded rounds ({@link FaultSchedule}), one start every spacing; a fault does
+   * not wait for the cluster to be whole after the one before, only for what it needs itself
+   * ({@link FaultSchedule#notReadyAllowed}): the recovery of each fault is measured beside.
+   */
   void run(long until) throws InterruptedException {
-    List<String> kinds = new ArrayList<>(CRASH_KINDS);
+    List<String> kinds = new ArrayList<>(FaultSchedule.KINDS);
     if (cassandraScript == null) {
       kinds.remove("cassandra");
     }
-    sleep(5_000);
-    skewClocks();
-    sleep(3_000);
-    envelopes(until);
-    List<String> rotation = new ArrayList<>();
-    boolean firstRound = true;
-    while (!stopped && history.now() < until - 20_000) {
-      sleep(6_000 + random.nextInt(8_000));
-      if (stopped || history.now() >= until - 20_000) {
+    FaultSchedule schedule = new FaultSchedule(kinds, random);
+    long lastStart = until - 20_000; // the last fault ends before the workload does
+    long next = history.now() + 5_000;
+    // The longest hold (a pause or a partition) is the least spacing: one fault at a time blocks the nemesis.
+    long spacing = FaultSchedule.spacingMillis(lastStart - next, kinds.size(), holdMillis(0) + 2_000);
+    progress.accept("nemesis: " + kinds.size() + " fault kinds " + kinds + ", one start every " + spacing / 1000
+        + " s (seeded order; a kind that needs recovering nodes waits)");
+    while (!stopped) {
+      sleep(Math.max(0, next - history.now()));
+      if (stopped || history.now() >= lastStart) {
         break;
       }
-      if (rotation.isEmpty()) {
-        rotation.addAll(kinds);
-        Collections.shuffle(rotation, random);
-        if (firstRound && rotation.remove("cassandra")) {
-          // The slowest to recover from: last in the first round, so a short run sees the others.
-          rotation.add("cassandra");
-        }
-        if (!firstRound) {
-          // Clock skew and envelope faults (both began the run) come back once per round.
-          rotation.add(random.nextInt(rotation.size()), "clock-skew");
-          rotation.add(random.nextInt(rotation.size()), "envelopes");
-        }
-        firstRound = false;
+      int notReady = (int) cluster.nodes().stream().filter(node -> !up(node)).count();
+      String kind = schedule.next(k -> notReady <= FaultSchedule.notReadyAllowed(k));
+      if (kind == null) {
+        sleep(1_000); // every kind left in this round needs nodes that are still coming back
+        continue;
       }
-      String kind = rotation.remove(0);
+      long began = history.now();
       try {
         switch (kind) {
           case "kill" -> kill();
@@ -118,13 +119,23 @@ final class Nemesis {
           default -> throw new IllegalStateException(kind);
         }
       } catch (NoTarget e) {
-        rotation.add(0, kind); // every organisation is still recovering: try again after the next gap
+        schedule.again(kind); // every organisation is still recovering: its turn comes again next time
       } catch (IOException e) {
         history.add("nemesis", "info", kind, null, Map.of("error", String.valueOf(e.getMessage())));
         progress.accept("nemesis: " + kind + " failed: " + e.getMessage());
-        recover(null);
+        restartTheDead();
       }
+      next = Math.max(began + spacing, history.now() + 2_000);
     }
+  }
+
+  /**
+   * How long a pause or a symmetric partition lasts: past the failure detector's acceptable pause
+   * and the resolver's stable-after, so the node is downed and its entities move; {@code draw}
+   * from 0 (the shortest) upwards.
+   */
+  private long holdMillis(int draw) {
+    return acceptablePauseMillis + stableAfterMillis + 3_000 + draw;
   }
 
   /** Lifts every fault: partitions healed, envelopes and clocks honest again, every node running. */
@@ -151,7 +162,7 @@ final class Nemesis {
 
   private void pause() throws IOException, InterruptedException, NoTarget {
     Target target = hostOfMailsInFlight();
-    long pauseMillis = pauseBeyondDetectorMillis + 3_000 + random.nextInt(5_000);
+    long pauseMillis = holdMillis(random.nextInt(5_000));
     Fault fault = begin("pause", target.node, target.detail + "; SIGSTOP for " + pauseMillis / 1000 + " s");
     cluster.pause(target.node);
     sleep(pauseMillis);
@@ -167,7 +178,7 @@ final class Nemesis {
     List<LocalCluster.Node> live = live();
     List<LocalCluster.Node> candidates = candidates();
     LocalCluster.Node isolated = candidates.get(random.nextInt(candidates.size()));
-    long holdMillis = pauseBeyondDetectorMillis + 3_000 + random.nextInt(5_000);
+    long holdMillis = holdMillis(random.nextInt(5_000));
     Fault fault = begin("partition", isolated, "cut from every other node both ways for " + holdMillis / 1000 + " s");
     for (LocalCluster.Node other : live) {
       if (other != isolated) {
@@ -183,12 +194,16 @@ final class Nemesis {
     List<LocalCluster.Node> live = live();
     List<LocalCluster.Node> candidates = candidates();
     LocalCluster.Node from = candidates.get(random.nextInt(candidates.size()));
-    List<LocalCluster.Node> others = new ArrayList<>(live);
-    others.remove(from);
+    // Towards another organisation: the resolver may down both ends, and one organisation must keep a node.
+    List<LocalCluster.Node> others = live.stream().filter(node -> !node.organisation().equals(from.organisation()))
+        .toList();
     LocalCluster.Node to = others.get(random.nextInt(others.size()));
-    long holdMillis = pauseBeyondDetectorMillis + 3_000 + random.nextInt(5_000);
+    // Past the failure detector (the receiver marks the sender unreachable) but healed before the
+    // resolver decides: a one-way cut it acts on downs both ends, two nodes at once.
+    long holdMillis = acceptablePauseMillis + Math.min(3_000, stableAfterMillis / 2) + random.nextInt(1_000);
     Fault fault = begin("partition-one-way", from, "messages " + from.name() + " -> " + to.name() + " dropped for "
-        + holdMillis / 1000 + " s (" + to.name() + " -> " + from.name() + " flows)");
+        + holdMillis / 1000 + " s (" + to.name() + " -> " + from.name() + " flows), past the failure detector,"
+        + " healed before the split brain resolver decides");
     cluster.chaos(from, "POST", "/chaos/partition?address=" + to.address() + "&direction=send");
     sleep(holdMillis);
     heal(fault);
@@ -338,7 +353,7 @@ final class Nemesis {
     Map<String, Boolean> whole = new LinkedHashMap<>();
     Map<LocalCluster.Node, Boolean> ready = new LinkedHashMap<>();
     for (LocalCluster.Node node : cluster.nodes()) {
-      boolean up = node.alive() && !node.paused() && !restarting.contains(node.name()) && cluster.ready(node);
+      boolean up = up(node);
       ready.put(node, up);
       whole.merge(node.organisation(), up, Boolean::logicalAnd);
     }
@@ -381,54 +396,50 @@ final class Nemesis {
     }
   }
 
+  /** Running, not paused, not being restarted, and its /ready says so (an Up member with its engine started). */
+  private boolean up(LocalCluster.Node node) {
+    return node.alive() && !node.paused() && !restarting.contains(node.name()) && cluster.ready(node);
+  }
+
   private boolean allReady() {
-    return cluster.nodes().stream().allMatch(n -> n.alive() && !n.paused() && !restarting.contains(n.name())
-        && cluster.ready(n));
+    return cluster.nodes().stream().allMatch(this::up);
   }
 
   /**
-   * After a fault: dead nodes are restarted in the background; returns once every organisation
-   * has a ready node and a majority of nodes is ready (the next fault then hits only whole
-   * organisations), and records, when it happens, the instant the cluster is whole again.
+   * After a fault: dead nodes are restarted in the background, and a watcher records when the
+   * cluster is whole again. The nemesis does not wait for it: the next fault waits only for what
+   * it needs itself.
    */
-  private void recover(Fault fault) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+  private void recover(Fault fault) {
     restartTheDead();
-    if (fault != null) {
-      Thread watcher = new Thread(() -> {
-        try {
-          awaitWhole(fault);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "nemesis-whole-" + fault.kind);
-      watcher.setDaemon(true);
-      watcher.start();
-    }
-    while (System.nanoTime() < deadline && !stopped) {
-      restartTheDead();
-      Map<String, Boolean> served = new LinkedHashMap<>();
-      int ready = 0;
-      for (LocalCluster.Node node : cluster.nodes()) {
-        boolean up = node.alive() && !node.paused() && !restarting.contains(node.name()) && cluster.ready(node);
-        ready += up ? 1 : 0;
-        served.merge(node.organisation(), up, Boolean::logicalOr);
+    Thread watcher = new Thread(() -> {
+      try {
+        awaitWhole(fault);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-      if (ready * 2 > cluster.nodes().size() && !served.containsValue(false)) {
-        return;
-      }
-      Thread.sleep(1_000);
-    }
+    }, "nemesis-whole-" + fault.kind);
+    watcher.setDaemon(true);
+    watcher.start();
   }
 
-  /** Restarts every node that is not running and waits until all are ready; records when the cluster was whole again. */
+  /**
+   * Restarts every node that is not running and waits until all are ready, and have stayed so for
+   * the resolver's stable-after (a node cut off a moment ago still answers ready until the
+   * resolver downs it); records when that stretch began as the instant the cluster was whole again.
+   */
   void awaitWhole(Fault fault) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    long wholeSince = -1;
     while (System.nanoTime() < deadline && !stopped) {
       restartTheDead();
-      if (allReady()) {
+      if (!allReady()) {
+        wholeSince = -1;
+      } else if (wholeSince < 0) {
+        wholeSince = history.now();
+      } else if (history.now() - wholeSince >= stableAfterMillis) {
         if (fault != null) {
-          fault.wholeAt = history.now();
+          fault.wholeAt = wholeSince;
           history.add("nemesis", "ok", fault.kind, null, Map.of("wholeAfterMillis", fault.wholeAt - fault.startedAt));
           progress.accept("nemesis: " + fault.kind + " over, cluster whole after "
               + (fault.wholeAt - fault.startedAt) / 1000 + " s");
