@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.AuditResult;
 import net.certmail.persistence.audit.JournalAudit;
@@ -130,10 +131,18 @@ class CassandraProtocolTest {
   @Test
   @Order(3)
   void auditOfTheCassandraJournalPasses() {
-    EngineNode.sleep(1_000); // the last receipts between servers are events too
-    JournalAudit.Report report = JournalAudit.run(node.system, JournalBackend.CASSANDRA, network.trustStore(),
-        clock.instant(), progress -> {});
-    AuditResult result = report.result();
+    // The last receipts between servers are events too: audited until they are written (or the wait ends).
+    AtomicReference<AuditResult> audited = new AtomicReference<>();
+    try {
+      EngineNode.awaitCondition(() -> {
+        audited.set(JournalAudit.run(node.system, JournalBackend.CASSANDRA, network.trustStore(), clock.instant(),
+            progress -> {}).result());
+        return audited.get().violations().isEmpty();
+      }, MailScenarios.WAIT, "the audit of the journal passing");
+    } catch (AssertionError stillViolated) {
+      // the assertion below names the violations
+    }
+    AuditResult result = audited.get();
     assertEquals(List.of(), result.violations().stream().map(Violation::describe).toList());
     assertEquals(7L, result.outcomeCounts().get(AuditResult.Outcome.DELIVERED), result.outcomeCounts().toString());
     assertTrue(result.evidenceVerified() > 40, "evidence verified: " + result.evidenceVerified());

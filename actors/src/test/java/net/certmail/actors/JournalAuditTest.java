@@ -77,7 +77,9 @@ class JournalAuditTest {
     EmbeddedJournalSchema.ensureCreated(node.system);
     tampering = new JournalTampering(journal);
     labels = new MailScenarios(node.engine, clock).deliveries().heldAndAccepted().failures().labels;
-    EngineNode.sleep(1_000); // let the last receipts between servers land: they are events too
+    // The last receipts between servers are events too: the journal is complete once it passes.
+    EngineNode.awaitCondition(() -> audit().result().violations().isEmpty(), MailScenarios.WAIT,
+        "the journal of the finished mails passes the audit (the last receipts between servers written)");
     tampering.keepPristineCopy();
   }
 

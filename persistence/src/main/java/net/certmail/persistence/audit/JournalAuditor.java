@@ -11,8 +11,10 @@ import java.util.TreeMap;
 import net.certmail.crypto.EvidenceVerifier;
 
 /**
- * The audit's rules, on events already read from the journal (no Pekko here, so the rules are
- * tested on hand-made journals as well as real ones). A journal is audited one label at a time
+ * The audit's rules, on events already read from the journal (no Pekko here: the same rules for
+ * every reader). They are tested on journals the real engine wrote, with violations planted in
+ * them (actors' JournalAuditTest; node's EmbeddedJournalTamperingTest and
+ * CassandraJournalTamperingTest). A journal is audited one label at a time
  * ({@link LabelAudit}): every persistence id names its label ({@link StreamId}), so the streams of
  * one mail are read together, checked, and dropped. {@link Tally} adds the labels' results up.
  */
