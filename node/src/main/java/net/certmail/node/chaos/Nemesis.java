@@ -100,6 +100,9 @@ final class Nemesis {
       if (stopped || history.now() >= lastStart) {
         break;
       }
+      // A node that ended by itself (downed while the machine was saturated, or after a fault) comes
+      // back: the kinds waiting for nodes to recover would otherwise wait for ever.
+      restartTheDead();
       int notReady = (int) cluster.nodes().stream().filter(node -> !up(node)).count();
       String kind = schedule.next(k -> notReady <= FaultSchedule.notReadyAllowed(k));
       if (kind == null) {
