@@ -124,8 +124,11 @@ final class Nemesis {
       } catch (NoTarget e) {
         schedule.again(kind); // every organisation is still recovering: its turn comes again next time
       } catch (IOException e) {
-        history.add("nemesis", "info", kind, null, Map.of("error", String.valueOf(e.getMessage())));
-        progress.accept("nemesis: " + kind + " failed: " + e.getMessage());
+        // A node that was still starting does not answer (a ConnectException has no message).
+        String error = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        history.add("nemesis", "info", kind, null, Map.of("error", error));
+        progress.accept("nemesis: " + kind + " failed: " + error);
+        liftPartitions(); // a partition that failed half-way leaves no cut behind
         restartTheDead();
       }
       next = Math.max(began + spacing, history.now() + 2_000);
@@ -212,12 +215,8 @@ final class Nemesis {
     heal(fault);
   }
 
-  private void heal(Fault fault) throws InterruptedException {
-    for (LocalCluster.Node node : cluster.nodes()) {
-      if (node.alive() && !node.paused()) {
-        quietly(node, "POST", "/chaos/heal");
-      }
-    }
+  private void heal(Fault fault) {
+    liftPartitions();
     history.add("nemesis", "info", "heal", null, Map.of());
     fault.endedAt = history.now();
     recover(fault);
@@ -456,8 +455,17 @@ final class Nemesis {
     }
   }
 
+  private void liftPartitions() {
+    for (LocalCluster.Node node : cluster.nodes()) {
+      if (node.alive() && !node.paused()) {
+        quietly(node, "POST", "/chaos/heal");
+      }
+    }
+  }
+
+  /** Nodes a fault can involve: running, not paused, not being started again. */
   private List<LocalCluster.Node> live() {
-    return cluster.nodes().stream().filter(n -> n.alive() && !n.paused()).toList();
+    return cluster.nodes().stream().filter(n -> n.alive() && !n.paused() && !restarting.contains(n.name())).toList();
   }
 
   private void quietly(LocalCluster.Node node, String method, String path) {
