@@ -98,6 +98,7 @@ public final class TrustStore {
       parameters.setDate(date);
       CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(certificate)), parameters);
       chainValidated.add(fingerprint);
+      SignatureCounts.countPathValidated();
     } catch (CertPathValidatorException e) {
       if (e.getReason() == BasicReason.EXPIRED) {
         throw new VerificationException(VerificationFailure.CERTIFICATE_EXPIRED, e.getMessage());
