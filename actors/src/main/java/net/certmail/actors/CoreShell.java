@@ -82,6 +82,9 @@ final class CoreShell<C, S, E> {
   private boolean keepAwake;
   /** The reminder operation in flight (commands wait), or null. */
   private ReminderOperation<E, S> pending;
+  /** The instant, by the entity's clock, that the one timer was armed for; NO_TIMER when none is. */
+  private long timerAt = NO_TIMER;
+  private static final long NO_TIMER = Long.MIN_VALUE;
 
   CoreShell(EntityContext<C> entity, ActorContext<C> context, TimerScheduler<C> timers, C wakeUp,
             Function<Throwable, C> reminderStored, RoleMachine<S, E> machine, ProtocolServices services) {
@@ -126,6 +129,23 @@ final class CoreShell<C, S, E> {
   /** After recovery: with work due, a row exists (which one, this incarnation does not know). */
   void recovered(S stage) {
     storedRow = machine.dueAt(stage, now()) == RoleMachine.NEVER ? NO_ROW : UNKNOWN_ROW;
+  }
+
+  /**
+   * Whether a wake-up came before the instant the timer was armed for, by the entity's clock (the
+   * scheduler ran ahead of the clock, or a test's clock stands still); if so the timer is armed
+   * again for the rest and nothing is decided. A wake-up resends what the stage owes, and the
+   * machines know only the instant a stage was entered, not when they last sent: one decided
+   * early would resend before the schedule (a seal, an open and the answer's, for nothing).
+   */
+  boolean wokenEarly() {
+    long now = now();
+    if (timerAt == NO_TIMER || now >= timerAt) {
+      timerAt = NO_TIMER;
+      return false;
+    }
+    timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(timerAt - now));
+    return true;
   }
 
   /** The scanner fired the row due at {@code dueAt}: handled like a wake-up, and the row replaced or deleted after. */
@@ -232,6 +252,7 @@ final class CoreShell<C, S, E> {
     }
     if (due == RoleMachine.NEVER) {
       timers.cancel(wakeUp);
+      timerAt = NO_TIMER;
       if (known.isEmpty()) {
         storedRow = NO_ROW;
         entity.getShard().tell(new ClusterSharding.Passivate<>(self));
@@ -245,8 +266,11 @@ final class CoreShell<C, S, E> {
     boolean sleep = delay > services.stayAwakeMillis && !keepAwake;
     if (sleep) {
       timers.cancel(wakeUp);
+      timerAt = NO_TIMER;
     } else {
-      timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(Math.min(delay, LONGEST_TIMER_MILLIS)));
+      long timerDelay = Math.min(delay, LONGEST_TIMER_MILLIS);
+      timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(timerDelay));
+      timerAt = now + timerDelay;
     }
     if (storedRow == at && firedRows.stream().allMatch(instant -> instant == at)) {
       firedRows.clear(); // fired a little early (the scanner's clock): the same row stays

@@ -182,6 +182,9 @@ public final class InboxEntry
   }
 
   private ReplyEffect<InboxEvent, RecipientStage> onWakeUp(RecipientStage stage, WakeUp wakeUp) {
+    if (shell.wokenEarly()) {
+      return Effect().noReply();
+    }
     return shell.carryOut(Effect(), stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()),
         EffectBuilder::thenNoReply);
   }

@@ -151,6 +151,9 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
   }
 
   private Effect<ServerEvent, ServerStage> onWakeUp(ServerStage stage, WakeUp wakeUp) {
+    if (shell.wokenEarly()) {
+      return Effect().none();
+    }
     return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()));
   }
 

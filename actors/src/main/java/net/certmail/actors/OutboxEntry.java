@@ -203,6 +203,9 @@ public final class OutboxEntry
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onWakeUp(SenderStage stage, WakeUp wakeUp) {
+    if (shell.wokenEarly()) {
+      return Effect().noReply();
+    }
     return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, shell.now()), EffectBuilder::thenNoReply);
   }
 

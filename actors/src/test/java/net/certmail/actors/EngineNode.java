@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import net.certmail.persistence.EmbeddedJournalSchema;
 import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.Address;
@@ -72,6 +73,12 @@ public final class EngineNode implements AutoCloseable {
   /** @param overrides settings that take precedence over the test network's (e.g. the engine's limits) */
   public static EngineNode start(TestNetwork network, ManualClock clock, List<String> organisations,
                                  Config journal, Address seed, Config overrides) {
+    return start(network, clock, organisations, journal, seed, overrides, UnaryOperator.identity());
+  }
+
+  /** @param transport wraps the node's transport (a test that records what the entities send) */
+  public static EngineNode start(TestNetwork network, ManualClock clock, List<String> organisations,
+                                 Config journal, Address seed, Config overrides, UnaryOperator<Transport> transport) {
     Config config = overrides.withFallback(ConfigFactory.parseString("""
             pekko.actor.provider = cluster
             pekko.remote.artery.canonical.hostname = "127.0.0.1"
@@ -101,7 +108,7 @@ public final class EngineNode implements AutoCloseable {
     awaitCondition(() -> cluster.selfMember().status() == MemberStatus.up(), Duration.ofSeconds(30),
         "node joined the cluster");
     CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config),
-        network.keysOf(organisations), network.trustStore(), clock, new SimpleMeterRegistry());
+        network.keysOf(organisations), network.trustStore(), clock, new SimpleMeterRegistry(), transport);
     return new EngineNode(system, engine);
   }
 

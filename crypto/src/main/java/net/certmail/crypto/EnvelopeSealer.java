@@ -27,7 +27,7 @@ public final class EnvelopeSealer {
     String messageId = Ulid.next(clock);
     long sentAt = clock.millis();
     byte[] payload = message.toByteArray();
-    byte[] signature = Signatures.sign(keys.algorithm(), keys.privateKey(),
+    byte[] signature = Signatures.sign(SignatureCounts.Use.ENVELOPE, keys.algorithm(), keys.privateKey(),
         signedBytes(VERSION, keys.principalId(), to, messageId, sentAt, payload));
     return SignedEnvelope.newBuilder()
         .setVersion(VERSION)

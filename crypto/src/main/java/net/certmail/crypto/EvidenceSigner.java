@@ -28,7 +28,7 @@ public final class EvidenceSigner {
           keys.principalId() + " cannot sign a statement issued by " + statement.getIssuer());
     }
     byte[] statementBytes = statement.toByteArray();
-    byte[] signature = Signatures.sign(keys.algorithm(), keys.privateKey(), signedBytes(statement, statementBytes));
+    byte[] signature = Signatures.sign(SignatureCounts.Use.EVIDENCE, keys.algorithm(), keys.privateKey(), signedBytes(statement, statementBytes));
     return SignedEvidence.newBuilder()
         .setStatement(ByteString.copyFrom(statementBytes))
         .setSigner(keys.principalId())

@@ -207,8 +207,8 @@ public final class KeyDirectory {
   /** A key file that belongs to another certificate would make every signature fail later, far from the cause. */
   private static void requireMatching(PrincipalKeys keys, Path file) {
     byte[] probe = "certmail/v1/key-check\0".getBytes(StandardCharsets.US_ASCII);
-    byte[] signature = Signatures.sign(keys.algorithm(), keys.privateKey(), probe);
-    if (!Signatures.verify(keys.algorithm(), keys.certificate().getPublicKey(), probe, signature)) {
+    byte[] signature = Signatures.sign(SignatureCounts.Use.KEY_CHECK, keys.algorithm(), keys.privateKey(), probe);
+    if (!Signatures.verify(SignatureCounts.Use.KEY_CHECK, keys.algorithm(), keys.certificate().getPublicKey(), probe, signature)) {
       throw new IllegalStateException("private key " + file + " does not match the certificate of " + keys.principalId()
           + "; the key directory is inconsistent, recreate it with certmail keys init");
     }

@@ -174,8 +174,8 @@ public final class NodeCertificates {
 
   private static void requireMatching(X509Certificate certificate, PrivateKey key, Path keyFile) {
     byte[] probe = "certmail/v1/node-key-check\0".getBytes(StandardCharsets.US_ASCII);
-    byte[] signature = Signatures.sign(KeyAlgorithm.ECDSA_P256, key, probe);
-    if (!Signatures.verify(KeyAlgorithm.ECDSA_P256, certificate.getPublicKey(), probe, signature)) {
+    byte[] signature = Signatures.sign(SignatureCounts.Use.KEY_CHECK, KeyAlgorithm.ECDSA_P256, key, probe);
+    if (!Signatures.verify(SignatureCounts.Use.KEY_CHECK, KeyAlgorithm.ECDSA_P256, certificate.getPublicKey(), probe, signature)) {
       throw new IllegalStateException(keyFile + " is not the key of the node certificate beside it; issue both again"
           + " with `certmail keys node`");
     }

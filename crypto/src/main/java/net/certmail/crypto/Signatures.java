@@ -4,18 +4,15 @@ import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.util.concurrent.atomic.LongAdder;
+import net.certmail.crypto.SignatureCounts.Use;
 
 /** Raw sign / verify with Bouncy Castle over bytes that are already domain-separated. */
 final class Signatures {
-  /** Signatures made and checked in this JVM, for {@link SignatureCounts}. */
-  static final LongAdder MADE = new LongAdder();
-  static final LongAdder CHECKED = new LongAdder();
-
   private Signatures() {}
 
-  static byte[] sign(KeyAlgorithm algorithm, PrivateKey key, byte[] data) {
-    MADE.increment();
+  /** @param use what the signature is for, counted in {@link SignatureCounts} */
+  static byte[] sign(Use use, KeyAlgorithm algorithm, PrivateKey key, byte[] data) {
+    SignatureCounts.countMade(use);
     try {
       Signature signature = Signature.getInstance(algorithm.jcaSignatureName(), BouncyCastle.PROVIDER);
       signature.initSign(key);
@@ -27,8 +24,8 @@ final class Signatures {
   }
 
   /** False for a bad or malformed signature; never throws for attacker-controlled input. */
-  static boolean verify(KeyAlgorithm algorithm, PublicKey key, byte[] data, byte[] signatureBytes) {
-    CHECKED.increment();
+  static boolean verify(Use use, KeyAlgorithm algorithm, PublicKey key, byte[] data, byte[] signatureBytes) {
+    SignatureCounts.countChecked(use);
     try {
       Signature signature = Signature.getInstance(algorithm.jcaSignatureName(), BouncyCastle.PROVIDER);
       signature.initVerify(key);

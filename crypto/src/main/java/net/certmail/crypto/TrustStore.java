@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The network CA and the certificates of every principal, looked up by signer and key id.
@@ -85,8 +86,8 @@ public final class TrustStore {
   /** PKIX validation of one certificate against the CA at a point in time. */
   public void checkValidAt(X509Certificate certificate, Instant at) throws VerificationException {
     Date date = Date.from(at);
-    checkPeriod(certificate, date, "certificate of " + PrincipalNames.principalOf(certificate));
-    checkPeriod(caCertificate, date, "network CA certificate");
+    checkPeriod(certificate, date, () -> "certificate of " + PrincipalNames.principalOf(certificate));
+    checkPeriod(caCertificate, date, () -> "network CA certificate");
     String fingerprint = fingerprint(certificate);
     if (chainValidated.contains(fingerprint)) {
       return;
@@ -98,6 +99,7 @@ public final class TrustStore {
       parameters.setDate(date);
       CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(certificate)), parameters);
       chainValidated.add(fingerprint);
+      SignatureCounts.countPathValidated();
     } catch (CertPathValidatorException e) {
       if (e.getReason() == BasicReason.EXPIRED) {
         throw new VerificationException(VerificationFailure.CERTIFICATE_EXPIRED, e.getMessage());
@@ -123,15 +125,17 @@ public final class TrustStore {
     }
   }
 
-  private static void checkPeriod(X509Certificate certificate, Date date, String what) throws VerificationException {
+  /** @param what names the certificate in an error; built only then (every signature check passes here) */
+  private static void checkPeriod(X509Certificate certificate, Date date, Supplier<String> what)
+      throws VerificationException {
     try {
       certificate.checkValidity(date);
     } catch (CertificateExpiredException e) {
       throw new VerificationException(VerificationFailure.CERTIFICATE_EXPIRED,
-          what + " expired " + certificate.getNotAfter().toInstant() + ", before " + date.toInstant());
+          what.get() + " expired " + certificate.getNotAfter().toInstant() + ", before " + date.toInstant());
     } catch (CertificateNotYetValidException e) {
       throw new VerificationException(VerificationFailure.CERTIFICATE_NOT_YET_VALID,
-          what + " valid only from " + certificate.getNotBefore().toInstant() + ", after " + date.toInstant());
+          what.get() + " valid only from " + certificate.getNotBefore().toInstant() + ", after " + date.toInstant());
     }
   }
 }

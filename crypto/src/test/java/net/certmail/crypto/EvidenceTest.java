@@ -72,7 +72,7 @@ class EvidenceTest {
     EvidenceStatement byAlpha = statement(EvidenceKind.ROD, "alpha.example");
     byte[] bytes = byAlpha.toByteArray();
     PrincipalKeys relay = network.keys("relay.example");
-    byte[] signature = Signatures.sign(relay.algorithm(), relay.privateKey(), EvidenceSigner.signedBytes(byAlpha, bytes));
+    byte[] signature = Signatures.sign(SignatureCounts.Use.EVIDENCE, relay.algorithm(), relay.privateKey(), EvidenceSigner.signedBytes(byAlpha, bytes));
     SignedEvidence forged = SignedEvidence.newBuilder().setStatement(ByteString.copyFrom(bytes)).setSigner("alpha.example")
         .setKeyId(relay.keyId()).setAlgorithm(relay.algorithm().wireName()).setSignature(ByteString.copyFrom(signature)).build();
     // With the relay's key id: that key is not alpha's.
@@ -91,12 +91,12 @@ class EvidenceTest {
     byte[] wrongPrefix = concat(DomainSeparation.evidence(EvidenceKind.COP), bytes);
     SignedEvidence signed = SignedEvidence.newBuilder().setStatement(ByteString.copyFrom(bytes)).setSigner(bob.principalId())
         .setKeyId(bob.keyId()).setAlgorithm(bob.algorithm().wireName())
-        .setSignature(ByteString.copyFrom(Signatures.sign(bob.algorithm(), bob.privateKey(), wrongPrefix))).build();
+        .setSignature(ByteString.copyFrom(Signatures.sign(SignatureCounts.Use.EVIDENCE, bob.algorithm(), bob.privateKey(), wrongPrefix))).build();
     assertFailure(VerificationFailure.BAD_SIGNATURE, signed);
     // An envelope signature over the same bytes cannot pass for evidence either.
     byte[] envelopePrefix = concat(DomainSeparation.ENVELOPE, bytes);
     assertFailure(VerificationFailure.BAD_SIGNATURE, signed.toBuilder()
-        .setSignature(ByteString.copyFrom(Signatures.sign(bob.algorithm(), bob.privateKey(), envelopePrefix))).build());
+        .setSignature(ByteString.copyFrom(Signatures.sign(SignatureCounts.Use.EVIDENCE, bob.algorithm(), bob.privateKey(), envelopePrefix))).build());
   }
 
   @Test

@@ -66,6 +66,31 @@ public final class TestPrincipals {
     return signatures.get(principal);
   }
 
+  /** Counts the evidence items a machine verifies, so that a test can tell a check done twice. */
+  public static final class CountingSignatures implements Signatures {
+    private final Signatures next;
+    private int verified;
+
+    public CountingSignatures(Signatures next) {
+      this.next = next;
+    }
+
+    public int verified() {
+      return verified;
+    }
+
+    @Override
+    public SignedEvidence sign(EvidenceStatement statement) {
+      return next.sign(statement);
+    }
+
+    @Override
+    public EvidenceStatement verify(SignedEvidence item, EvidenceKind kind) throws InvalidEvidence {
+      verified++;
+      return next.verify(item, kind);
+    }
+  }
+
   private record KeySignatures(EvidenceSigner signer, EvidenceVerifier verifier) implements Signatures {
     @Override
     public SignedEvidence sign(EvidenceStatement statement) {

@@ -55,8 +55,10 @@ public final class NodeMetrics implements Extension {
   public static final Id ID = new Id();
 
   public static final String ENTITIES_ACTIVE = "certmail.entities.active";
-  /** Signatures made (operation=sign) and checked (operation=verify) by this JVM: see SignatureCounts. */
+  /** Signatures made (operation=sign) and checked (operation=verify) by this JVM, by use (envelope, evidence, key-check): see SignatureCounts. */
   public static final String SIGNATURES = "certmail.signatures";
+  /** Certificate chains validated with PKIX by this JVM: see SignatureCounts. */
+  public static final String CERTIFICATE_PATHS = "certmail.certificate.paths.validated";
   public static final String SHARDS_ACTIVE = "certmail.shards.active";
   public static final String CLUSTER_MEMBERS = "certmail.cluster.members";
   public static final String CLUSTER_UNREACHABLE = "certmail.cluster.unreachable";
@@ -89,10 +91,17 @@ public final class NodeMetrics implements Extension {
     new ProcessorMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.made()).tag("operation", "sign")
-        .description("signatures made by this JVM (envelopes and evidence)").register(registry);
-    FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.checked()).tag("operation", "verify")
-        .description("signatures checked by this JVM (envelopes and evidence)").register(registry);
+    for (SignatureCounts.Use use : SignatureCounts.Use.values()) {
+      FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.made(use))
+          .tag("operation", "sign").tag("use", use.tag())
+          .description("signatures made (sign) and checked (verify) by this JVM, by use").register(registry);
+      FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.checked(use))
+          .tag("operation", "verify").tag("use", use.tag())
+          .description("signatures made (sign) and checked (verify) by this JVM, by use").register(registry);
+    }
+    FunctionCounter.builder(CERTIFICATE_PATHS, this, any -> SignatureCounts.pathsValidated())
+        .description("certificate chains validated against the network CA (PKIX; once per certificate)")
+        .register(registry);
     if ("cluster".equals(config.getString("pekko.actor.provider"))) {
       bindCluster(Cluster.get(system));
     }

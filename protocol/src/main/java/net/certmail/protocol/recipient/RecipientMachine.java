@@ -56,9 +56,10 @@ import net.certmail.protocol.recipient.RecipientStage.Retrieval;
  *   <li>The COD carries the flavour's hash: H(M), nothing, or the notified H(L,M). B signs it only
  *       until the deadline the agent told it (and before T); later the owner is told until when
  *       it was possible.
- *   <li>Once B holds a COD, M must stay obtainable: in NSR and IP B fetches it on the resend
- *       schedule from the instant it signed, until A may declare the mail lost (T + grace), and
- *       takes it from the agent's own push as well. Content is taken only with the agent's
+ *   <li>Once B holds a COD, M must stay obtainable: in NSR and IP the agent pushes it when it
+ *       takes the COD, and B fetches it on the resend schedule from the instant it signed (the
+ *       first fetch one retry after the COD, in case the push was lost), until A may declare the
+ *       mail lost (T + grace). Content is taken only with the agent's
  *       content handover for this label and B, over exactly this content, and in IP only when
  *       H(L,M) is the notified hash; anything else is ignored and the fetching goes on.
  * </ul>
@@ -293,16 +294,17 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
         .setRefusal(refusal)).build());
   }
 
-  /** Persists the decision, then tells the agent: the COD (and in NSR/IP a first fetch of M) or the refusal. */
+  /**
+   * Persists the decision, then tells the agent: the COD or the refusal. In NSR and IP no fetch
+   * goes with the COD: the agent pushes M as soon as it takes the COD, so a first fetch would only
+   * cost a second copy of M (two envelopes sealed and opened); B fetches on its resend schedule
+   * from the instant it signed, when the push has not come.
+   */
   private Decision<InboxEvent> decided(Held held, List<InboxEvent> before, InboxEvent decision) {
     List<InboxEvent> events = new ArrayList<>(before);
     events.add(decision);
     Notified next = (Notified) apply(held, decision);
-    List<Outgoing> messages = new ArrayList<>(answerOf(next));
-    if (next instanceof Acknowledged acknowledged && !acknowledged.holdsContent()) {
-      messages.add(fetch(acknowledged));
-    }
-    return Decision.<InboxEvent>persist(events).andSend(messages);
+    return Decision.<InboxEvent>persist(events).andSend(answerOf(next));
   }
 
   /** B's answer to a (repeated) notification: its COD or refusal; nothing while the owner decides. */

@@ -373,15 +373,25 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
           + stage.status() + " without a COP");
     }
     CertifiedPosting posting = stage.posting().get();
+    List<SignedEvidence> items = message.getMessageCase() == ProtocolMessage.MessageCase.DELIVERY_REPORT
+        ? List.of(message.getDeliveryReport().getRod(), message.getDeliveryReport().getRodN(),
+            message.getDeliveryReport().getCod())
+        : List.of(message.getNonDeliveryNotice().getNdn());
+    String acknowledged = message.getMessageCase() == ProtocolMessage.MessageCase.DELIVERY_REPORT
+        ? "delivery_report" : "non_delivery_notice";
+    if (items.stream().allMatch(stage::holds)) {
+      // The origin resent what A holds (its receipt crossed the resend): these exact bytes were
+      // verified when A took them, so A only confirms again.
+      return Decision.send(receipt(mail, posting, acknowledged));
+    }
     if (message.getMessageCase() == ProtocolMessage.MessageCase.DELIVERY_REPORT) {
       DeliveryReport report = message.getDeliveryReport();
       Optional<Ignored> unfit = reportProblem(posting.facts(), mail, report);
-      return unfit.isPresent() ? ignored(unfit.get())
-          : late(stage, List.of(report.getRod(), report.getRodN(), report.getCod()), "delivery_report", now);
+      return unfit.isPresent() ? ignored(unfit.get()) : late(stage, items, acknowledged, now);
     }
     SignedEvidence ndn = message.getNonDeliveryNotice().getNdn();
     Optional<Ignored> unfit = noticeProblem(posting.facts(), ndn);
-    return unfit.isPresent() ? ignored(unfit.get()) : late(stage, List.of(ndn), "non_delivery_notice", now);
+    return unfit.isPresent() ? ignored(unfit.get()) : late(stage, items, acknowledged, now);
   }
 
   /** Records what is new of a fit verdict, within the bound, and confirms its receipt either way. */

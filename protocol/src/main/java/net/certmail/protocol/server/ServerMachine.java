@@ -304,6 +304,9 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (!carriage.destination() || !from.equals(carriage.facts().recipient())) {
       return Decision.ignore("WRONG_PARTY", "COD from " + from);
     }
+    if (!(stage instanceof Delivering) && held(stage, cod)) {
+      return Decision.none(); // B answered a resent delivery with the COD Pn took (and verified) already
+    }
     Optional<EvidenceStatement> statement = verified(cod, EvidenceKind.COD)
         .filter(s -> s.getCounterparty().equals(me)
             && Entitlements.cod(s, carriage.facts(), carriage.mail().getContent().toByteArray()).isEmpty());
@@ -370,6 +373,10 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (!carriage.origin() || !from.equals(carriage.facts().destination())) {
       return Decision.ignore("WRONG_PARTY", "delivery report from " + from);
     }
+    Outgoing confirm = receipt(from, "delivery_report");
+    if (!awaitsVerdict(stage) && held(stage, report.getRodN()) && held(stage, report.getCod())) {
+      return Decision.send(confirm); // Pn resent the report P1's verdict rests on: verified when taken, confirmed again
+    }
     Optional<EvidenceStatement> rodN = verified(report.getRodN(), EvidenceKind.ROD_N);
     Optional<EvidenceStatement> cod = verified(report.getCod(), EvidenceKind.COD);
     byte[] codBytes = report.getCod().getStatement().toByteArray();
@@ -380,7 +387,6 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (problem.isPresent()) {
       return Decision.ignore("EVIDENCE_MISMATCH", problem.get());
     }
-    Outgoing confirm = receipt(from, "delivery_report");
     if (!awaitsVerdict(stage)) {
       return recordLate(stage, List.of(report.getRodN(), report.getCod()), now).andSend(confirm);
     }
@@ -396,13 +402,16 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (!carriage.origin()) {
       return Decision.ignore("WRONG_PARTY", "non-delivery notice to a server that is not the origin");
     }
+    Outgoing confirm = receipt(from, "non_delivery_notice");
+    if (!awaitsVerdict(stage) && held(stage, ndn) && ndn.getSigner().equals(from) && !from.equals(me)) {
+      return Decision.send(confirm); // the NDN P1's verdict rests on, resent by its issuer: verified when taken
+    }
     Optional<EvidenceStatement> statement = verified(ndn, EvidenceKind.NDN)
         .filter(s -> s.getIssuer().equals(from) && !from.equals(me) && Entitlements.ndn(s, carriage.facts()).isEmpty());
     if (statement.isEmpty()) {
       return Decision.ignore("NOT_ENTITLED", "non-delivery notice from " + from
           + " that it may not issue for this mail");
     }
-    Outgoing confirm = receipt(from, "non_delivery_notice");
     if (!awaitsVerdict(stage)) {
       return recordLate(stage, ndn, now).andSend(confirm);
     }
@@ -543,6 +552,11 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     return recordLate(stage, List.of(item), now);
   }
 
+  /**
+   * @param items evidence the caller has verified and found entitled (every caller checks its
+   *              message's items before deciding anything): verifying them here again would only
+   *              pay a second signature check for the same bytes
+   */
   private Decision<ServerEvent> recordLate(Carrying stage, List<SignedEvidence> items, long now) {
     Carriage carriage = stage.carriage();
     List<SignedEvidence> kept = new ArrayList<>();
@@ -551,10 +565,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
           || carriage.late().contains(item) || kept.contains(item) || held(stage, item)) {
         continue;
       }
-      Optional<EvidenceStatement> statement = verifiedAnyKind(item);
-      if (statement.isPresent() && Entitlements.check(statement.get(), carriage.facts()).isEmpty()) {
-        kept.add(item);
-      }
+      kept.add(item);
     }
     if (kept.isEmpty()) {
       return Decision.none();
@@ -573,15 +584,6 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     return inReceipt || outcomeOf(stage).map(outcome -> outcome instanceof Outcome.Delivered delivered
         ? delivered.rodN().equals(item) || delivered.cod().equals(item)
         : ((Outcome.NotDelivered) outcome).ndn().equals(item)).orElse(false);
-  }
-
-  private Optional<EvidenceStatement> verifiedAnyKind(SignedEvidence item) {
-    try {
-      EvidenceStatement statement = EvidenceStatement.parseFrom(item.getStatement());
-      return verified(item, statement.getKind());
-    } catch (InvalidProtocolBufferException e) {
-      return Optional.empty();
-    }
   }
 
   private Optional<EvidenceStatement> verified(SignedEvidence item, EvidenceKind kind) {

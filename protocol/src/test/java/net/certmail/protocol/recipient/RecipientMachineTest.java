@@ -253,8 +253,8 @@ class RecipientMachineTest {
       assertArrayEquals(expected.get(flavour), cod.getContentHash().toByteArray(), flavour.name());
       assertEquals(NOW + 5000, signed.getSignedAtMillis());
       List<ProtocolMessage.MessageCase> messages = sent(accepted);
-      assertEquals(flavour == Flavour.CEM ? List.of(ProtocolMessage.MessageCase.COD_REPLY)
-          : List.of(ProtocolMessage.MessageCase.COD_REPLY, ProtocolMessage.MessageCase.CONTENT_FETCH), messages);
+      // NSR and IP too: no fetch goes with the COD, since the agent pushes M when it takes the COD.
+      assertEquals(List.of(ProtocolMessage.MessageCase.COD_REPLY), messages);
       assertTrue(accepted.messages().stream().allMatch(m -> m.to().equals(Addressee.server(BETA, LABEL))));
     }
   }

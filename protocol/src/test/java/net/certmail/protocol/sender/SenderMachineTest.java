@@ -47,6 +47,7 @@ import net.certmail.protocol.Outgoing;
 import net.certmail.protocol.RoleMachine;
 import net.certmail.protocol.Signatures;
 import net.certmail.protocol.SubmissionId;
+import net.certmail.protocol.TestPrincipals;
 import net.certmail.protocol.Timings;
 import net.certmail.protocol.sender.SenderStage.AwaitingCop;
 import net.certmail.protocol.sender.SenderStage.Concluded;
@@ -83,7 +84,9 @@ class SenderMachineTest {
 
   static final Keys KEYS = new Keys(List.of(ALPHA, RELAY, BETA, GAMMA, ALICE, ERIN, BOB));
 
-  final SenderMachine machine = new SenderMachine(ALICE, ID, TIMINGS, KEYS.signaturesOf(ALICE));
+  /** A's evidence crypto, counting what it verifies. */
+  final TestPrincipals.CountingSignatures signatures = new TestPrincipals.CountingSignatures(KEYS.signaturesOf(ALICE));
+  final SenderMachine machine = new SenderMachine(ALICE, ID, TIMINGS, signatures);
   SenderStage stage = machine.empty();
 
   // ---- phase 1 ----
@@ -380,6 +383,24 @@ class SenderMachineTest {
   }
 
   // ---- after the outcome ----
+
+  @Test
+  void resentVerdictThatAHoldsIsConfirmedWithoutVerifyingItAgain() {
+    certified();
+    Report report = report();
+    run(received(ALPHA, report.message()), NOW + 60_000);
+    int verified = signatures.verified();
+
+    Decision<OutboxEvent> duplicate = run(received(ALPHA, report.message()), NOW + 61_000);
+    assertEquals(List.of(receipt("delivery_report")), duplicate.messages());
+    assertTrue(duplicate.events().isEmpty());
+    assertEquals(verified, signatures.verified(), "the held ROD_n, COD and ROD are not verified again");
+
+    // One item A does not hold (a forged ROD beside the held ROD_n and COD): the report is checked in full.
+    SignedEvidence forged = report.rod().toBuilder().setSignature(report.rodN().getSignature()).build();
+    assertIgnored("INVALID_EVIDENCE", run(received(ALPHA, report.withRod(forged).message()), NOW + 62_000));
+    assertTrue(signatures.verified() > verified);
+  }
 
   @Test
   void lateEvidenceIsRecordedOnlyWhenEntitledAndBounded() {

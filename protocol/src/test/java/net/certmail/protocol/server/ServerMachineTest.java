@@ -58,8 +58,12 @@ class ServerMachineTest {
     final ServerMachine machine;
     ServerStage stage;
 
+    /** The server's evidence crypto, counting what it verifies. */
+    final TestPrincipals.CountingSignatures signatures;
+
     Server(String server, String label) {
-      machine = new ServerMachine(server, label, RULES, KEYS.of(server));
+      signatures = new TestPrincipals.CountingSignatures(KEYS.of(server));
+      machine = new ServerMachine(server, label, RULES, signatures);
       stage = machine.empty();
     }
 
@@ -325,6 +329,30 @@ class ServerMachineTest {
     Decision<ServerEvent> again = alpha.receive(BETA, report, NOW + 800);
     assertTrue(again.events().isEmpty(), () -> "recorded again: " + again);
     assertTrue(again.messages().stream().anyMatch(out -> out.to().principal().equals(BETA)), "but confirmed again");
+  }
+
+  @Test
+  void evidenceAVerdictRestsOnIsNotVerifiedAgainWhenItIsResent() {
+    Server alpha = originForwarding(Flavour.CEM);
+    ProtocolMessage report = deliveryReport(Flavour.CEM, NOW + 100);
+    alpha.receive(BETA, report, NOW + 200);
+    int verified = alpha.signatures.verified();
+    Decision<ServerEvent> again = alpha.receive(BETA, report, NOW + 800);
+    assertTrue(again.messages().stream().anyMatch(out -> out.message().hasReceipt()), "confirmed again");
+    assertEquals(verified, alpha.signatures.verified(), "P1 verified the held ROD_n and COD again");
+
+    Server beta = destinationDelivering(Flavour.CEM, NOW);
+    SignedEvidence cod = cod(Flavour.CEM, NOW + 10);
+    beta.receive(BOB, codReply(cod), NOW + 10);
+    assertInstanceOf(ServerStage.Reporting.class, beta.stage);
+    verified = beta.signatures.verified();
+    // B answers a resent delivery with the same COD: nothing to do, nothing to verify.
+    Decision<ServerEvent> codAgain = beta.receive(BOB, codReply(cod), NOW + 600);
+    assertTrue(codAgain.events().isEmpty() && codAgain.messages().isEmpty(), codAgain::toString);
+    assertEquals(verified, beta.signatures.verified(), "Pn verified the COD it holds again");
+    // Another COD by bob (signed later) is not held: checked, and kept as late evidence only if it verifies.
+    beta.receive(BOB, codReply(cod(Flavour.CEM, NOW + 700)), NOW + 800);
+    assertEquals(verified + 1, beta.signatures.verified());
   }
 
   static String kindOf(SignedEvidence item) {
