@@ -80,6 +80,8 @@ final class CoreShell<C, S, E> {
   private final Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst;
   /** The entity holds something in memory only (OutboxEntry's progress note): it does not sleep on its own. */
   private boolean keepAwake;
+  /** This incarnation asked its shard to passivate it: the shard's stop message is on its way. */
+  private boolean passivating;
   /** The reminder operation in flight (commands wait), or null. */
   private ReminderOperation<E, S> pending;
   /** The instant, by the entity's clock, that the one timer was armed for; NO_TIMER when none is. */
@@ -119,6 +121,19 @@ final class CoreShell<C, S, E> {
    */
   void keepAwake(boolean awake) {
     keepAwake = awake;
+  }
+
+  private void passivate() {
+    passivating = true;
+    entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+  }
+
+  /**
+   * Whether this incarnation asked to be passivated: what it learns from now on and keeps only in
+   * memory ends with it, unless it hands that on to its next incarnation.
+   */
+  boolean passivating() {
+    return passivating;
   }
 
   /** Whether a reminder operation is in flight: every command but its outcome waits in the stash. */
@@ -233,7 +248,7 @@ final class CoreShell<C, S, E> {
     storedRow = done.storedAfter();
     firedRows.removeAll(done.deletes());
     if (done.passivate()) {
-      entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+      passivate();
     }
     ReplyEffect<E, S> effect = done.then() == null ? effects.none().thenNoReply() : done.then().apply(effects);
     return effect.thenUnstashAll();
@@ -255,7 +270,7 @@ final class CoreShell<C, S, E> {
       timerAt = NO_TIMER;
       if (known.isEmpty()) {
         storedRow = NO_ROW;
-        entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+        passivate();
       } else {
         start(new ReminderOperation<>(null, List.of(), known, NO_ROW, true, null));
       }
@@ -275,7 +290,7 @@ final class CoreShell<C, S, E> {
     if (storedRow == at && firedRows.stream().allMatch(instant -> instant == at)) {
       firedRows.clear(); // fired a little early (the scanner's clock): the same row stays
       if (sleep) {
-        entity.getShard().tell(new ClusterSharding.Passivate<>(self));
+        passivate();
       }
       return;
     }

@@ -29,6 +29,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.EventAdapter;
@@ -56,7 +57,8 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop,
+      CollectionNoted {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -77,6 +79,13 @@ public final class OutboxEntry
   enum Stop implements Command { INSTANCE }
 
   /**
+   * The origin's note that B was notified, handed by an incarnation that stopped right after it
+   * arrived to the next one (the note is kept in memory only): sent through sharding, which holds
+   * it until the stopping incarnation is gone and then starts the next with it.
+   */
+  enum CollectionNoted implements Command, CborSerializable { INSTANCE }
+
+  /**
    * How long an entry asked about a submission never made stays before it passivates: a client
    * polling an id it has not submitted yet meets a running entry instead of a journal recovery
    * per request.
@@ -95,6 +104,7 @@ public final class OutboxEntry
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
   private final ActorRef<Command> self;
+  private final org.apache.pekko.actor.typed.ActorSystem<?> system;
   private final TimerScheduler<Command> timers;
   private final Logger log;
   private final String sender;
@@ -104,6 +114,8 @@ public final class OutboxEntry
   private final CoreShell<Command, SenderStage, OutboxEvent> shell;
   /** Pn's "card left to advise the recipient", passed on by P1: progress, not evidence, kept in memory only. */
   private boolean awaitingCollection;
+  /** The note came after this incarnation asked to passivate: hand it on at the stop. */
+  private boolean handNoteOn;
 
   private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, ActorContext<Command> context,
                       TimerScheduler<Command> timers) {
@@ -111,6 +123,7 @@ public final class OutboxEntry
     this.entity = entity;
     this.services = services;
     this.self = context.getSelf();
+    this.system = context.getSystem();
     this.timers = timers;
     this.log = context.getLog();
     this.sender = EntityKind.principalOf(entity.getEntityId());
@@ -157,7 +170,8 @@ public final class OutboxEntry
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);
         })
-        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()).thenNoReply())
+        .onCommand(CollectionNoted.class, this::onCollectionNoted)
+        .onCommand(Stop.class, this::onStop)
         .build();
   }
 
@@ -230,7 +244,24 @@ public final class OutboxEntry
         && opened.from().equals(delivery.mail().getOriginServer())) {
       awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
       shell.keepAwake(awaitingCollection); // the note lives only in memory: shown until sharding passivates the entry idle
+      handNoteOn = awaitingCollection && shell.passivating();
     }
+  }
+
+  private ReplyEffect<OutboxEvent, SenderStage> onCollectionNoted(SenderStage stage, CollectionNoted noted) {
+    if (stage instanceof InDelivery) {
+      awaitingCollection = true;
+      shell.keepAwake(true);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<OutboxEvent, SenderStage> onStop(SenderStage stage, Stop stop) {
+    if (handNoteOn && awaitingCollection && stage instanceof InDelivery) {
+      ClusterSharding.get(system).entityRefFor(typeKey(sender), entity.getEntityId())
+          .tell(CollectionNoted.INSTANCE);
+    }
+    return shell.stop(Effect()).thenNoReply();
   }
 
   /** The label this entry also answers to: the one its origin derives for the submission. */
