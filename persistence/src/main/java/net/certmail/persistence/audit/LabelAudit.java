@@ -51,6 +51,7 @@ final class LabelAudit {
   private final List<Violation> violations = new ArrayList<>();
   // Evidence is stored by several principals (a COP by A, P1 and every hop): verify each item once.
   private final Map<ByteString, Optional<String>> verified = new HashMap<>();
+  private final Map<ByteString, EvidenceStatement> statements = new HashMap<>();
   private final Map<String, List<JournalEvent>> servers = new TreeMap<>();
   private final Map<String, List<JournalEvent>> inboxes = new TreeMap<>();
   private final Map<String, List<JournalEvent>> outboxes = new TreeMap<>();
@@ -201,7 +202,7 @@ final class LabelAudit {
     Optional<String> problem = verified.computeIfAbsent(evidence.getSignature().concat(evidence.getStatement()), key -> {
       evidenceChecked++;
       try {
-        verifier.verify(evidence);
+        statements.putIfAbsent(evidence.getStatement(), verifier.verify(evidence).statement());
         return Optional.empty();
       } catch (VerificationException e) {
         return Optional.of(e.getMessage() + " (" + e.failure().explanation() + ")");
@@ -867,9 +868,14 @@ final class LabelAudit {
         detail);
   }
 
-  static EvidenceStatement statementOf(SignedEvidence evidence) {
+  /** The statement of an evidence item, parsed once per label (the checks ask for it many times). */
+  private EvidenceStatement statementOf(SignedEvidence evidence) {
+    return statements.computeIfAbsent(evidence.getStatement(), LabelAudit::parseStatement);
+  }
+
+  private static EvidenceStatement parseStatement(ByteString statement) {
     try {
-      return EvidenceStatement.parseFrom(evidence.getStatement());
+      return EvidenceStatement.parseFrom(statement);
     } catch (InvalidProtocolBufferException e) {
       return EvidenceStatement.getDefaultInstance(); // reported by evidence-verifies as MALFORMED
     }
