@@ -1,6 +1,8 @@
 package net.certmail.node;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
@@ -56,6 +58,7 @@ import picocli.CommandLine.Spec;
             + " (unless --keep). Write a journal of ~100,000 events first with e.g."
             + " 'certmail bench journal --journal embedded --mails 6600 --in-flight 200 --dir var/bench/100k'."})
 final class AuditBenchCommand implements Callable<Integer> {
+  private static final int IN_FLIGHT = 64;
   private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
 
   @Spec
@@ -102,7 +105,11 @@ final class AuditBenchCommand implements Callable<Integer> {
     if (backend == JournalBackend.EMBEDDED) {
       settings = settings.withValue("certmail.journal.embedded.path", ConfigValueFactory.fromAnyRef(journalPath.toString()));
     } else {
-      session = CqlSession.builder().addContactPoint(address(contactPoint)).withLocalDatacenter("datacenter1").build();
+      // The driver's 2 s default times out on these busy shared cores (docs/architecture.md).
+      session = CqlSession.builder().addContactPoint(address(contactPoint)).withLocalDatacenter("datacenter1")
+          .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+              .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30)).build())
+          .build();
       long copied = copyToCassandra(journalPath, session, keyspace, out);
       out.printf(Locale.ROOT, "copied %d events into Cassandra keyspace %s%n", copied, keyspace);
       settings = settings
@@ -157,7 +164,7 @@ final class AuditBenchCommand implements Callable<Integer> {
         + " VALUES (?)");
     String password = Files.readString(Path.of(journalPath + ".password")).trim();
     String writer = UUID.randomUUID().toString();
-    Semaphore inFlight = new Semaphore(128);
+    Semaphore inFlight = new Semaphore(IN_FLIGHT);
     AtomicReference<Throwable> failed = new AtomicReference<>();
     long copied = 0;
     long start = System.nanoTime();
@@ -189,7 +196,7 @@ final class AuditBenchCommand implements Callable<Integer> {
         }
       }
     }
-    inFlight.acquire(128);
+    inFlight.acquire(IN_FLIGHT);
     if (failed.get() != null) {
       throw new IllegalStateException("copying into Cassandra failed: " + failed.get().getMessage(), failed.get());
     }

@@ -190,7 +190,8 @@ final class AuditCommand implements Callable<Integer> {
    */
   static void requireNotInUse(Path path) {
     // TRACE_LEVEL_FILE=0: a refused probe must not leave an H2 trace file beside the journal.
-    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0";
+    // MAX_COMPACT_TIME=0: closing the probe must not compact the file (seconds on a large journal).
+    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0;MAX_COMPACT_TIME=0";
     try (Connection probe = DriverManager.getConnection(url, "sa", passwordOf(path))) {
       // Free: closed again at once, the audit's own pool opens it next.
     } catch (SQLException e) {

@@ -195,7 +195,8 @@ public final class JournalAudit {
       throw new IllegalStateException("cannot list the journal's persistence ids: " + e.getMessage()
           + "; check that the journal is reachable and holds certmail's tables", e);
     }
-    Map<String, List<String>> byLabel = new TreeMap<>();
+    // Labels in the order the reader lists their streams (on H2 the order they were written in).
+    Map<String, List<String>> byLabel = new LinkedHashMap<>();
     List<String> unaudited = new ArrayList<>();
     for (String id : ids) {
       StreamId stream = StreamId.parse(id);
