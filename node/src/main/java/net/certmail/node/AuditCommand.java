@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
     description = {
         "Replay a certmail journal and check every label's evidence chain against the protocol's rules.",
         "",
-        "Reads an embedded H2 file (its table, read-only) or Cassandra (through Pekko Persistence Query), one"
+        "Reads an embedded H2 file (its table, read-only) or Cassandra (its messages table), one"
             + " label at a time, and checks every stream and every label: the hash chain of each stream; each stream replayed"
             + " through its role's machine; every signature and certificate; every stored copy of M against the"
             + " COP's H(M) and every event's fields against the evidence it carries; who may issue what, and"
