@@ -4,7 +4,6 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertPathValidatorException.BasicReason;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
@@ -24,7 +23,7 @@ import java.util.function.Supplier;
  * The network CA and the certificates of every principal, looked up by signer and key id.
  *
  * <p>A certificate's chain is validated with the JDK's PKIX validator the first time it is used;
- * a success is cached per certificate (its DER fingerprint, not its key id: two certificates may
+ * a success is cached per certificate (its DER encoding, not its key id: two certificates may
  * carry one key, and only the one the CA signed may pass), because the CA's signature over a
  * certificate never changes.
  * The validity periods of the certificate and the CA are checked on every use, at the time the
@@ -33,7 +32,10 @@ import java.util.function.Supplier;
 public final class TrustStore {
   private final X509Certificate caCertificate;
   private final Map<String, X509Certificate> certificatesByKeyId = new ConcurrentHashMap<>();
-  private final Set<String> chainValidated = ConcurrentHashMap.newKeySet();
+  // X509Certificate equality is equality of the DER encoding: a set of certificates is a set of fingerprints.
+  private final Set<X509Certificate> chainValidated = ConcurrentHashMap.newKeySet();
+  // Parsed once per certificate: every verification asks whose it is (an audit verifies tens of thousands).
+  private final Map<X509Certificate, String> owners = new ConcurrentHashMap<>();
 
   public TrustStore(X509Certificate caCertificate, Collection<X509Certificate> principalCertificates) {
     this.caCertificate = caCertificate;
@@ -76,7 +78,7 @@ public final class TrustStore {
       }
       throw new VerificationException(VerificationFailure.UNKNOWN_SIGNER, "no certificate for " + signer);
     }
-    String owner = PrincipalNames.principalOf(certificate);
+    String owner = ownerOf(certificate);
     if (!owner.equals(signer)) {
       throw new VerificationException(VerificationFailure.WRONG_KEY, "key id " + keyId + " belongs to " + owner + ", not " + signer);
     }
@@ -86,10 +88,9 @@ public final class TrustStore {
   /** PKIX validation of one certificate against the CA at a point in time. */
   public void checkValidAt(X509Certificate certificate, Instant at) throws VerificationException {
     Date date = Date.from(at);
-    checkPeriod(certificate, date, () -> "certificate of " + PrincipalNames.principalOf(certificate));
+    checkPeriod(certificate, date, () -> "certificate of " + ownerOf(certificate));
     checkPeriod(caCertificate, date, () -> "network CA certificate");
-    String fingerprint = fingerprint(certificate);
-    if (chainValidated.contains(fingerprint)) {
+    if (chainValidated.contains(certificate)) {
       return;
     }
     try {
@@ -98,7 +99,7 @@ public final class TrustStore {
       parameters.setRevocationEnabled(false);
       parameters.setDate(date);
       CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(certificate)), parameters);
-      chainValidated.add(fingerprint);
+      chainValidated.add(certificate);
       SignatureCounts.countPathValidated();
     } catch (CertPathValidatorException e) {
       if (e.getReason() == BasicReason.EXPIRED) {
@@ -117,12 +118,8 @@ public final class TrustStore {
     }
   }
 
-  private static String fingerprint(X509Certificate certificate) throws VerificationException {
-    try {
-      return Sha256.hex(Sha256.hash(certificate.getEncoded()));
-    } catch (CertificateEncodingException e) {
-      throw new VerificationException(VerificationFailure.MALFORMED, "certificate cannot be encoded: " + e.getMessage());
-    }
+  private String ownerOf(X509Certificate certificate) {
+    return owners.computeIfAbsent(certificate, PrincipalNames::principalOf);
   }
 
   /** @param what names the certificate in an error; built only then (every signature check passes here) */

@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
     description = {
         "Replay a certmail journal and check every label's evidence chain against the protocol's rules.",
         "",
-        "Reads an embedded H2 file (its table, read-only) or Cassandra (through Pekko Persistence Query), one"
+        "Reads an embedded H2 file (its table, read-only) or Cassandra (its messages table), one"
             + " label at a time, and checks every stream and every label: the hash chain of each stream; each stream replayed"
             + " through its role's machine; every signature and certificate; every stored copy of M against the"
             + " COP's H(M) and every event's fields against the evidence it carries; who may issue what, and"
@@ -190,7 +190,8 @@ final class AuditCommand implements Callable<Integer> {
    */
   static void requireNotInUse(Path path) {
     // TRACE_LEVEL_FILE=0: a refused probe must not leave an H2 trace file beside the journal.
-    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0";
+    // MAX_COMPACT_TIME=0: closing the probe must not compact the file (seconds on a large journal).
+    String url = "jdbc:h2:file:" + path + ";IFEXISTS=TRUE;AUTO_SERVER=FALSE;TRACE_LEVEL_FILE=0;MAX_COMPACT_TIME=0";
     try (Connection probe = DriverManager.getConnection(url, "sa", passwordOf(path))) {
       // Free: closed again at once, the audit's own pool opens it next.
     } catch (SQLException e) {

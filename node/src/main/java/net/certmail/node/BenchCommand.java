@@ -37,7 +37,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code certmail bench ...}: measurements, not tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure certmail's building blocks on this machine.",
-    subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class, LoadBenchCommand.class})
+    subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class, AuditBenchCommand.class,
+        LoadBenchCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

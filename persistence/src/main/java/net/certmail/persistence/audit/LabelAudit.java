@@ -50,7 +50,10 @@ final class LabelAudit {
   private final Predicate<String> journalHolds;
   private final List<Violation> violations = new ArrayList<>();
   // Evidence is stored by several principals (a COP by A, P1 and every hop): verify each item once.
-  private final Map<ByteString, Optional<String>> verified = new HashMap<>();
+  // Keyed by the whole item (statement, signature, signer, key id, algorithm): a copy that differs
+  // in any field is verified on its own.
+  private final Map<SignedEvidence, Optional<String>> verified = new HashMap<>();
+  private final Map<ByteString, EvidenceStatement> statements = new HashMap<>();
   private final Map<String, List<JournalEvent>> servers = new TreeMap<>();
   private final Map<String, List<JournalEvent>> inboxes = new TreeMap<>();
   private final Map<String, List<JournalEvent>> outboxes = new TreeMap<>();
@@ -198,10 +201,10 @@ final class LabelAudit {
   }
 
   private void verify(SignedEvidence evidence, JournalEvent event) {
-    Optional<String> problem = verified.computeIfAbsent(evidence.getSignature().concat(evidence.getStatement()), key -> {
+    Optional<String> problem = verified.computeIfAbsent(evidence, key -> {
       evidenceChecked++;
       try {
-        verifier.verify(evidence);
+        statements.putIfAbsent(evidence.getStatement(), verifier.verify(evidence).statement());
         return Optional.empty();
       } catch (VerificationException e) {
         return Optional.of(e.getMessage() + " (" + e.failure().explanation() + ")");
@@ -859,7 +862,7 @@ final class LabelAudit {
   // ---- helpers ----
 
   private Optional<String> problemOf(SignedEvidence evidence) {
-    return verified.getOrDefault(evidence.getSignature().concat(evidence.getStatement()), Optional.empty());
+    return verified.getOrDefault(evidence, Optional.empty());
   }
 
   private Violation at(JournalEvent event, AuditRule rule, String detail) {
@@ -867,9 +870,14 @@ final class LabelAudit {
         detail);
   }
 
-  static EvidenceStatement statementOf(SignedEvidence evidence) {
+  /** The statement of an evidence item, parsed once per label (the checks ask for it many times). */
+  private EvidenceStatement statementOf(SignedEvidence evidence) {
+    return statements.computeIfAbsent(evidence.getStatement(), LabelAudit::parseStatement);
+  }
+
+  private static EvidenceStatement parseStatement(ByteString statement) {
     try {
-      return EvidenceStatement.parseFrom(evidence.getStatement());
+      return EvidenceStatement.parseFrom(statement);
     } catch (InvalidProtocolBufferException e) {
       return EvidenceStatement.getDefaultInstance(); // reported by evidence-verifies as MALFORMED
     }
