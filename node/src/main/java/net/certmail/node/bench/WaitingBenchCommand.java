@@ -110,12 +110,13 @@ public final class WaitingBenchCommand implements Callable<Integer> {
         List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
         "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.embeddedJournal(dir), nodeHeap, tokens,
         say)) {
-      ExecutorService pool = Executors.newFixedThreadPool(concurrency, runnable -> {
-        Thread thread = new Thread(runnable, "bench-waiting-http");
-        thread.setDaemon(true);
-        return thread;
-      });
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(pool).build();
+      // Interrupted (Ctrl-C): the node JVMs stop with the benchmark, not after it.
+      Thread stopNodes = new Thread(cluster::close, "bench-waiting-stop-nodes");
+      Runtime.getRuntime().addShutdownHook(stopNodes);
+      // Two pools: the submitters block in HttpClient.send, whose own work must not wait for them.
+      ExecutorService pool = Executors.newFixedThreadPool(concurrency, daemon("bench-waiting-submit"));
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+          .executor(Executors.newFixedThreadPool(4, daemon("bench-waiting-http"))).build();
       Mailer mailer = new Mailer(http, cluster.node("alpha-1").apiUri(), tokens.get(SENDER), runId);
 
       // A few mails first, so that the classes and caches a mail needs are loaded in both figures.
@@ -162,8 +163,17 @@ public final class WaitingBenchCommand implements Callable<Integer> {
           worstBytesPerMail, worstCpuPoints, lateness.count() == 0 ? "n/a" : Long.toString(lateness.p99Millis()));
       say.flush();
       pool.shutdownNow();
+      Runtime.getRuntime().removeShutdownHook(stopNodes);
       return 0;
     }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   // ---- the cost of waiting ----
@@ -298,7 +308,7 @@ public final class WaitingBenchCommand implements Callable<Integer> {
   }
 
   /** The smallest bucket bound under which {@code q} of the observations fall. */
-  private static double quantile(TreeMap<Double, Double> cumulative, double total, double q) {
+  static double quantile(TreeMap<Double, Double> cumulative, double total, double q) {
     for (Map.Entry<Double, Double> bucket : cumulative.entrySet()) {
       if (bucket.getValue() >= q * total) {
         return bucket.getKey();
@@ -385,7 +395,7 @@ public final class WaitingBenchCommand implements Callable<Integer> {
   }
 
   /** One node's Prometheus exposition. */
-  private record Metrics(List<String> lines) {
+  record Metrics(List<String> lines) {
     static Metrics scrape(HttpClient http, LocalCluster.Node node) throws IOException, InterruptedException {
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node.managementUri() + "/metrics"))
           .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
