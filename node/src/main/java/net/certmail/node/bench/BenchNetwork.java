@@ -32,7 +32,8 @@ final class BenchNetwork {
    * go under {@code dir/nodes}.
    */
   static LocalCluster start(Path dir, String networkResource, List<LocalCluster.Spec> nodes, List<Mailbox> mailboxes,
-                            String commonConfig, String nodeHeap, Map<String, String> tokens, PrintWriter say)
+                            String commonConfig, String nodeHeap, Duration startTimeout, Map<String, String> tokens,
+                            PrintWriter say)
       throws IOException, InterruptedException {
     NetworkDescription network;
     try (InputStream in = BenchNetwork.class.getClassLoader().getResourceAsStream(networkResource)) {
@@ -52,11 +53,11 @@ final class BenchNetwork {
         + " (node JVMs from the real main class) ...");
     say.flush();
     try {
-      cluster.start(Duration.ofMinutes(5));
+      cluster.start(startTimeout);
     } catch (IOException | RuntimeException e) {
       cluster.close();
-      throw new IOException("the network did not start: " + e.getMessage() + " (node logs in " + dir.resolve("nodes")
-          + ")", e);
+      throw new IOException("the network did not start within " + startTimeout.toSeconds() + " s: " + e.getMessage()
+          + " (node logs in " + dir.resolve("nodes") + "; on a busy machine give the nodes longer)", e);
     }
     for (LocalCluster.Node node : cluster.nodes()) {
       say.printf(Locale.ROOT, "network: %s (%s) ready, API %s, pid %d%n", node.name(), node.organisation(),

@@ -259,7 +259,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
         : BenchNetwork.embeddedJournal(dir);
     return BenchNetwork.start(dir, "bench/load-network.conf", NODES,
         List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
-        "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig, nodeHeap, tokens, say);
+        "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig, nodeHeap, Duration.ofMinutes(5), tokens, say);
   }
 
   /** CPU time each node's JVM has used so far. */

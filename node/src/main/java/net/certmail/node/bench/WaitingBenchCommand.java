@@ -78,6 +78,10 @@ public final class WaitingBenchCommand implements Callable<Integer> {
       description = "-Xmx of each node JVM (default ${DEFAULT-VALUE}).")
   String nodeHeap;
 
+  @Option(names = "--start-minutes", paramLabel = "MIN", defaultValue = "10",
+      description = "How long the node JVMs may take to start and join (default ${DEFAULT-VALUE}).")
+  int startMinutes;
+
   @Option(names = "--out", paramLabel = "DIR",
       description = "Where the nodes' files and logs and waiting.json go (default var/bench/waiting-<time>).")
   Path out;
@@ -96,8 +100,9 @@ public final class WaitingBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (mails < 1 || wakeMails < 0 || quietSeconds < 1 || concurrency < 1) {
-      throw new UserInputException("give --mails >= 1, --wake-mails >= 0, --quiet-seconds >= 1, --concurrency >= 1");
+    if (mails < 1 || wakeMails < 0 || quietSeconds < 1 || concurrency < 1 || startMinutes < 1) {
+      throw new UserInputException("give --mails >= 1, --wake-mails >= 0, --quiet-seconds >= 1, --concurrency >= 1,"
+          + " --start-minutes >= 1");
     }
     PrintWriter say = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("var", "bench", "waiting-" + Instant.now().toString().replace(':', '-'));
@@ -108,8 +113,8 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     String runId = Long.toString(System.currentTimeMillis(), 36);
     try (LocalCluster cluster = BenchNetwork.start(dir, "bench/waiting-network.conf", NODES,
         List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
-        "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.embeddedJournal(dir), nodeHeap, tokens,
-        say)) {
+        "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.embeddedJournal(dir), nodeHeap,
+        Duration.ofMinutes(startMinutes), tokens, say)) {
       // Interrupted (Ctrl-C): the node JVMs stop with the benchmark, not after it.
       Thread stopNodes = new Thread(cluster::close, "bench-waiting-stop-nodes");
       Runtime.getRuntime().addShutdownHook(stopNodes);
@@ -359,8 +364,10 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     }
 
     private void post(String id, long leadSeconds) throws IOException, InterruptedException {
+      // An absolute deadline, fixed once: a retry after a timeout is then the same submission, not a conflict.
+      Instant deadline = Instant.now().plusSeconds(leadSeconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
       String body = "{\"recipient\":\"" + RECIPIENT + "\",\"subject\":\"waiting " + id
-          + "\",\"body\":\"A certified mail bob will hold.\",\"flavour\":\"NSR\",\"leadSeconds\":" + leadSeconds + "}";
+          + "\",\"body\":\"A certified mail bob will hold.\",\"flavour\":\"NSR\",\"deadline\":\"" + deadline + "\"}";
       for (int attempt = 1; ; attempt++) {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/mailboxes/" + SENDER
                 + "/outbox")).timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + token)
