@@ -82,25 +82,36 @@ public final class BundleVerifier {
       // Fields this version does not know cannot be checked; a flipped tag byte produces them too.
       problems.add("the bundle holds fields this certmail does not know: it was altered or made by a newer version");
     }
-    List<X509Certificate> certificates = new ArrayList<>();
+    // The first certificate is the bundle's CA by position: one that does not parse leaves the
+    // bundle without a CA rather than promoting the next certificate (a signer's) to CA.
+    X509Certificate ownCa = null;
+    List<X509Certificate> signerCertificates = new ArrayList<>();
     for (int i = 0; i < bundle.getCertificatesCount(); i++) {
       try {
-        certificates.add(parseCertificate(bundle.getCertificates(i)));
+        X509Certificate certificate = parseCertificate(bundle.getCertificates(i));
+        if (i == 0) {
+          ownCa = certificate;
+        } else {
+          signerCertificates.add(certificate);
+        }
       } catch (GeneralSecurityException e) {
         problems.add("certificate " + (i + 1) + " of the bundle does not parse (" + e.getMessage() + ")");
       }
     }
-    X509Certificate ca = trustedCa.orElse(certificates.isEmpty() ? null : certificates.get(0));
+    Optional<X509Certificate> bundleCa = Optional.ofNullable(ownCa);
+    X509Certificate ca = trustedCa.orElse(ownCa);
     if (ca == null) {
-      problems.add("the bundle carries no CA certificate; pass the network CA with --ca");
+      problems.add(bundle.getCertificatesCount() == 0
+          ? "the bundle carries no CA certificate; pass the network CA with --ca"
+          : "the bundle's CA certificate (its first) does not parse; pass the network CA with --ca");
       return new Report(bundle.getLabel(), "", "", trustedCa.isPresent(), List.of(), problems);
     }
     checkCa(ca, problems);
-    if (trustedCa.isPresent() && !certificates.isEmpty() && !certificates.get(0).equals(trustedCa.get())) {
-      problems.add("the bundle names another CA (" + certificates.get(0).getSubjectX500Principal().getName()
+    if (trustedCa.isPresent() && bundleCa.isPresent() && !bundleCa.get().equals(trustedCa.get())) {
+      problems.add("the bundle names another CA (" + bundleCa.get().getSubjectX500Principal().getName()
           + ") than the one given; its items are checked against the given CA");
     }
-    TrustStore trustStore = new TrustStore(ca, certificates.size() > 1 ? certificates.subList(1, certificates.size()) : List.of());
+    TrustStore trustStore = new TrustStore(ca, signerCertificates);
     EvidenceVerifier verifier = new EvidenceVerifier(trustStore);
 
     if (bundle.getItemsCount() == 0) {
@@ -137,7 +148,7 @@ public final class BundleVerifier {
     } catch (RuntimeException e) {
       // Libraries throw unchecked exceptions on some malformed certificates and keys: still a verdict, not a crash.
       return new ItemReport(number, kind, event, item.getSigner(), proves, Optional.of(VerificationFailure.MALFORMED),
-          "malformed input: " + e);
+          "malformed input: " + (e.getMessage() == null ? "an item or certificate could not be decoded" : e.getMessage()));
     }
   }
 

@@ -114,6 +114,21 @@ class BundleTest {
   }
 
   @Test
+  void aBundleWhoseCaCertificateDoesNotParseHasNoCaRatherThanItsNextCertificate() {
+    EvidenceBundle broken = sample.toBuilder()
+        .setCertificates(0, com.google.protobuf.ByteString.copyFromUtf8("not a certificate")).build();
+    BundleVerifier.Report own = BundleVerifier.verify(broken);
+    assertEquals(BundleVerifier.Verdict.INVALID, own.verdict());
+    assertTrue(own.items().isEmpty(), "no item may be checked against a signer's certificate taken for the CA");
+    assertTrue(own.bundleProblems().stream().anyMatch(p -> p.contains("CA certificate (its first) does not parse")),
+        own.bundleProblems().toString());
+
+    BundleVerifier.Report given = BundleVerifier.verify(broken, Optional.of(network.ca.certificate()));
+    assertTrue(given.items().stream().allMatch(BundleVerifier.ItemReport::valid), "the given CA still checks the items");
+    assertEquals(1, given.bundleProblems().size(), "only the unparsable certificate: " + given.bundleProblems());
+  }
+
+  @Test
   void anItemOfAnotherLabelIsInvalidInTheBundle() {
     EvidenceBundle mixed = sample.toBuilder().setLabel("alpha.example/01OTHER").build();
     BundleVerifier.Report report = BundleVerifier.verify(mixed);

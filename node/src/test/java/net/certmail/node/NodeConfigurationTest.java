@@ -55,6 +55,18 @@ class NodeConfigurationTest {
     assertEquals(NodeTlsEngineProvider.class.getName(), config.getString(NodeTrust.ENGINE_PROVIDER));
   }
 
+  /**
+   * A node that was downed while frozen and then stops quarantines the others on its way out, a
+   * quarantine Pekko itself marks harmless. Told of it, each of them would down itself
+   * (DownSelfQuarantinedByRemote): a chaos run saw one paused node take a five-node cluster down.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("nodeConfigurations")
+  void shippedFilesDoNotLetAStoppingDownedNodeTakeTheOthersDown(Path file) {
+    Config config = CertmailNode.parse(file).withFallback(ConfigFactory.defaultReference()).resolve();
+    assertEquals(false, config.getBoolean("pekko.remote.artery.propagate-harmless-quarantine-events"), file.toString());
+  }
+
   /** The demo (DemoCommand.nodeSettings) and the node tests' TestNode start from the same includes. */
   @Test
   void demoAndTestNodesCarryAndAdmitMailsOfMaxContentSize() {

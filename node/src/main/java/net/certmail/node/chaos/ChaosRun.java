@@ -189,6 +189,9 @@ public final class ChaosRun {
         say(String.format("chaos: %4d s  mails %d submitted, %d with a verdict, %d in flight; faults %d; nodes up %d/%d",
             (now - begin) / 1000, records.size(), finals, records.stream().filter(MailRecord::inFlight).count(),
             nemesis.faults().size(), up, NODES.size()));
+        // As a process supervisor would: a node that ended by itself (downed by the resolver, say)
+        // is started again, also while the nemesis is between faults.
+        nemesis.restartTheDead();
         if (now >= until && nemesisThread.isAlive()) {
           continue;
         }
@@ -203,8 +206,6 @@ public final class ChaosRun {
           if (done == records.size() && records.size() == plans.size() || now > lastBound) {
             break;
           }
-          // A node that ended by itself after the faults (downed late) is restarted.
-          nemesis.restartTheDead();
         }
       }
       workload.stop();

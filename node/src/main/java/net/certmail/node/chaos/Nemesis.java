@@ -120,8 +120,11 @@ final class Nemesis {
       } catch (NoTarget e) {
         rotation.add(0, kind); // every organisation is still recovering: try again after the next gap
       } catch (IOException e) {
-        history.add("nemesis", "info", kind, null, Map.of("error", String.valueOf(e.getMessage())));
-        progress.accept("nemesis: " + kind + " failed: " + e.getMessage());
+        // A node that was still starting does not answer (a ConnectException has no message).
+        String error = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        history.add("nemesis", "info", kind, null, Map.of("error", error));
+        progress.accept("nemesis: " + kind + " failed: " + error);
+        liftPartitions(); // a partition that failed half-way leaves no cut behind
         recover(null);
       }
     }
@@ -195,11 +198,7 @@ final class Nemesis {
   }
 
   private void heal(Fault fault) throws InterruptedException {
-    for (LocalCluster.Node node : cluster.nodes()) {
-      if (node.alive() && !node.paused()) {
-        quietly(node, "POST", "/chaos/heal");
-      }
-    }
+    liftPartitions();
     history.add("nemesis", "info", "heal", null, Map.of());
     fault.endedAt = history.now();
     recover(fault);
@@ -442,8 +441,17 @@ final class Nemesis {
     }
   }
 
+  private void liftPartitions() {
+    for (LocalCluster.Node node : cluster.nodes()) {
+      if (node.alive() && !node.paused()) {
+        quietly(node, "POST", "/chaos/heal");
+      }
+    }
+  }
+
+  /** Nodes a fault can involve: running, not paused, not being started again. */
   private List<LocalCluster.Node> live() {
-    return cluster.nodes().stream().filter(n -> n.alive() && !n.paused()).toList();
+    return cluster.nodes().stream().filter(n -> n.alive() && !n.paused() && !restarting.contains(n.name())).toList();
   }
 
   private void quietly(LocalCluster.Node node, String method, String path) {

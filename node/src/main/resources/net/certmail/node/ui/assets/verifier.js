@@ -209,17 +209,27 @@ export async function verifyBundle(bundle, trustedCa) {
   if (bundle.unknownFields > 0 || bundle.items.some(item => item.unknownFields > 0)) {
     problems.push('the bundle holds fields this certmail does not know: it was altered or made by a newer version');
   }
-  const certificates = [];
+  // The first certificate is the bundle's CA by position: one that does not parse leaves the
+  // bundle without a CA rather than promoting the next certificate (a signer's) to CA.
+  let bundleCa = null;
+  const signerCertificates = [];
   bundle.certificates.forEach((der, i) => {
     try {
-      certificates.push(parseCertificate(der));
+      const certificate = parseCertificate(der);
+      if (i === 0) {
+        bundleCa = certificate;
+      } else {
+        signerCertificates.push(certificate);
+      }
     } catch (e) {
       problems.push('certificate ' + (i + 1) + ' of the bundle does not parse (' + e.message + ')');
     }
   });
-  const ca = trustedCa || (certificates.length ? certificates[0] : null);
+  const ca = trustedCa || bundleCa;
   if (!ca) {
-    problems.push('the bundle carries no CA certificate; pass the network CA with --ca');
+    problems.push(bundle.certificates.length === 0
+      ? 'the bundle carries no CA certificate; pass the network CA with --ca'
+      : 'the bundle\'s CA certificate (its first) does not parse; pass the network CA with --ca');
     return report(bundle.label, '', '', Boolean(trustedCa), [], problems);
   }
   if (ca.basicConstraints < 0) {
@@ -228,12 +238,12 @@ export async function verifyBundle(bundle, trustedCa) {
   if (!await certificateSignedBy(ca, ca)) {
     problems.push('the CA certificate\'s self-signature does not verify: the certificate was altered');
   }
-  if (trustedCa && certificates.length && !equalBytes(certificates[0].der, trustedCa.der)) {
-    problems.push('the bundle names another CA (' + rfc2253(certificates[0].subject)
+  if (trustedCa && bundleCa && !equalBytes(bundleCa.der, trustedCa.der)) {
+    problems.push('the bundle names another CA (' + rfc2253(bundleCa.subject)
       + ') than the one given; its items are checked against the given CA');
   }
   const trustStore = new TrustStore(ca);
-  for (const certificate of certificates.slice(1)) {
+  for (const certificate of signerCertificates) {
     await trustStore.add(certificate);
   }
   if (bundle.items.length === 0) {
