@@ -71,6 +71,7 @@ final class InboundEnvelopes {
       case STATUS_QUERY -> message.getStatusQuery().getLabel();
       case STATUS_ANSWER -> message.getStatusAnswer().getLabel();
       case RECEIPT -> message.getReceipt().getLabel();
+      case NOTIFICATION_HELD -> message.getNotificationHeld().getLabel();
       case MESSAGE_NOT_SET -> "";
     };
   }

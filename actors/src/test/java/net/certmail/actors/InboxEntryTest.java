@@ -246,6 +246,7 @@ class InboxEntryTest {
     carol.runCommand(fromBeta(CAROL, notification(Flavour.IP))); // stored once its label is in the inbox index
     carol.<InboxView>runCommand(InboxEntry.GetEntry::new);
     assertInstanceOf(RecipientStage.Held.class, carol.getState());
+    assertTrue(toBeta.receiveMessage().message().hasNotificationHeld(), "carol tells beta she holds it: beta sleeps");
     shard.expectMessageClass(ClusterSharding.Passivate.class); // held: it waits in the journal, not in memory
     assertEquals(RecipientView.Status.AWAITING_DECISION, carol.<InboxView>runCommand(InboxEntry.GetEntry::new).reply().status());
 

@@ -29,6 +29,7 @@ import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.Submission;
 import net.certmail.node.bench.CryptoRates;
 import net.certmail.node.bench.LoadBenchCommand;
+import net.certmail.node.bench.WaitingBenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,7 +39,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure certmail's building blocks on this machine.",
     subcommands = {BenchCommand.Crypto.class, JournalBenchCommand.class, AuditBenchCommand.class,
-        LoadBenchCommand.class})
+        LoadBenchCommand.class, WaitingBenchCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

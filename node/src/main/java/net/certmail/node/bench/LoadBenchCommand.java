@@ -3,7 +3,6 @@ package net.certmail.node.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,11 +20,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
-import net.certmail.crypto.KeyDirectory;
-import net.certmail.crypto.NetworkDescription;
 import net.certmail.node.UserInputException;
 import net.certmail.node.cluster.LocalCluster;
-import net.certmail.node.http.TokenStore;
 import net.certmail.persistence.bench.CassandraWriteBench;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
@@ -253,15 +248,6 @@ public final class LoadBenchCommand implements Callable<Integer> {
   /** Keys, tokens and the journal for the three nodes; then the nodes, started and ready. */
   private LocalCluster startNetwork(Path dir, String runId, Map<String, String> tokens, PrintWriter say)
       throws IOException, InterruptedException {
-    NetworkDescription network;
-    try (InputStream in = LoadBenchCommand.class.getClassLoader().getResourceAsStream("bench/load-network.conf")) {
-      network = NetworkDescription.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-    }
-    Path keys = dir.resolve("keys");
-    KeyDirectory.initNetwork(network, keys, new KeyDirectory.InitOptions(KeyDirectory.InitOptions.defaults().algorithm(),
-        Duration.ofDays(30), Clock.systemUTC(), false, line -> { }));
-    tokens.put(SENDER, TokenStore.issue(keys.resolve("alpha-1"), SENDER));
-    tokens.put(RECIPIENT, TokenStore.issue(keys.resolve("beta-1"), RECIPIENT));
     String journalConfig = journal.equals("cassandra")
         ? """
           certmail.journal {
@@ -270,35 +256,15 @@ public final class LoadBenchCommand implements Callable<Integer> {
                         schema-autocreate = on }
           }
           """.formatted(contactPoint, runId, runId)
-        : """
-          certmail.journal { backend = embedded, embedded.path = "%s", embedded.auto-server = true }
-          """.formatted(dir.resolve("journal").resolve("certmail").toAbsolutePath().toString().replace("\\", "/"));
-    String common = "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig;
-    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, NODES, common, List.of("-Xmx" + nodeHeap));
-    say.println("network: starting alpha-1, relay-1 and beta-1 (node JVMs from the real main class) ...");
-    say.flush();
-    try {
-      cluster.start(Duration.ofMinutes(5));
-    } catch (IOException | RuntimeException e) {
-      cluster.close();
-      throw new IOException("the network did not start: " + e.getMessage() + " (node logs in " + dir.resolve("nodes")
-          + ")", e);
-    }
-    for (LocalCluster.Node node : cluster.nodes()) {
-      say.printf(Locale.ROOT, "network: %s (%s) ready, API %s, pid %d%n", node.name(), node.organisation(),
-          node.apiUri(), node.pid());
-    }
-    return cluster;
+        : BenchNetwork.embeddedJournal(dir);
+    return BenchNetwork.start(dir, "bench/load-network.conf", NODES,
+        List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
+        "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig, nodeHeap, Duration.ofMinutes(5), tokens, say);
   }
 
   /** CPU time each node's JVM has used so far. */
   private static Map<String, Duration> cpu(LocalCluster cluster) {
-    Map<String, Duration> totals = new LinkedHashMap<>();
-    for (LocalCluster.Node node : cluster.nodes()) {
-      totals.put(node.name(), ProcessHandle.of(node.pid()).flatMap(handle -> handle.info().totalCpuDuration())
-          .orElse(Duration.ZERO));
-    }
-    return totals;
+    return BenchNetwork.cpu(cluster);
   }
 
   /** One step's figures as printed and written to load.json. */

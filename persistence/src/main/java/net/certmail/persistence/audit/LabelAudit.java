@@ -250,7 +250,7 @@ final class LabelAudit {
             server.getDeliveryCertified().getCod(), server.getDeliveryCertified().getRod());
         case NON_DELIVERY_RECORDED -> List.of(server.getNonDeliveryRecorded().getNdn());
         case LATE_EVIDENCE_RECORDED -> skipLate(server.getLateEvidenceRecorded().getEvidenceCount());
-        case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, EVENT_NOT_SET -> List.of();
+        case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, HOLD_ACKNOWLEDGED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof InboxEvent inbox) {
@@ -258,7 +258,7 @@ final class LabelAudit {
         case RECEIPT_SIGNED -> List.of(inbox.getReceiptSigned().getCod());
         case RECEIPT_REFUSED -> List.of(inbox.getReceiptRefused().getRefusal());
         case CONTENT_RETRIEVED -> List.of(inbox.getContentRetrieved().getHandover());
-        case NOTIFICATION_RECEIVED, EVENT_NOT_SET -> List.of();
+        case NOTIFICATION_RECEIVED, DECISION_CONFIRMED, EVENT_NOT_SET -> List.of();
       };
     }
     return List.of();

@@ -12,14 +12,17 @@ import net.certmail.proto.v1.CodReply;
 import net.certmail.proto.v1.Content;
 import net.certmail.proto.v1.ContentFetch;
 import net.certmail.proto.v1.ContentRetrieved;
+import net.certmail.proto.v1.DecisionConfirmed;
 import net.certmail.proto.v1.Delivery;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.InboxEvent;
 import net.certmail.proto.v1.Notification;
+import net.certmail.proto.v1.NotificationHeld;
 import net.certmail.proto.v1.NotificationReceived;
 import net.certmail.proto.v1.ProtocolMessage;
+import net.certmail.proto.v1.Receipt;
 import net.certmail.proto.v1.ReceiptRefused;
 import net.certmail.proto.v1.ReceiptSigned;
 import net.certmail.proto.v1.RecipientRefusal;
@@ -38,6 +41,7 @@ import net.certmail.protocol.Routing;
 import net.certmail.protocol.Signatures;
 import net.certmail.protocol.Timings;
 import net.certmail.protocol.recipient.RecipientStage.Acknowledged;
+import net.certmail.protocol.recipient.RecipientStage.Decided;
 import net.certmail.protocol.recipient.RecipientStage.Empty;
 import net.certmail.protocol.recipient.RecipientStage.Held;
 import net.certmail.protocol.recipient.RecipientStage.Notified;
@@ -53,6 +57,9 @@ import net.certmail.protocol.recipient.RecipientStage.Retrieval;
  *       sender is ignored (LABEL_LOCKED); a repeated one is answered again with B's COD or
  *       refusal, since the agent resends until it has one.
  *   <li>In CEM the content comes with the delivery; in NSR and IP only after the COD.
+ *   <li>While the owner decides, B answers each notification with NotificationHeld: the agent
+ *       stops resending and sleeps until its cut-off. A decision taken on a held mail is then
+ *       resent by B until the agent confirms it (its Receipt, or in NSR and IP the content).
  *   <li>The COD carries the flavour's hash: H(M), nothing, or the notified H(L,M). B signs it only
  *       until the deadline the agent told it (and before T); later the owner is told until when
  *       it was possible.
@@ -108,10 +115,21 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
       case RECEIPT_SIGNED -> {
         ReceiptSigned signed = event.getReceiptSigned();
         yield new Acknowledged(expect(stage, Held.class, event).notice(), signed.getCod(), signedAt(signed),
-            Optional.empty());
+            Optional.empty(), signed.getAfterHold());
       }
-      case RECEIPT_REFUSED -> new Refused(expect(stage, Held.class, event).notice(),
-          event.getReceiptRefused().getRefusal());
+      case RECEIPT_REFUSED -> {
+        ReceiptRefused refused = event.getReceiptRefused();
+        yield new Refused(expect(stage, Held.class, event).notice(), refused.getRefusal(),
+            refused.getRefusedAtMillis() != 0 ? refused.getRefusedAtMillis() : issuedAt(refused.getRefusal()),
+            refused.getAfterHold());
+      }
+      case DECISION_CONFIRMED -> {
+        Decided decided = expect(stage, Decided.class, event);
+        if (!decided.confirmationDue()) {
+          throw new IllegalStateException("DECISION_CONFIRMED for a decision that awaits no confirmation");
+        }
+        yield decided instanceof Acknowledged acknowledged ? acknowledged.confirmed() : ((Refused) decided).confirmed();
+      }
       case CONTENT_RETRIEVED -> expect(stage, Acknowledged.class, event).withRetrieval(new Retrieval(
           event.getContentRetrieved().getContent(), event.getContentRetrieved().getHandover()));
       case EVENT_NOT_SET -> throw new IllegalStateException("an inbox event without content");
@@ -120,13 +138,14 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
 
   /** Journals written before signed_at_millis existed: the COD's own issue time, which is when B signed. */
   private static long signedAt(ReceiptSigned signed) {
-    if (signed.getSignedAtMillis() != 0) {
-      return signed.getSignedAtMillis();
-    }
+    return signed.getSignedAtMillis() != 0 ? signed.getSignedAtMillis() : issuedAt(signed.getCod());
+  }
+
+  private static long issuedAt(SignedEvidence item) {
     try {
-      return EvidenceStatement.parseFrom(signed.getCod().getStatement()).getIssuedAtMillis();
+      return EvidenceStatement.parseFrom(item.getStatement()).getIssuedAtMillis();
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      return 0; // nextResend copes: the fetch is then retried at the longest interval
+      return 0; // nextResend copes: the resend then comes at the longest interval
     }
   }
 
@@ -139,14 +158,22 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
 
   // ---- what is due ----
 
-  /** Held waits for its owner (the agent resends the notification); only a COD without M has work to do. */
+  /**
+   * Held waits for its owner. A decision has work to do while M is still to fetch (NSR, IP) or
+   * while the agent, which may be asleep, has not confirmed it: both on the resend schedule from
+   * the decision, until A may declare the mail lost (T + grace), when nobody needs either.
+   */
   @Override
   public long dueAt(RecipientStage stage, long now) {
-    if (stage instanceof Acknowledged acknowledged && !acknowledged.holdsContent()) {
-      long lost = timings.lostAfter(acknowledged.notice().getDeadlineMillis());
-      return now >= lost ? NEVER : Math.min(timings.nextResend(acknowledged.signedAtMillis(), now), lost);
+    if (stage instanceof Decided decided && owesWork(decided)) {
+      long lost = timings.lostAfter(decided.notice().getDeadlineMillis());
+      return now >= lost ? NEVER : Math.min(timings.nextResend(decided.decidedAtMillis(), now), lost);
     }
     return NEVER;
+  }
+
+  private static boolean owesWork(Decided decided) {
+    return decided.confirmationDue() || decided instanceof Acknowledged acknowledged && !acknowledged.holdsContent();
   }
 
   // ---- decisions ----
@@ -157,6 +184,7 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
       return switch (received.message().getMessageCase()) {
         case DELIVERY, NOTIFICATION -> onNotification(stage, received.from(), received.message(), now);
         case CONTENT -> onContent(stage, received.from(), received.message().getContent());
+        case RECEIPT -> onReceipt(stage, received.from(), received.message().getReceipt(), now);
         default -> Decision.ignore("UNEXPECTED_MESSAGE", received.message().getMessageCase() + " from "
             + received.from() + " to a recipient");
       };
@@ -200,7 +228,7 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
     InboxEvent notified = InboxEvent.newBuilder().setNotificationReceived(notice).build();
     Held held = new Held(notice);
     return switch (policy) {
-      case HOLD -> Decision.persist(notified);
+      case HOLD -> Decision.<InboxEvent>persist(notified).andSend(answerOf(held));
       // Past the deadline it was told, B holds the mail as expired instead of signing in vain.
       case AUTO_ACCEPT -> held.expiredAt(now) ? Decision.persist(notified) : sign(held, List.of(notified), now);
       case REFUSE -> refuse(held, List.of(notified), "mailbox refuses certified mail", now);
@@ -282,7 +310,7 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
     SignedEvidence cod = signatures.sign(EvidenceStatements.cod(mailbox, notice.getAgent(), label, notice.getSender(),
         notice.getFlavour(), notice.getExpectedHash().toByteArray(), now));
     InboxEvent signed = InboxEvent.newBuilder().setReceiptSigned(ReceiptSigned.newBuilder().setCod(cod)
-        .setSignedAtMillis(now)).build();
+        .setSignedAtMillis(now).setAfterHold(afterHold(before))).build();
     return decided(held, before, signed);
   }
 
@@ -291,7 +319,16 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
     SignedEvidence refusal = signatures.sign(EvidenceStatements.recipientRefusal(mailbox, notice.getAgent(), label,
         notice.getSender(), reason, now));
     return decided(held, before, InboxEvent.newBuilder().setReceiptRefused(ReceiptRefused.newBuilder()
-        .setRefusal(refusal)).build());
+        .setRefusal(refusal).setRefusedAtMillis(now).setAfterHold(afterHold(before))).build());
+  }
+
+  /**
+   * A decision on the first notification answers the agent's own resends, which go on until it
+   * has one. A decision on a mail already held may come after B told the agent it holds it (the
+   * agent then sleeps), so B itself resends it until the agent confirms.
+   */
+  private static boolean afterHold(List<InboxEvent> before) {
+    return before.isEmpty();
   }
 
   /**
@@ -307,9 +344,19 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
     return Decision.<InboxEvent>persist(events).andSend(answerOf(next));
   }
 
-  /** B's answer to a (repeated) notification: its COD or refusal; nothing while the owner decides. */
+  /**
+   * B's answer to a (repeated) notification: its COD or refusal, or while the owner decides
+   * that it holds the notification (so the agent may stop resending it).
+   */
   private List<Outgoing> answerOf(Notified stage) {
     Addressee agent = Addressee.server(stage.notice().getAgent(), label);
+    if (stage instanceof Held held) {
+      NotificationReceived notice = held.notice();
+      return List.of(new Outgoing(agent, ProtocolMessage.newBuilder().setNotificationHeld(NotificationHeld.newBuilder()
+          .setLabel(label).setRecipient(mailbox).setSender(notice.getSender()).setFlavour(notice.getFlavour())
+          .setExpectedHash(notice.getExpectedHash()).setDeadlineMillis(notice.getDeadlineMillis())
+          .setCodDeadlineMillis(notice.getCodDeadlineMillis())).build()));
+    }
     if (stage instanceof Acknowledged acknowledged) {
       return List.of(new Outgoing(agent, ProtocolMessage.newBuilder().setCodReply(CodReply.newBuilder()
           .setLabel(label).setCod(acknowledged.cod())).build()));
@@ -328,17 +375,41 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
         ProtocolMessage.newBuilder().setContentFetch(ContentFetch.newBuilder().setLabel(label)).build());
   }
 
+  /** The resend schedule of a decision: the unconfirmed decision again, the fetch of M (NSR, IP). */
   private Decision<InboxEvent> onWakeUp(RecipientStage stage, long now) {
-    if (!(stage instanceof Acknowledged acknowledged) || acknowledged.holdsContent()) {
+    if (!(stage instanceof Decided decided) || !owesWork(decided)) {
       return Decision.none();
     }
-    long lost = timings.lostAfter(acknowledged.notice().getDeadlineMillis());
+    long lost = timings.lostAfter(decided.notice().getDeadlineMillis());
     if (now >= lost) {
-      return Decision.ignore("TOO_LATE", "gave up fetching the content of " + label + " at "
-          + Instant.ofEpochMilli(lost) + ": agent " + acknowledged.notice().getAgent()
-          + " never released it although it holds B's COD");
+      return Decision.ignore("TOO_LATE", "gave up on " + label + " at " + Instant.ofEpochMilli(lost) + ": agent "
+          + decided.notice().getAgent() + (decided.confirmationDue() ? " never confirmed B's decision"
+              : " never released the content although it holds B's COD"));
     }
-    return Decision.send(fetch(acknowledged));
+    List<Outgoing> messages = new ArrayList<>();
+    if (decided.confirmationDue()) {
+      messages.addAll(answerOf(decided));
+    }
+    if (decided instanceof Acknowledged acknowledged && !acknowledged.holdsContent()) {
+      messages.add(fetch(acknowledged));
+    }
+    return Decision.send(messages.toArray(Outgoing[]::new));
+  }
+
+  /** The agent's receipt for B's decision (it holds the COD or refusal): B stops resending it. */
+  private Decision<InboxEvent> onReceipt(RecipientStage stage, String from, Receipt receipt, long now) {
+    if (!(stage instanceof Decided decided) || !decided.confirmationDue()) {
+      return Decision.none(); // nothing to confirm, or confirmed already
+    }
+    String expected = decided instanceof Acknowledged ? "cod_reply" : "recipient_refusal";
+    if (!from.equals(decided.notice().getAgent()) || !receipt.getLabel().equals(label)
+        || !receipt.getAcknowledged().equals(expected)) {
+      return Decision.ignore("WRONG_PARTY", "receipt for " + receipt.getLabel() + " (" + receipt.getAcknowledged()
+          + ") from " + from + ": B awaits the agent " + decided.notice().getAgent() + "'s receipt of its "
+          + expected);
+    }
+    return Decision.persist(InboxEvent.newBuilder().setDecisionConfirmed(DecisionConfirmed.newBuilder()
+        .setConfirmedAtMillis(now)).build());
   }
 
   private Decision<InboxEvent> onContent(RecipientStage stage, String from, Content content) {

@@ -15,7 +15,9 @@ import net.certmail.proto.v1.SignedEvidence;
  *                                                 '--Refuse--> Refused        refusal signed
  * </pre>
  *
- * Every stage after Empty holds the first notification: the label lock.
+ * Every stage after Empty holds the first notification: the label lock. While Held, B answers
+ * each notification with NotificationHeld, so its agent may sleep until its cut-off; a decision
+ * taken after that is resent until the agent confirms it ({@link Decided#confirmationDue()}).
  */
 public sealed interface RecipientStage {
 
@@ -23,8 +25,21 @@ public sealed interface RecipientStage {
   record Empty() implements RecipientStage {}
 
   /** A stage that holds the notification B was first given for the label. */
-  sealed interface Notified extends RecipientStage permits Held, Acknowledged, Refused {
+  sealed interface Notified extends RecipientStage permits Held, Decided {
     NotificationReceived notice();
+  }
+
+  /** The owner decided: a COD or a refusal that the agent must hold. */
+  sealed interface Decided extends Notified permits Acknowledged, Refused {
+
+    /** When B decided: the resend schedule of an unconfirmed decision starts here. */
+    long decidedAtMillis();
+
+    /**
+     * B decided after telling its agent that it holds the mail, and the agent has not confirmed
+     * the decision yet: the agent may be asleep, so B resends it.
+     */
+    boolean confirmationDue();
   }
 
   /** Notified; the owner has not decided. B may sign the COD until {@link #acceptsUntilMillis()}. */
@@ -48,10 +63,25 @@ public sealed interface RecipientStage {
    * and IP it is absent until retrieved from the agent ({@code retrieval}).
    */
   record Acknowledged(NotificationReceived notice, SignedEvidence cod, long signedAtMillis,
-                      Optional<Retrieval> retrieval) implements Notified {
+                      Optional<Retrieval> retrieval, boolean unconfirmed) implements Decided {
 
     public Acknowledged withRetrieval(Retrieval taken) {
-      return new Acknowledged(notice, cod, signedAtMillis, Optional.of(taken));
+      return new Acknowledged(notice, cod, signedAtMillis, Optional.of(taken), unconfirmed);
+    }
+
+    public Acknowledged confirmed() {
+      return new Acknowledged(notice, cod, signedAtMillis, retrieval, false);
+    }
+
+    @Override
+    public long decidedAtMillis() {
+      return signedAtMillis;
+    }
+
+    /** The agent's content handover confirms the COD as well: it signs one only for a COD it holds. */
+    @Override
+    public boolean confirmationDue() {
+      return unconfirmed && retrieval.isEmpty();
     }
 
     /** Whether B holds M: always in CEM, in NSR and IP once retrieved. */
@@ -67,6 +97,22 @@ public sealed interface RecipientStage {
   /** M as B took it from the agent (NSR, IP), with the agent's signed content handover. */
   record Retrieval(ByteString content, SignedEvidence handover) {}
 
-  /** B refused the mail and signed the refusal. */
-  record Refused(NotificationReceived notice, SignedEvidence refusal) implements Notified {}
+  /** B refused the mail and signed the refusal at {@code refusedAtMillis}. */
+  record Refused(NotificationReceived notice, SignedEvidence refusal, long refusedAtMillis, boolean unconfirmed)
+      implements Decided {
+
+    public Refused confirmed() {
+      return new Refused(notice, refusal, refusedAtMillis, false);
+    }
+
+    @Override
+    public long decidedAtMillis() {
+      return refusedAtMillis;
+    }
+
+    @Override
+    public boolean confirmationDue() {
+      return unconfirmed;
+    }
+  }
 }

@@ -12,5 +12,10 @@ public sealed interface Outcome {
 
   record Delivered(SignedEvidence rodN, SignedEvidence cod, Optional<SignedEvidence> rod) implements Outcome {}
 
-  record NotDelivered(SignedEvidence ndn) implements Outcome {}
+  /** {@code refusal}: B's signed refusal, when the NDN answers it (Pn only). */
+  record NotDelivered(SignedEvidence ndn, Optional<SignedEvidence> refusal) implements Outcome {
+    public NotDelivered(SignedEvidence ndn) {
+      this(ndn, Optional.empty());
+    }
+  }
 }

@@ -25,12 +25,14 @@ import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.ForwardAcknowledged;
+import net.certmail.proto.v1.HoldAcknowledged;
 import net.certmail.proto.v1.LateEvidenceRecorded;
 import net.certmail.proto.v1.MailInTransit;
 import net.certmail.proto.v1.NonDeliveryIssued;
 import net.certmail.proto.v1.NonDeliveryNotice;
 import net.certmail.proto.v1.NonDeliveryRecorded;
 import net.certmail.proto.v1.Notification;
+import net.certmail.proto.v1.NotificationHeld;
 import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Receipt;
@@ -248,6 +250,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       case RELAY_REJECTED -> onRelayRejected(stage, message.getRelayRejected().getRejection(), from, now);
       case COD_REPLY -> onCod(stage, message.getCodReply().getCod(), from, now);
       case RECIPIENT_REFUSAL -> onRefusal(stage, message.getRecipientRefusal().getRefusal(), from, now);
+      case NOTIFICATION_HELD -> onNotificationHeld(stage, message.getNotificationHeld(), from, now);
       case CONTENT_FETCH -> onContentFetch(carriage, from);
       case DELIVERY_REPORT -> onDeliveryReport(stage, message.getDeliveryReport(), from, now);
       case NON_DELIVERY_NOTICE -> onNonDeliveryNotice(stage, message.getNonDeliveryNotice().getNdn(), from, now);
@@ -305,7 +308,9 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return Decision.ignore("WRONG_PARTY", "COD from " + from);
     }
     if (!(stage instanceof Delivering) && held(stage, cod)) {
-      return Decision.none(); // B answered a resent delivery with the COD Pn took (and verified) already
+      // The COD Pn took (and verified) already, resent: B answering a resent delivery, or B resending
+      // a decision taken on a held mail until it is confirmed. Confirmed again, not verified again.
+      return Decision.send(confirmCod(carriage));
     }
     Optional<EvidenceStatement> statement = verified(cod, EvidenceKind.COD)
         .filter(s -> s.getCounterparty().equals(me)
@@ -314,7 +319,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return Decision.ignore("EVIDENCE_MISMATCH", "COD that does not certify this mail");
     }
     if (!(stage instanceof Delivering)) {
-      return recordLate(stage, cod, now);
+      return recordLate(stage, cod, now).andSend(confirmCod(carriage));
     }
     if (now > timings.deliveryGiveUp(carriage.acceptedAtMillis(), carriage.deadline())) {
       return Decision.ignore("TOO_LATE", "COD after the delivery cut-off");
@@ -333,7 +338,51 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (carriage.origin()) {
       events.add(certifyDelivery(carriage, rodN, cod, now));
     }
-    return decideAndAct(stage, now, events);
+    Decision<ServerEvent> accepted = decideAndAct(stage, now, events); // NSR, IP: with the content
+    return carriage.facts().flavour() == Flavour.CEM ? accepted.andSend(receiptToRecipient(carriage, "cod_reply"))
+        : accepted;
+  }
+
+  /**
+   * The answer that stops B resending a COD (it does so after holding the mail, while Pn may
+   * sleep): the content once released, else a receipt. Given for any COD of B's that verifies,
+   * also one that came too late to count.
+   */
+  private Outgoing confirmCod(Carriage carriage) {
+    return carriage.receipt().flatMap(Carriage.Receipt::handover)
+        .map(handover -> content(carriage, handover))
+        .orElseGet(() -> receiptToRecipient(carriage, "cod_reply"));
+  }
+
+  /**
+   * B holds the notification and has not decided: Pn stops resending it and sleeps until its
+   * cut-off. Taken only from the notified recipient itself (its envelope), for this label, and
+   * echoing exactly what Pn notified; anything else is ignored and counted.
+   */
+  private Decision<ServerEvent> onNotificationHeld(Carrying stage, NotificationHeld held, String from, long now) {
+    Carriage carriage = stage.carriage();
+    if (!carriage.destination() || !from.equals(carriage.facts().recipient())
+        || !held.getRecipient().equals(carriage.facts().recipient())) {
+      return Decision.ignore("WRONG_PARTY", "hold acknowledgement from " + from + " for " + held.getRecipient()
+          + ", not from the notified recipient");
+    }
+    Optional<String> problem = first(
+        expect(held.getLabel().equals(label), "hold acknowledgement for another label"),
+        expect(held.getSender().equals(carriage.facts().sender()) && held.getFlavour() == carriage.facts().flavour()
+            && held.getDeadlineMillis() == carriage.deadline()
+            && held.getCodDeadlineMillis() == timings.recipientDeadline(carriage.acceptedAtMillis(), carriage.deadline()),
+            "hold acknowledgement names another sender, flavour or deadline than the notification"),
+        expect(Arrays.equals(held.getExpectedHash().toByteArray(), Entitlements.expectedCodHash(
+            carriage.facts().flavour(), label, carriage.mail().getContent().toByteArray())),
+            "hold acknowledgement of another content than the notified one"));
+    if (problem.isPresent()) {
+      return Decision.ignore("EVIDENCE_MISMATCH", problem.get());
+    }
+    if (!(stage instanceof Delivering delivering) || delivering.recipientHolds()) {
+      return Decision.none(); // a duplicate, or B's decision came first
+    }
+    return Decision.persist(ServerEvent.newBuilder().setHoldAcknowledged(
+        HoldAcknowledged.newBuilder().setAtMillis(now)).build());
   }
 
   private Decision<ServerEvent> onRefusal(Carrying stage, SignedEvidence refusal, String from, long now) {
@@ -346,13 +395,14 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (statement.isEmpty()) {
       return Decision.ignore("EVIDENCE_MISMATCH", "refusal that does not concern this mail");
     }
+    Outgoing confirm = receiptToRecipient(carriage, "recipient_refusal");
     if (!(stage instanceof Delivering) || now >= carriage.deadline()) {
-      return recordLate(stage, refusal, now);
+      return recordLate(stage, refusal, now).andSend(confirm);
     }
     SignedEvidence ndn = signNonDelivery(carriage, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RECIPIENT_REFUSED,
         "the recipient refused: " + statement.get().getReasonDetail(), now);
     return decideAndAct(stage, now, ServerEvent.newBuilder().setRefusalAccepted(RefusalAccepted.newBuilder()
-        .setRefusal(refusal).setNdn(ndn).setAtMillis(now)).build());
+        .setRefusal(refusal).setNdn(ndn).setAtMillis(now)).build()).andSend(confirm);
   }
 
   /** Step 7 of NSR and IP: M goes to B once B's COD is held, and from then on whenever B asks. */
@@ -469,11 +519,13 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
               carriage.nextHop() + " did not acknowledge the relay in time")
           : Decision.send(relay(carriage));
     }
-    if (stage instanceof Delivering) {
-      return now >= timings.deliveryGiveUp(carriage.acceptedAtMillis(), deadline)
-          ? nonDelivery(stage, now, EtsiEvent.ACCEPTANCE_REJECTION_EXPIRY, ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE,
-              carriage.facts().recipient() + " did not sign a certificate of delivery in time")
-          : Decision.send(delivery(carriage));
+    if (stage instanceof Delivering delivering) {
+      if (now >= timings.deliveryGiveUp(carriage.acceptedAtMillis(), deadline)) {
+        return nonDelivery(stage, now, EtsiEvent.ACCEPTANCE_REJECTION_EXPIRY, ReasonCode.RECIPIENT_DID_NOT_ACKNOWLEDGE,
+            carriage.facts().recipient() + " did not sign a certificate of delivery in time");
+      }
+      // B holds the notification and resends its decision itself: an early wake-up owes nothing.
+      return delivering.recipientHolds() ? Decision.none() : Decision.send(delivery(carriage));
     }
     if (stage instanceof AwaitingVerdict) {
       return now >= timings.verdictCutoff(deadline)
@@ -501,8 +553,8 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
           timings.relayGiveUp(carriage.acceptedAtMillis(), deadline));
     }
     if (carrying instanceof Delivering delivering) {
-      return Math.min(timings.nextResend(delivering.sinceMillis(), now),
-          timings.deliveryGiveUp(carriage.acceptedAtMillis(), deadline));
+      long giveUp = timings.deliveryGiveUp(carriage.acceptedAtMillis(), deadline);
+      return delivering.recipientHolds() ? giveUp : Math.min(timings.nextResend(delivering.sinceMillis(), now), giveUp);
     }
     if (carrying instanceof AwaitingVerdict) {
       return timings.verdictCutoff(deadline);
@@ -583,7 +635,8 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     boolean inReceipt = stage.carriage().receipt().map(r -> r.cod().equals(item) || r.rodN().equals(item)).orElse(false);
     return inReceipt || outcomeOf(stage).map(outcome -> outcome instanceof Outcome.Delivered delivered
         ? delivered.rodN().equals(item) || delivered.cod().equals(item)
-        : ((Outcome.NotDelivered) outcome).ndn().equals(item)).orElse(false);
+        : ((Outcome.NotDelivered) outcome).ndn().equals(item)
+            || ((Outcome.NotDelivered) outcome).refusal().filter(item::equals).isPresent()).orElse(false);
   }
 
   private Optional<EvidenceStatement> verified(SignedEvidence item, EvidenceKind kind) {
@@ -723,6 +776,11 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
         .setNdn(((Outcome.NotDelivered) outcome).ndn())).build();
   }
 
+  private Outgoing receiptToRecipient(Carriage carriage, String acknowledged) {
+    return new Outgoing(Addressee.recipient(carriage.facts().recipient(), label), ProtocolMessage.newBuilder()
+        .setReceipt(Receipt.newBuilder().setLabel(label).setAcknowledged(acknowledged)).build());
+  }
+
   private Outgoing receipt(String to, String acknowledged) {
     return new Outgoing(Addressee.server(to, label), ProtocolMessage.newBuilder()
         .setReceipt(Receipt.newBuilder().setLabel(label).setAcknowledged(acknowledged)).build());
@@ -828,7 +886,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
         Carriage carriage = carriageOf(stage).withReceipt(
             new Carriage.Receipt(accepted.getCod(), accepted.getRodN(), Optional.empty()));
         // At an origin that delivers itself, DeliveryCertified follows in the same batch.
-        yield carriage.origin() ? new Delivering(carriage, accepted.getAtMillis())
+        yield carriage.origin() ? new Delivering(carriage, accepted.getAtMillis(), false)
             : new Reporting(carriage, new Outcome.Delivered(accepted.getRodN(), accepted.getCod(), Optional.empty()),
                 accepted.getAtMillis());
       }
@@ -841,7 +899,8 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       }
       case REFUSAL_ACCEPTED -> {
         requireStage(stage instanceof Delivering && carriageOf(stage).receipt().isEmpty(), stage, event);
-        yield outcome(stage, new Outcome.NotDelivered(event.getRefusalAccepted().getNdn()),
+        yield outcome(stage, new Outcome.NotDelivered(event.getRefusalAccepted().getNdn(),
+                Optional.of(event.getRefusalAccepted().getRefusal())),
             event.getRefusalAccepted().getAtMillis());
       }
       case NON_DELIVERY_ISSUED -> {
@@ -871,6 +930,12 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
         requireStage(stage instanceof Carrying && !(stage instanceof Settled), stage, event);
         yield new Settled(carriageOf(stage), outcomeOf(stage));
       }
+      case HOLD_ACKNOWLEDGED -> {
+        requireStage(stage instanceof Delivering delivering && !delivering.recipientHolds()
+            && delivering.carriage().receipt().isEmpty(), stage, event);
+        Delivering delivering = (Delivering) stage;
+        yield new Delivering(delivering.carriage(), delivering.sinceMillis(), true);
+      }
       case LATE_EVIDENCE_RECORDED -> withCarriage(stage,
           carriageOf(stage).withLate(event.getLateEvidenceRecorded().getEvidenceList()));
       case EVENT_NOT_SET -> throw new IllegalStateException("a server event without content");
@@ -889,7 +954,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
 
   /** A new carriage starts by relaying, or by delivering at the destination. */
   private static Carrying carrying(Carriage carriage) {
-    return carriage.destination() ? new Delivering(carriage, carriage.acceptedAtMillis())
+    return carriage.destination() ? new Delivering(carriage, carriage.acceptedAtMillis(), false)
         : new Forwarding(carriage, carriage.acceptedAtMillis());
   }
 
@@ -921,7 +986,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return new Forwarding(carriage, s.sinceMillis());
     }
     if (stage instanceof Delivering s) {
-      return new Delivering(carriage, s.sinceMillis());
+      return new Delivering(carriage, s.sinceMillis(), s.recipientHolds());
     }
     if (stage instanceof AwaitingVerdict s) {
       return new AwaitingVerdict(carriage, s.forwardAck());

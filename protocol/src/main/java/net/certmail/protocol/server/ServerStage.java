@@ -13,6 +13,7 @@ import net.certmail.proto.v1.SignedEvidence;
  *   Forwarding        Pi relays to Pi+1 until ACK_i         -> AwaitingVerdict (P1) | Settled (relay)
  *                     relay give-up or rejection             -> NDN: ReportingVerdict (P1) | Reporting
  *   Delivering        Pn notifies B until COD or refusal     -> ROD_n: ReportingVerdict (P1 = Pn) | Reporting
+ *                     ... or until B says it holds the mail  -> Delivering, asleep until the cut-off (HoldAcknowledged)
  *                     delivery give-up or refusal            -> NDN: ReportingVerdict | Reporting
  *   AwaitingVerdict   P1 until Pn's ROD_n + COD or an NDN    -> ReportingVerdict; at T - verdict-margin its own NDN
  *   Reporting         Pj sends its outcome to P1 until P1 confirms (or until nobody needs it) -> Settled
@@ -37,7 +38,11 @@ public sealed interface ServerStage {
 
   record Forwarding(Carriage carriage, long sinceMillis) implements Carrying {}
 
-  record Delivering(Carriage carriage, long sinceMillis) implements Carrying {}
+  /**
+   * {@code recipientHolds}: B acknowledged that it holds the notification; Pn stops resending it
+   * and sleeps until its cut-off, or until B's decision arrives (B resends it).
+   */
+  record Delivering(Carriage carriage, long sinceMillis, boolean recipientHolds) implements Carrying {}
 
   record AwaitingVerdict(Carriage carriage, SignedEvidence forwardAck) implements Carrying {}
 

@@ -22,6 +22,7 @@ import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.NonDeliveryNotice;
 import net.certmail.proto.v1.Notification;
+import net.certmail.proto.v1.NotificationHeld;
 import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.RecipientRefusal;
@@ -52,7 +53,7 @@ final class Adversary {
     OFF_ROUTE_NDN_TO_ORIGIN, OFF_ROUTE_NDN_TO_SENDER, SQUATTED_COP_TO_DESTINATION, RELAY_FOR_FUTURE_LABEL,
     SPOOFED_SUBMISSION, FORGED_COP_TO_SENDER, FORGED_ACK, FORGED_RELAY_REJECTION, FORGED_COD, FORGED_REFUSAL,
     FORGED_ROD_N, FORGED_ROD_TO_SENDER, FORGED_NOTIFICATION, FORGED_CONTENT, FETCH_OTHERS_CONTENT,
-    FORGED_STATUS_ANSWER, FOREIGN_LABEL_EVIDENCE, REPLAY, REPLAY_VERDICT
+    FORGED_STATUS_ANSWER, FOREIGN_LABEL_EVIDENCE, REPLAY, REPLAY_VERDICT, HOLD_ACKNOWLEDGEMENT
   }
 
   /** A message a dishonest principal sends, signed (envelope and evidence) as itself. */
@@ -78,6 +79,8 @@ final class Adversary {
   /** The latest item seen per label and kind. */
   private final Map<String, SignedEvidence> seen = new LinkedHashMap<>();
   private final Map<String, byte[]> labelledHashes = new HashMap<>();
+  /** What each Pn notified the dishonest mailbox, as the hold acknowledgement would echo it, by label. */
+  private final Map<String, NotificationHeld> notifiedToRogue = new HashMap<>();
 
   Adversary(SimulatedNetwork network, List<MailPlan> plans) {
     this.network = network;
@@ -104,8 +107,12 @@ final class Adversary {
    */
   private void study() {
     for (; studied < observedTotal; studied++) {
-      ProtocolMessage message = observed.get((int) (studied % MEMORY)).out().message();
+      Outgoing out = observed.get((int) (studied % MEMORY)).out();
+      ProtocolMessage message = out.message();
       String label = Messages.labelOf(message);
+      if (out.to().principal().equals(Cast.ROGUE_MAILBOX)) {
+        heldAnswerTo(message).ifPresent(held -> notifiedToRogue.put(label, held));
+      }
       switch (message.getMessageCase()) {
         case COP_REPLY -> remember(label, EvidenceKind.COP, message.getCopReply().getCop());
         case RELAY -> remember(label, EvidenceKind.COP, message.getRelay().getCop());
@@ -159,7 +166,52 @@ final class Adversary {
       case FOREIGN_LABEL_EVIDENCE -> foreignLabelEvidence(target);
       case REPLAY -> replay(target, false);
       case REPLAY_VERDICT -> replay(target, true);
+      case HOLD_ACKNOWLEDGEMENT -> List.of(holdAcknowledgement(target));
     };
+  }
+
+  /** The honest hold acknowledgement of a notification or delivery (what an honest B would echo). */
+  private static java.util.Optional<NotificationHeld> heldAnswerTo(ProtocolMessage message) {
+    if (message.hasNotification()) {
+      Notification n = message.getNotification();
+      return java.util.Optional.of(NotificationHeld.newBuilder().setLabel(n.getLabel()).setRecipient(Cast.ROGUE_MAILBOX)
+          .setSender(n.getSender()).setFlavour(n.getFlavour()).setExpectedHash(n.getLabelledContentHash())
+          .setDeadlineMillis(n.getDeadlineMillis()).setCodDeadlineMillis(n.getCodDeadlineMillis()).build());
+    }
+    if (message.hasDelivery()) {
+      Delivery d = message.getDelivery();
+      return java.util.Optional.of(NotificationHeld.newBuilder().setLabel(d.getLabel()).setRecipient(Cast.ROGUE_MAILBOX)
+          .setSender(d.getSender()).setFlavour(Flavour.CEM)
+          .setExpectedHash(ByteString.copyFrom(ContentHash.of(d.getContent().toByteArray())))
+          .setDeadlineMillis(d.getDeadlineMillis()).setCodDeadlineMillis(d.getCodDeadlineMillis()).build());
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * The dishonest mailbox says it holds a mail: a true acknowledgement of a mail sent to it (after
+   * which it may never decide), one of another mail (other sender, flavour, hash or deadline, or
+   * another label's notice), one naming another recipient, or one from the rogue server.
+   */
+  private Sent holdAcknowledgement(MailPlan target) {
+    NotificationHeld notified = notifiedToRogue.get(target.label());
+    NotificationHeld held = notified != null ? notified : NotificationHeld.newBuilder().setLabel(target.label())
+        .setRecipient(target.recipient()).setSender(target.sender()).setFlavour(target.flavour())
+        .setDeadlineMillis(deadlineOf(target)).build();
+    String from = Cast.ROGUE_MAILBOX;
+    switch (random.nextInt(8)) {
+      case 0, 1, 2 -> { } // as notified (for a mail to the rogue mailbox: the true acknowledgement)
+      case 3 -> held = held.toBuilder().setSender(pick(Cast.MAILBOXES)).build();
+      case 4 -> held = held.toBuilder().setExpectedHash(ByteString.copyFrom(ContentHash.of("other".getBytes())))
+          .setFlavour(random.nextBoolean() ? held.getFlavour() : Flavour.NSR).build();
+      case 5 -> held = held.toBuilder().setDeadlineMillis(held.getDeadlineMillis() + 1 + random.nextLong(60_000))
+          .setCodDeadlineMillis(held.getCodDeadlineMillis() - random.nextLong(60_000)).build();
+      case 6 -> held = held.toBuilder().setRecipient(pick(Cast.MAILBOXES)).build();
+      default -> from = Cast.ROGUE_SERVER;
+    }
+    String label = random.nextInt(5) == 0 ? pick(plans).label() : target.label(); // sometimes to another label's Pn
+    return new Sent(from, new Outgoing(Addressee.server(destinationOf(target), label),
+        ProtocolMessage.newBuilder().setNotificationHeld(held).build()));
   }
 
   // --- evidence the dishonest principals sign as themselves ---------------------------------

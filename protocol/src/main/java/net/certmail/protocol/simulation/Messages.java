@@ -65,6 +65,7 @@ final class Messages {
       case STATUS_QUERY -> message.getStatusQuery().getLabel();
       case STATUS_ANSWER -> message.getStatusAnswer().getLabel();
       case RECEIPT -> message.getReceipt().getLabel();
+      case NOTIFICATION_HELD -> message.getNotificationHeld().getLabel();
       default -> labelByReflection(message);
     };
   }
@@ -117,7 +118,7 @@ final class Messages {
     }
     if (message instanceof InboxEvent event) {
       return switch (event.getEventCase()) {
-        case NOTIFICATION_RECEIVED, EVENT_NOT_SET -> List.of();
+        case NOTIFICATION_RECEIVED, DECISION_CONFIRMED, EVENT_NOT_SET -> List.of();
         case RECEIPT_SIGNED -> List.of(event.getReceiptSigned().getCod());
         case RECEIPT_REFUSED -> List.of(event.getReceiptRefused().getRefusal());
         case CONTENT_RETRIEVED -> present(event.getContentRetrieved().hasHandover(),
@@ -130,7 +131,8 @@ final class Messages {
 
   private static List<SignedEvidence> evidenceIn(ProtocolMessage message) {
     return switch (message.getMessageCase()) {
-      case SUBMISSION, DELIVERY, NOTIFICATION, CONTENT_FETCH, STATUS_QUERY, RECEIPT, MESSAGE_NOT_SET -> List.of();
+      case SUBMISSION, DELIVERY, NOTIFICATION, CONTENT_FETCH, STATUS_QUERY, RECEIPT, NOTIFICATION_HELD, MESSAGE_NOT_SET ->
+          List.of();
       case COP_REPLY -> present(message.getCopReply().hasCop(), message.getCopReply().getCop());
       case SUBMISSION_REJECTED -> present(message.getSubmissionRejected().hasRejection(),
           message.getSubmissionRejected().getRejection());
@@ -177,7 +179,7 @@ final class Messages {
           event.getDeliveryCertified().getRod());
       case NON_DELIVERY_RECORDED -> List.of(event.getNonDeliveryRecorded().getNdn());
       case LATE_EVIDENCE_RECORDED -> event.getLateEvidenceRecorded().getEvidenceList();
-      case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, EVENT_NOT_SET -> List.of();
+      case UPSTREAM_RECEIPT_CONFIRMED, DUTY_ENDED, HOLD_ACKNOWLEDGED, EVENT_NOT_SET -> List.of();
       default -> evidenceByReflection(event);
     };
   }

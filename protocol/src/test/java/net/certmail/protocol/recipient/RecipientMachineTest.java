@@ -218,8 +218,9 @@ class RecipientMachineTest {
   void repeatedNotificationIsAnsweredAgainWithTheCodOrRefusal() throws Exception {
     RecipientStage held = held(Flavour.NSR);
     Decision<InboxEvent> whileHeld = hold.decide(held, first(Flavour.NSR), NOW + 1000);
-    assertTrue(whileHeld.events().isEmpty() && whileHeld.messages().isEmpty() && whileHeld.ignored().isEmpty(),
-        "nothing to answer while the owner decides");
+    assertTrue(whileHeld.events().isEmpty() && whileHeld.ignored().isEmpty());
+    assertEquals(List.of(ProtocolMessage.MessageCase.NOTIFICATION_HELD), sent(whileHeld),
+        "while the owner decides: B holds it, again (the agent lost the first acknowledgement)");
 
     Acknowledged acknowledged = (Acknowledged) acknowledged(Flavour.NSR, NOW + 2000);
     Decision<InboxEvent> again = hold.decide(acknowledged, first(Flavour.NSR), NOW + 3000);
@@ -320,7 +321,7 @@ class RecipientMachineTest {
       assertTrue(due > now && due <= lost, "the next fetch is due after now and by T + grace");
       now = due;
       Decision<InboxEvent> woken = hold.decide(stage, WakeUp.INSTANCE, now);
-      if (sent(woken).equals(List.of(ProtocolMessage.MessageCase.CONTENT_FETCH))) {
+      if (sent(woken).contains(ProtocolMessage.MessageCase.CONTENT_FETCH)) {
         fetches++;
         lastFetch = now;
       }
@@ -379,7 +380,8 @@ class RecipientMachineTest {
     assertTrue(substitute.events().isEmpty());
     long due = hold.dueAt(stage, NOW + 10);
     assertTrue(due != RoleMachine.NEVER);
-    assertEquals(List.of(ProtocolMessage.MessageCase.CONTENT_FETCH), sent(hold.decide(stage, WakeUp.INSTANCE, due)));
+    assertEquals(List.of(ProtocolMessage.MessageCase.COD_REPLY, ProtocolMessage.MessageCase.CONTENT_FETCH),
+        sent(hold.decide(stage, WakeUp.INSTANCE, due)), "signed after holding: the COD until confirmed, and the fetch");
     RecipientStage retrieved = step(hold, stage, genuine(MAIL), due + 10);
     assertArrayEquals(MAIL, RecipientView.of(retrieved, due + 10).content().orElseThrow().toByteArray());
   }
@@ -403,13 +405,92 @@ class RecipientMachineTest {
   void everyStageEndsOrWaitsOnlyForItsOwner() {
     long lost = TIMINGS.lostAfter(T);
     assertEquals(RoleMachine.NEVER, hold.dueAt(hold.empty(), NOW));
-    assertEquals(RoleMachine.NEVER, hold.dueAt(held(Flavour.IP), NOW), "held: the owner decides, Pn resends");
-    assertEquals(RoleMachine.NEVER, hold.dueAt(step(hold, held(Flavour.IP), new Refuse("no"), NOW), NOW));
-    assertEquals(RoleMachine.NEVER, hold.dueAt(acknowledged(Flavour.CEM, NOW), NOW), "CEM: M came with the delivery");
+    assertEquals(RoleMachine.NEVER, hold.dueAt(held(Flavour.IP), NOW), "held: the owner decides, Pn sleeps");
+    RecipientStage refused = step(hold, held(Flavour.IP), new Refuse("no"), NOW);
+    assertEquals(TIMINGS.nextResend(NOW, NOW), hold.dueAt(refused, NOW), "a refusal after holding: until confirmed");
+    assertEquals(RoleMachine.NEVER, hold.dueAt(refused, lost), "and at most until T + grace");
+    assertEquals(RoleMachine.NEVER, hold.dueAt(step(hold, refused, receipt(BETA, "recipient_refusal"), NOW), NOW));
+    RecipientStage cem = acknowledged(Flavour.CEM, NOW);
+    assertEquals(RoleMachine.NEVER, hold.dueAt(step(hold, cem, receipt(BETA, "cod_reply"), NOW), NOW),
+        "CEM: M came with the delivery, the agent confirmed the COD");
+    RecipientMachine auto = machine(MailboxPolicy.AUTO_ACCEPT);
+    assertEquals(RoleMachine.NEVER, auto.dueAt(step(auto, auto.empty(), first(Flavour.CEM), NOW), NOW),
+        "signed on the first notification: the agent is awake and resends it until it has the COD");
     RecipientStage fetching = acknowledged(Flavour.IP, NOW);
     assertEquals(TIMINGS.nextResend(NOW, NOW), hold.dueAt(fetching, NOW));
     assertEquals(lost, hold.dueAt(fetching, lost - 1), "the last wake-up is T + grace itself");
     assertEquals(RoleMachine.NEVER, hold.dueAt(fetching, lost));
+  }
+
+  // ---- holding: the agent may sleep, B resends its later decision ----
+
+  static Received receipt(String from, String acknowledged) {
+    return new Received(from, ProtocolMessage.newBuilder().setReceipt(net.certmail.proto.v1.Receipt.newBuilder()
+        .setLabel(LABEL).setAcknowledged(acknowledged)).build());
+  }
+
+  @Test
+  void heldMailIsAcknowledgedToTheAgentEchoingItsNotification() {
+    for (Flavour flavour : List.of(Flavour.CEM, Flavour.NSR, Flavour.IP)) {
+      Decision<InboxEvent> first = hold.decide(hold.empty(), first(flavour), NOW);
+      assertEquals(1, first.events().size(), "the notice, and nothing more");
+      assertEquals(List.of(new Outgoing(Addressee.server(BETA, LABEL), ProtocolMessage.newBuilder()
+          .setNotificationHeld(net.certmail.proto.v1.NotificationHeld.newBuilder().setLabel(LABEL).setRecipient(BOB)
+              .setSender(ALICE).setFlavour(flavour)
+              .setExpectedHash(first.events().get(0).getNotificationReceived().getExpectedHash())
+              .setDeadlineMillis(T).setCodDeadlineMillis(COD_DEADLINE)).build())), first.messages(), flavour.name());
+    }
+    RecipientMachine auto = machine(MailboxPolicy.AUTO_ACCEPT);
+    assertEquals(List.of(ProtocolMessage.MessageCase.COD_REPLY), sent(auto.decide(auto.empty(), first(Flavour.CEM), NOW)),
+        "a mailbox that signs at once holds nothing");
+  }
+
+  @Test
+  void decisionAfterHoldingIsResentUntilTheAgentConfirmsIt() {
+    RecipientStage cem = acknowledged(Flavour.CEM, NOW + 5000);
+    assertTrue(((Acknowledged) cem).confirmationDue());
+    long due = hold.dueAt(cem, NOW + 5000);
+    assertEquals(TIMINGS.nextResend(NOW + 5000, NOW + 5000), due);
+    assertEquals(List.of(ProtocolMessage.MessageCase.COD_REPLY), sent(hold.decide(cem, WakeUp.INSTANCE, due)));
+
+    Map<String, Received> notTheAgentsReceipt = new LinkedHashMap<>();
+    notTheAgentsReceipt.put("from another server", receipt(RELAY, "cod_reply"));
+    notTheAgentsReceipt.put("of a refusal", receipt(BETA, "recipient_refusal"));
+    notTheAgentsReceipt.put("for another label", new Received(BETA, ProtocolMessage.newBuilder().setReceipt(
+        net.certmail.proto.v1.Receipt.newBuilder().setLabel("alpha.example/" + "cd".repeat(16))
+            .setAcknowledged("cod_reply")).build()));
+    notTheAgentsReceipt.forEach((what, received) -> {
+      Decision<InboxEvent> ignored = hold.decide(cem, received, due);
+      assertEquals(List.of("WRONG_PARTY"), reasons(ignored), what);
+      assertTrue(ignored.events().isEmpty(), what);
+    });
+
+    Decision<InboxEvent> confirmed = hold.decide(cem, receipt(BETA, "cod_reply"), due + 10);
+    assertEquals(List.of(InboxEvent.EventCase.DECISION_CONFIRMED),
+        confirmed.events().stream().map(InboxEvent::getEventCase).toList());
+    RecipientStage done = after(hold, cem, confirmed);
+    assertEquals(RoleMachine.NEVER, hold.dueAt(done, due + 10));
+    assertTrue(hold.decide(done, receipt(BETA, "cod_reply"), due + 20).events().isEmpty(), "confirmed once");
+
+    RecipientStage refused = step(hold, held(Flavour.NSR), new Refuse("no"), NOW + 5000);
+    assertEquals(List.of(ProtocolMessage.MessageCase.RECIPIENT_REFUSAL),
+        sent(hold.decide(refused, WakeUp.INSTANCE, hold.dueAt(refused, NOW + 5000))));
+    assertEquals(RoleMachine.NEVER, hold.dueAt(step(hold, refused, receipt(BETA, "recipient_refusal"), NOW + 6000),
+        NOW + 6000));
+
+    RecipientStage nsr = acknowledged(Flavour.NSR, NOW + 5000);
+    RecipientStage retrieved = step(hold, nsr, genuine(MAIL), NOW + 6000);
+    assertTrue(!((Acknowledged) retrieved).confirmationDue(), "the content handover confirms the COD");
+    assertEquals(RoleMachine.NEVER, hold.dueAt(retrieved, NOW + 6000));
+  }
+
+  @Test
+  void unconfirmedDecisionIsResentOnlyUntilTGrace() {
+    RecipientStage refused = step(hold, held(Flavour.CEM), new Refuse("no"), NOW);
+    long lost = TIMINGS.lostAfter(T);
+    assertEquals(lost, hold.dueAt(refused, lost - 1));
+    assertEquals(List.of("TOO_LATE"), reasons(hold.decide(refused, WakeUp.INSTANCE, lost)));
+    assertTrue(hold.decide(refused, WakeUp.INSTANCE, lost).messages().isEmpty());
   }
 
   @Test

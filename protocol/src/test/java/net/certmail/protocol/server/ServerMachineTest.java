@@ -346,13 +346,117 @@ class ServerMachineTest {
     beta.receive(BOB, codReply(cod), NOW + 10);
     assertInstanceOf(ServerStage.Reporting.class, beta.stage);
     verified = beta.signatures.verified();
-    // B answers a resent delivery with the same COD: nothing to do, nothing to verify.
+    // B resends the same COD: confirmed again (B may be waiting for that to stop), not verified again.
     Decision<ServerEvent> codAgain = beta.receive(BOB, codReply(cod), NOW + 600);
-    assertTrue(codAgain.events().isEmpty() && codAgain.messages().isEmpty(), codAgain::toString);
+    assertTrue(codAgain.events().isEmpty() && receiptTo(codAgain, "cod_reply"), codAgain::toString);
     assertEquals(verified, beta.signatures.verified(), "Pn verified the COD it holds again");
     // Another COD by bob (signed later) is not held: checked, and kept as late evidence only if it verifies.
     beta.receive(BOB, codReply(cod(Flavour.CEM, NOW + 700)), NOW + 800);
     assertEquals(verified + 1, beta.signatures.verified());
+  }
+
+  // ---- B holds the notification: Pn sleeps until its cut-off ----
+
+  /** What bob's hold acknowledgement echoes of beta's notification, for a mail beta took at {@code at}. */
+  static net.certmail.proto.v1.NotificationHeld.Builder held(Flavour flavour, long at) {
+    return net.certmail.proto.v1.NotificationHeld.newBuilder().setLabel(LABEL).setRecipient(BOB).setSender(ALICE)
+        .setFlavour(flavour).setExpectedHash(ByteString.copyFrom(
+            net.certmail.protocol.Entitlements.expectedCodHash(flavour, LABEL, CONTENT)))
+        .setDeadlineMillis(T).setCodDeadlineMillis(TIMINGS.recipientDeadline(at, T));
+  }
+
+  static ProtocolMessage heldMessage(net.certmail.proto.v1.NotificationHeld.Builder held) {
+    return ProtocolMessage.newBuilder().setNotificationHeld(held).build();
+  }
+
+  static ProtocolMessage refusalMessage(long at) {
+    return ProtocolMessage.newBuilder().setRecipientRefusal(net.certmail.proto.v1.RecipientRefusal.newBuilder()
+        .setLabel(LABEL).setRefusal(KEYS.of(BOB).sign(EvidenceStatements.recipientRefusal(BOB, BETA, LABEL, ALICE,
+            "not for me", at)))).build();
+  }
+
+  static boolean receiptTo(Decision<ServerEvent> decision, String acknowledged) {
+    return decision.messages().stream().anyMatch(m -> m.to().principal().equals(BOB) && m.message().hasReceipt()
+        && m.message().getReceipt().getAcknowledged().equals(acknowledged));
+  }
+
+  @Test
+  void holdAcknowledgementPutsTheDestinationToSleepUntilItsCutOff() {
+    for (Flavour flavour : List.of(Flavour.CEM, Flavour.NSR, Flavour.IP)) {
+      Server beta = destinationDelivering(flavour, NOW);
+      long giveUp = TIMINGS.deliveryGiveUp(NOW, T);
+      assertTrue(beta.machine.dueAt(beta.stage, NOW + 10) < NOW + 10 + TIMINGS.retryMax().toMillis(), "resending");
+      Decision<ServerEvent> acknowledged = beta.receive(BOB, heldMessage(held(flavour, NOW)), NOW + 10);
+      assertEquals(List.of(ServerEvent.EventCase.HOLD_ACKNOWLEDGED),
+          acknowledged.events().stream().map(ServerEvent::getEventCase).toList(), flavour.name());
+      assertTrue(acknowledged.messages().isEmpty());
+      assertEquals(giveUp, beta.machine.dueAt(beta.stage, NOW + 10), "asleep until the delivery cut-off");
+      assertTrue(beta.receive(BOB, heldMessage(held(flavour, NOW)), NOW + 20).events().isEmpty(), "once");
+      Decision<ServerEvent> early = beta.wakeUp(NOW + 5_000);
+      assertTrue(early.events().isEmpty() && early.messages().isEmpty(), "an early wake-up resends nothing");
+      assertTrue(signsNonDelivery(beta.wakeUp(giveUp)), "the cut-off still ends the delivery with an NDN");
+    }
+  }
+
+  @Test
+  void holdAcknowledgementNotFromTheNotifiedRecipientForThisMailIsIgnoredAndCounted() {
+    Server beta = destinationDelivering(Flavour.IP, NOW);
+    java.util.Map<String, Input.Received> wrong = new java.util.LinkedHashMap<>();
+    wrong.put("WRONG_PARTY from another mailbox", new Input.Received(ERIN, heldMessage(held(Flavour.IP, NOW))));
+    wrong.put("WRONG_PARTY naming another recipient",
+        new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW).setRecipient(ERIN))));
+    wrong.put("WRONG_PARTY from the relay", new Input.Received(RELAY, heldMessage(held(Flavour.IP, NOW))));
+    wrong.put("EVIDENCE_MISMATCH another label",
+        new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW).setLabel(Labels.forSubmission(ALPHA, ALICE, "other")))));
+    wrong.put("EVIDENCE_MISMATCH another sender", new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW).setSender(ERIN))));
+    wrong.put("EVIDENCE_MISMATCH another content", new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW)
+        .setExpectedHash(ByteString.copyFrom(ContentHash.labelled(LABEL, "another mail".getBytes()))))));
+    wrong.put("EVIDENCE_MISMATCH another flavour", new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW)
+        .setFlavour(Flavour.NSR))));
+    wrong.put("EVIDENCE_MISMATCH another deadline", new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW)
+        .setDeadlineMillis(T + 1))));
+    wrong.put("EVIDENCE_MISMATCH another told deadline", new Input.Received(BOB, heldMessage(held(Flavour.IP, NOW)
+        .setCodDeadlineMillis(T - 1))));
+    wrong.forEach((what, input) -> {
+      Decision<ServerEvent> ignored = beta.step(input, NOW + 10);
+      assertEquals(List.of(what.substring(0, what.indexOf(' '))),
+          ignored.ignored().stream().map(net.certmail.protocol.Ignored::reason).toList(), what);
+      assertTrue(ignored.events().isEmpty(), what);
+      assertFalse(((ServerStage.Delivering) beta.stage).recipientHolds(), what);
+    });
+    assertTrue(beta.wakeUp(NOW + 1_000).messages().stream().anyMatch(m -> m.message().hasNotification()),
+        "still notifying bob");
+  }
+
+  @Test
+  void decisionAfterTheDestinationSleptIsTakenAndConfirmedToTheRecipient() {
+    Server cem = destinationDelivering(Flavour.CEM, NOW);
+    cem.receive(BOB, heldMessage(held(Flavour.CEM, NOW)), NOW + 10);
+    SignedEvidence codItem = cod(Flavour.CEM, NOW + 2_000);
+    Decision<ServerEvent> accepted = cem.receive(BOB, codReply(codItem), NOW + 2_000);
+    assertTrue(accepted.events().get(0).hasCodAccepted());
+    assertTrue(receiptTo(accepted, "cod_reply"), "bob stops resending his COD");
+    Decision<ServerEvent> again = cem.receive(BOB, codReply(codItem), NOW + 2_600);
+    assertTrue(again.events().isEmpty(), "the COD it holds is not late evidence");
+    assertTrue(receiptTo(again, "cod_reply"), "a resent COD is confirmed again");
+
+    Server nsr = destinationDelivering(Flavour.NSR, NOW);
+    nsr.receive(BOB, heldMessage(held(Flavour.NSR, NOW)), NOW + 10);
+    SignedEvidence nsrCod = cod(Flavour.NSR, NOW + 2_000);
+    nsr.receive(BOB, codReply(nsrCod), NOW + 2_000);
+    Decision<ServerEvent> nsrAgain = nsr.receive(BOB, codReply(nsrCod), NOW + 2_600);
+    assertTrue(nsrAgain.events().isEmpty());
+    assertTrue(nsrAgain.messages().stream().anyMatch(m -> m.message().hasContent()), "NSR: the content confirms");
+
+    Server refused = destinationDelivering(Flavour.IP, NOW);
+    refused.receive(BOB, heldMessage(held(Flavour.IP, NOW)), NOW + 10);
+    ProtocolMessage refusal = refusalMessage(NOW + 2_000);
+    Decision<ServerEvent> taken = refused.receive(BOB, refusal, NOW + 2_000);
+    assertTrue(taken.events().get(0).hasRefusalAccepted());
+    assertTrue(receiptTo(taken, "recipient_refusal"));
+    Decision<ServerEvent> refusedAgain = refused.receive(BOB, refusal, NOW + 2_600);
+    assertTrue(refusedAgain.events().isEmpty(), "the refusal its NDN answers is not late evidence");
+    assertTrue(receiptTo(refusedAgain, "recipient_refusal"));
   }
 
   static String kindOf(SignedEvidence item) {
