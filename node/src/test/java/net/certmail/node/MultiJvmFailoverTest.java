@@ -110,12 +110,18 @@ class MultiJvmFailoverTest {
       carolsLabels.add(awaitStatus(alpha, alice, "e2e-" + i, Set.of("IN_DELIVERY", "AWAITING_COLLECTION"),
           Duration.ofSeconds(120)).get("label").asText());
     }
-    // Entities that only wait sleep (reminders wake them): the victim is a beta node on which
-    // sharding runs an entity of carol's mails (Pn resending its notice, or carol's entry).
+    // Entities that only wait sleep (reminders wake them; Pn sleeps once carol acknowledged holding
+    // the mail): carol reads her entries, which wakes each on the beta node that hosts its shard,
+    // and the victim is a beta node on which sharding then runs an entity of carol's mails.
     LocalCluster.Node victim = null;
     int hosted = 0;
     long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (hosted == 0 && System.nanoTime() < until) {
+      for (String label : carolsLabels) {
+        http.send(HttpRequest.newBuilder(URI.create(cluster.node("beta-1").apiUri() + "/v1/mailboxes/" + CAROL
+                + "/inbox/" + label)).header("Authorization", "Bearer " + carol.get("beta-1"))
+            .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      }
       for (String name : List.of("beta-1", "beta-2")) {
         LocalCluster.Node node = cluster.node(name);
         Set<String> entities = cluster.entities(node);
