@@ -59,7 +59,7 @@ class EmbeddedJournalFilesTest {
       }
       assertTrue(files.containsAll(List.of("certmail.mv.db", "certmail.lock.db", "certmail.password")), files.toString());
     } finally {
-      kit.shutdownTestKit();
+      shutDown(kit, database);
     }
   }
 
@@ -91,7 +91,7 @@ class EmbeddedJournalFilesTest {
       assertFalse(listening.isEmpty(), "no listening socket on port " + port);
       listening.forEach(address -> assertTrue(address.isLoopbackAddress(), "auto-server listens on " + address));
     } finally {
-      kit.shutdownTestKit();
+      shutDown(kit, database);
     }
   }
 
@@ -121,6 +121,19 @@ class EmbeddedJournalFilesTest {
     IllegalStateException refused = assertThrows(IllegalStateException.class,
         () -> journal(shared.resolve("certmail"), false));
     assertTrue(refused.getMessage().contains("a directory of its own"), refused.getMessage());
+  }
+
+  /**
+   * H2 closes the database (and deletes its lock file) on a thread of its own after the actor
+   * system ended: wait for it, or the temporary directory's removal races it.
+   */
+  private static void shutDown(ActorTestKit kit, Path database) throws InterruptedException {
+    kit.shutdownTestKit();
+    Path lock = database.resolveSibling("certmail.lock.db");
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (Files.exists(lock) && System.nanoTime() < until) {
+      Thread.sleep(100);
+    }
   }
 
   private static String mode(Path path) throws Exception {
