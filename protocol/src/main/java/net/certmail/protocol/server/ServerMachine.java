@@ -339,8 +339,10 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       events.add(certifyDelivery(carriage, rodN, cod, now));
     }
     Decision<ServerEvent> accepted = decideAndAct(stage, now, events); // NSR, IP: with the content
-    return carriage.facts().flavour() == Flavour.CEM ? accepted.andSend(receiptToRecipient(carriage, "cod_reply"))
-        : accepted;
+    // Only B that held the mail resends its COD until confirmed: a COD answering the notification
+    // needs no receipt (if resent anyway, the held-COD branch above confirms it).
+    return carriage.facts().flavour() == Flavour.CEM && ((Delivering) stage).recipientHolds()
+        ? accepted.andSend(receiptToRecipient(carriage, "cod_reply")) : accepted;
   }
 
   /**
@@ -396,13 +398,15 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return Decision.ignore("EVIDENCE_MISMATCH", "refusal that does not concern this mail");
     }
     Outgoing confirm = receiptToRecipient(carriage, "recipient_refusal");
-    if (!(stage instanceof Delivering) || now >= carriage.deadline()) {
-      return recordLate(stage, refusal, now).andSend(confirm);
+    if (!(stage instanceof Delivering delivering) || now >= carriage.deadline()) {
+      return recordLate(stage, refusal, now).andSend(confirm); // a resent refusal: confirmed again
     }
     SignedEvidence ndn = signNonDelivery(carriage, EtsiEvent.CONTENT_CONSIGNMENT_FAILURE, ReasonCode.RECIPIENT_REFUSED,
         "the recipient refused: " + statement.get().getReasonDetail(), now);
-    return decideAndAct(stage, now, ServerEvent.newBuilder().setRefusalAccepted(RefusalAccepted.newBuilder()
-        .setRefusal(refusal).setNdn(ndn).setAtMillis(now)).build()).andSend(confirm);
+    Decision<ServerEvent> refused = decideAndAct(stage, now, ServerEvent.newBuilder().setRefusalAccepted(
+        RefusalAccepted.newBuilder().setRefusal(refusal).setNdn(ndn).setAtMillis(now)).build());
+    // As for a COD: only B that held the mail resends its refusal until confirmed.
+    return delivering.recipientHolds() ? refused.andSend(confirm) : refused;
   }
 
   /** Step 7 of NSR and IP: M goes to B once B's COD is held, and from then on whenever B asks. */
