@@ -221,6 +221,8 @@ public final class ChaosRun {
       }
       workload.stop();
       nemesis.stop();
+      // Whatever the follow-ups missed is read once more, the faults healed (when the workload ended).
+      workload.sweep(Duration.ofMinutes(5), this::say);
     } finally {
       if (nemesis != null) {
         nemesis.stop();

@@ -2,6 +2,7 @@ package net.certmail.node.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -91,6 +92,88 @@ final class Workload {
     if (!stopped) {
       executor.schedule(() -> guarded(record, step), delayMillis, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * After the last mail's bound, with every fault healed: reads what the follow-ups could not see
+   * while nodes were down or this client fell behind (on a saturated machine its follow-ups ran
+   * minutes late, and gave up at the bound): the status of every taken mail without a final one,
+   * the origin's directory entry, and the content of every DELIVERED mail whose recipient has not
+   * obtained it. These reads come after the bound, so one that finds a mail still open is a
+   * violation, as any other; one that finds it final shows how it ended, and its evidence carries
+   * the instants the checker holds against T.
+   *
+   * @return how many mails were read again
+   */
+  int sweep(Duration budget, java.util.function.Consumer<String> progress) throws InterruptedException {
+    List<MailRecord> open = records().stream().filter(r -> r.firstSubmitAt > 0
+        && (r.submitAcknowledged || r.label != null)
+        && (!r.isFinal() || r.label != null && r.directory == null || deliveredWithoutContent(r))).toList();
+    if (open.isEmpty()) {
+      return 0;
+    }
+    progress.accept("chaos: reading " + open.size() + " mails the follow-ups did not see to the end (at most "
+        + budget.toSeconds() + " s)");
+    long until = System.nanoTime() + budget.toNanos();
+    java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      for (MailRecord record : open) {
+        readers.submit(() -> sweep(record, until));
+      }
+    } finally {
+      readers.shutdown();
+      if (!readers.awaitTermination(budget.toMillis() + 60_000, TimeUnit.MILLISECONDS)) {
+        readers.shutdownNow();
+      }
+    }
+    return open.size();
+  }
+
+  private void sweep(MailRecord record, long until) {
+    MailPlan plan = record.plan;
+    while (System.nanoTime() < until) {
+      if (!record.isFinal()) {
+        ChaosClient.Answer answer = client.call(process(record, "A"), "status", plan.submissionId(), plan.sender(),
+            nodesOf("alpha.example", plan.index() + 1), "GET", "/v1/mailboxes/" + plan.sender() + "/outbox/"
+                + plan.submissionId(), null, null);
+        if (answer.ok()) {
+          observe(record, answer);
+        }
+        if (!record.isFinal() && answer.ok()) {
+          return; // read after the bound and still open: the checker names it
+        }
+      }
+      if (record.isFinal() && record.label != null && record.directory == null) {
+        ChaosClient.Answer answer = client.call(process(record, "A"), "directory", plan.submissionId(), plan.sender(),
+            nodesOf("alpha.example", plan.index()), "GET", "/v1/directory/" + record.label, null, null);
+        if (answer.ok()) {
+          record.directory = answer.body();
+        }
+      }
+      if (deliveredWithoutContent(record)) {
+        ChaosClient.Answer answer = client.call(process(record, "B"), "fetch", plan.submissionId(), plan.recipient(),
+            nodesOf(plan.recipientOrganisation(), plan.index()), "GET", "/v1/mailboxes/" + plan.recipient()
+                + "/inbox/" + record.label + "/content", null, null);
+        if (answer.ok()) {
+          record.content = answer.body();
+          record.contentAt = answer.completedAt();
+        }
+      }
+      if (record.isFinal() && (record.label == null || record.directory != null) && !deliveredWithoutContent(record)) {
+        return;
+      }
+      try {
+        Thread.sleep(2_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static boolean deliveredWithoutContent(MailRecord record) {
+    return record.isFinal() && record.label != null && record.content == null
+        && "DELIVERED".equals(record.finalStatus.path("status").asText());
   }
 
   private List<LocalCluster.Node> nodesOf(String organisation, int rotation) {
