@@ -46,7 +46,8 @@ import picocli.CommandLine.Model.CommandSpec;
         "  export CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042",
         "  export CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199",
         "  scripts/cassandra.sh start",
-        "  certmail chaos --duration 30m --seed 7 --cassandra-faults --report var/chaos-long.txt"})
+        "  certmail chaos --duration 60m --seed 7 --rate 3 --cassandra-port 19042 \\",
+        "    --cassandra-faults --report var/chaos-long.txt"})
 final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--duration", required = true, paramLabel = "D",
       description = "How long mails are sent and faults injected: 90s, 3m, 1h. The run then waits until every"
