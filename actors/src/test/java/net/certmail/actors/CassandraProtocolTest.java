@@ -117,7 +117,8 @@ class CassandraProtocolTest {
       assertEquals(AuditResult.Outcome.DELIVERED, result.outcomes().get(mail.getValue()),
           mail.getKey() + " (" + mail.getValue() + ") in the audit of the Cassandra journal");
     }
-    assertTrue(result.evidenceVerified() > 6 * delivered.size(), "evidence verified: " + result.evidenceVerified());
+    // A delivered mail carries at least its COP, COD, ROD_n and ROD (more with relays and content handovers).
+    assertTrue(result.evidenceVerified() >= 4L * delivered.size(), "evidence verified: " + result.evidenceVerified());
   }
 
   @Test
