@@ -22,8 +22,10 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.slf4j.Logger;
 
@@ -51,6 +53,14 @@ import org.slf4j.Logger;
  * at a time; commands that arrive meanwhile wait in the stash.
  */
 final class CoreShell<C, S, E> {
+  /**
+   * certmail never saves snapshots (a role's stream is a few events): recovery replays the events
+   * without asking the snapshot store first. With the default, every wake-up of a sleeping entity
+   * (a reminder, a message, a status read) cost a snapshot query to the journal's database before
+   * the event query, and failed on that query's circuit breaker while Cassandra was down.
+   */
+  static final Recovery EVENTS_ONLY = Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
+
   /** Long waits are re-armed in steps: a wake-up before the due instant is harmless. */
   private static final long LONGEST_TIMER_MILLIS = Duration.ofHours(12).toMillis();
   /** A failed reminder operation is tried again after this long (the store is down or slow). */
