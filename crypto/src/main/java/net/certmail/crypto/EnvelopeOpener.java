@@ -39,7 +39,7 @@ public final class EnvelopeOpener {
     byte[] payload = envelope.getPayload().toByteArray();
     byte[] signed = EnvelopeSealer.signedBytes(envelope.getVersion(), envelope.getFrom(), envelope.getTo(),
         envelope.getMessageId(), envelope.getSentAtMillis(), payload);
-    if (!Signatures.verify(SignatureCounts.Use.ENVELOPE, algorithm, certificate.getPublicKey(), signed, envelope.getSignature().toByteArray())) {
+    if (!Signatures.verify(SignatureCounts.Use.ENVELOPE, algorithm, trustStore.signatureKeyOf(certificate), signed, envelope.getSignature().toByteArray())) {
       throw new VerificationException(VerificationFailure.BAD_SIGNATURE, "envelope " + envelope.getMessageId() + " from " + envelope.getFrom());
     }
     trustStore.checkValidAt(certificate, Instant.ofEpochMilli(envelope.getSentAtMillis()));

@@ -41,7 +41,7 @@ public final class EvidenceVerifier {
     KeyAlgorithm algorithm = EnvelopeOpener.algorithmOf(evidence.getAlgorithm());
     X509Certificate certificate = trustStore.certificateOf(evidence.getSigner(), evidence.getKeyId());
     byte[] signed = EvidenceSigner.signedBytes(statement, statementBytes);
-    if (!Signatures.verify(SignatureCounts.Use.EVIDENCE, algorithm, certificate.getPublicKey(), signed, evidence.getSignature().toByteArray())) {
+    if (!Signatures.verify(SignatureCounts.Use.EVIDENCE, algorithm, trustStore.signatureKeyOf(certificate), signed, evidence.getSignature().toByteArray())) {
       throw new VerificationException(VerificationFailure.BAD_SIGNATURE,
           statement.getKind() + " for label " + statement.getLabel() + " signed as " + evidence.getSigner());
     }

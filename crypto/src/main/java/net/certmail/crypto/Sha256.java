@@ -10,10 +10,15 @@ import java.util.HexFormat;
  * never goes through BC.
  */
 public final class Sha256 {
+  // One digest per thread: MessageDigest.getInstance looks the provider up on every call (an
+  // audit hashes every stored event and copy of M). digest() resets it for the next hash.
+  private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(Sha256::newDigest);
+
   private Sha256() {}
 
   public static byte[] hash(byte[]... parts) {
-    MessageDigest digest = newDigest();
+    MessageDigest digest = DIGEST.get();
+    digest.reset(); // a hash that threw halfway left its parts behind
     for (byte[] part : parts) {
       digest.update(part);
     }

@@ -36,6 +36,8 @@ public final class TrustStore {
   private final Set<X509Certificate> chainValidated = ConcurrentHashMap.newKeySet();
   // Parsed once per certificate: every verification asks whose it is (an audit verifies tens of thousands).
   private final Map<X509Certificate, String> owners = new ConcurrentHashMap<>();
+  // Decoded once per certificate, likewise (each getPublicKey() call parses the key again).
+  private final Map<X509Certificate, SignatureKey> keys = new ConcurrentHashMap<>();
 
   public TrustStore(X509Certificate caCertificate, Collection<X509Certificate> principalCertificates) {
     this.caCertificate = caCertificate;
@@ -116,6 +118,11 @@ public final class TrustStore {
       throw new VerificationException(VerificationFailure.FOREIGN_CA, "certificate of "
           + PrincipalNames.principalOf(certificate) + " cannot be validated against the CA: " + e.getMessage());
     }
+  }
+
+  /** The certificate's public key, decoded once for verifying signatures. */
+  SignatureKey signatureKeyOf(X509Certificate certificate) {
+    return keys.computeIfAbsent(certificate, c -> SignatureKey.of(c.getPublicKey()));
   }
 
   private String ownerOf(X509Certificate certificate) {

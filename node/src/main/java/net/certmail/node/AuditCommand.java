@@ -21,7 +21,6 @@ import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.TrustStore;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.JournalAudit;
-import net.certmail.persistence.audit.JournalReplay;
 import net.certmail.persistence.audit.Violation;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -216,7 +215,7 @@ final class AuditCommand implements Callable<Integer> {
   }
 
   /** Progress on stderr at most once a second, so stdout stays the summary. */
-  private static final class ProgressPrinter implements java.util.function.Consumer<JournalReplay.Progress> {
+  private static final class ProgressPrinter implements java.util.function.Consumer<JournalAudit.Progress> {
     private final PrintWriter err;
     private long lastPrinted;
 
@@ -225,7 +224,7 @@ final class AuditCommand implements Callable<Integer> {
     }
 
     @Override
-    public synchronized void accept(JournalReplay.Progress progress) {
+    public synchronized void accept(JournalAudit.Progress progress) {
       long now = System.nanoTime();
       if (now - lastPrinted > 1_000_000_000L) {
         lastPrinted = now;

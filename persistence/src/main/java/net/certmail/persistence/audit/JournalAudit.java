@@ -17,8 +17,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import net.certmail.crypto.EvidenceVerifier;
@@ -26,7 +31,6 @@ import net.certmail.crypto.TrustStore;
 import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The journal audit, streaming: list the persistence ids, group them by label ({@link StreamId}),
@@ -46,6 +50,13 @@ public final class JournalAudit {
   private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private JournalAudit() {}
+
+  /**
+   * How far the audit has come.
+   *
+   * @param labels labels audited so far, of {@code labelsTotal}
+   */
+  public record Progress(long labels, long labelsTotal, long events, long violations) {}
 
   /**
    * Which part of the journal to audit.
@@ -155,7 +166,7 @@ public final class JournalAudit {
   }
 
   public static Report run(ActorSystem<?> system, JournalBackend backend, TrustStore trustStore, Instant now,
-                           Consumer<JournalReplay.Progress> progress) {
+                           Consumer<Progress> progress) {
     return run(system, backend, trustStore, now, Scope.ALL, progress);
   }
 
@@ -166,31 +177,31 @@ public final class JournalAudit {
    * @param progress called after each label (from a stream thread)
    */
   public static Report run(ActorSystem<?> system, JournalBackend backend, TrustStore trustStore, Instant now,
-                           Scope scope, Consumer<JournalReplay.Progress> progress) {
+                           Scope scope, Consumer<Progress> progress) {
     long start = System.nanoTime();
     HeapWatch heap = new HeapWatch();
     // Signature checks are CPU work: off the stream's dispatcher, on one thread per core.
     ExecutorService checks = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
     ExecutorService reads = Executors.newFixedThreadPool(4);
-    // Both readers go to the tables directly (one query per label on H2, the label's streams at
-    // once on Cassandra): Persistence Query's per-stream queries bounded the audit at ~1,500 events/s.
-    JournalReader replay = backend == JournalBackend.EMBEDDED ? new EmbeddedJournalReader(system, reads)
+    // Both readers go to the tables directly (one pass over the table on H2, each label's streams
+    // at once on Cassandra): Persistence Query's per-stream queries bounded the audit at ~1,500 events/s.
+    JournalReader reader = backend == JournalBackend.EMBEDDED ? new EmbeddedJournalReader(system, reads)
         : new CassandraJournalReader(system);
     try {
-      return run(replay, backend, trustStore, now, scope, progress, system, checks, start, heap);
+      return run(reader, backend, trustStore, now, scope, progress, system, checks, start, heap);
     } finally {
-      replay.close();
+      reader.close();
       checks.shutdownNow();
       reads.shutdownNow();
     }
   }
 
-  private static Report run(JournalReader replay, JournalBackend backend, TrustStore trustStore, Instant now,
-                            Scope scope, Consumer<JournalReplay.Progress> progress, ActorSystem<?> system,
+  private static Report run(JournalReader reader, JournalBackend backend, TrustStore trustStore, Instant now,
+                            Scope scope, Consumer<Progress> progress, ActorSystem<?> system,
                             ExecutorService checks, long start, HeapWatch heap) {
     List<String> ids;
     try {
-      ids = replay.persistenceIds();
+      ids = reader.persistenceIds();
     } catch (Exception e) {
       throw new IllegalStateException("cannot list the journal's persistence ids: " + e.getMessage()
           + "; check that the journal is reachable and holds certmail's tables", e);
@@ -214,38 +225,68 @@ public final class JournalAudit {
     AtomicLong events = new AtomicLong();
     AtomicLong skipped = new AtomicLong(byLabel.size() - total);
     AtomicLong checkCpu = new AtomicLong();
-    {
-      CompletableFuture<?> done = Source.from(new ArrayList<>(byLabel.entrySet()))
-          .filter(entry -> scope.includes(entry.getKey()))
-          .mapAsyncUnordered(PARALLELISM, entry -> replay.read(entry.getValue()).thenApplyAsync(streams -> {
-            events.addAndGet(streams.stream().mapToLong(List::size).sum());
-            if (scope.since() != null && streams.stream().flatMap(List::stream)
-                .noneMatch(e -> e.writtenAtMillis() >= scope.since().toEpochMilli())) {
-              skipped.incrementAndGet();
-            } else {
-              long cpu = THREADS.getCurrentThreadCpuTime();
-              tally.add(auditor.auditLabel(entry.getKey(), streams, organisations));
-              checkCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpu);
-            }
-            heap.sample();
-            progress.accept(new JournalReplay.Progress(labelsDone.incrementAndGet(), total, events.get(),
-                tally.violationCount()));
-            return entry.getKey();
-          }, checks))
-          .runWith(Sink.ignore(), system)
-          .toCompletableFuture();
-      JournalReplay.await(done, scope.timeout(), "auditing the journal");
-      List<List<JournalEvent>> others = JournalReplay.await(replay.read(unaudited), scope.timeout(),
-          "reading the streams that are no certmail entity's");
-      for (List<JournalEvent> stream : others) {
-        if (!stream.isEmpty()) {
-          tally.unaudited(stream.get(0).persistenceId(), stream.size());
-        }
+    Map<String, List<String>> inScope = new LinkedHashMap<>();
+    byLabel.forEach((label, labelIds) -> {
+      if (scope.includes(label)) {
+        inScope.put(label, labelIds);
+      }
+    });
+    CompletableFuture<?> done = reader.labels(inScope)
+        .mapAsyncUnordered(PARALLELISM, read -> CompletableFuture.supplyAsync(() -> {
+          List<List<JournalEvent>> streams = read.streams();
+          events.addAndGet(streams.stream().mapToLong(List::size).sum());
+          if (scope.since() != null && streams.stream().flatMap(List::stream)
+              .noneMatch(e -> e.writtenAtMillis() >= scope.since().toEpochMilli())) {
+            skipped.incrementAndGet();
+          } else {
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            tally.add(auditor.auditLabel(read.label(), streams, organisations));
+            checkCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpu);
+          }
+          heap.sample();
+          progress.accept(new Progress(labelsDone.incrementAndGet(), total, events.get(), tally.violationCount()));
+          return read.label();
+        }, checks))
+        .runWith(Sink.ignore(), system)
+        .toCompletableFuture();
+    await(done, scope.timeout(), "auditing the journal");
+    List<List<JournalEvent>> others = await(reader.read(unaudited), scope.timeout(),
+        "reading the streams that are no certmail entity's");
+    for (List<JournalEvent> stream : others) {
+      if (!stream.isEmpty()) {
+        tally.unaudited(stream.get(0).persistenceId(), stream.size());
       }
     }
     heap.sample();
     return new Report(backend, now, tally.result(ids.size()), Duration.ofNanos(System.nanoTime() - start),
         skipped.get(), heap.peak(), checkCpu.get());
+  }
+
+  static <T> T await(CompletionStage<T> stage, Duration timeout, String what) {
+    CompletableFuture<T> future = stage.toCompletableFuture();
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(what + " did not finish within " + timeout + "; is the journal reachable?"
+          + " Try a longer --timeout", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while " + what, e);
+    } catch (ExecutionException e) {
+      Throwable cause = unwrap(e.getCause());
+      throw new IllegalStateException(what + " failed: " + cause.getMessage()
+          + "; check that the journal is reachable and holds certmail's tables (on Cassandra: that the keyspace"
+          + " is the nodes' certmail.journal.cassandra.keyspace)", cause);
+    }
+  }
+
+  /** The failure inside the CompletionExceptions that futures wrap it in. */
+  static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   /** The largest heap in use seen at any sample (after the collections the JVM chose to run). */

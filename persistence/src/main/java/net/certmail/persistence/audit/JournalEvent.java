@@ -68,6 +68,10 @@ public record JournalEvent(String persistenceId, long sequenceNr, Message event,
   }
 
   private static String lower(Enum<?> eventCase) {
-    return eventCase.name().toLowerCase(Locale.ROOT);
+    return NAMES.computeIfAbsent(eventCase, c -> c.name().toLowerCase(Locale.ROOT));
   }
+
+  // Every event read is named; a few dozen event cases in all.
+  private static final java.util.concurrent.ConcurrentMap<Enum<?>, String> NAMES =
+      new java.util.concurrent.ConcurrentHashMap<>();
 }

@@ -771,8 +771,7 @@ final class LabelAudit {
 
     private void require(String persistenceId, Predicate<Message> recorded, String expected, JournalEvent because,
                          String why) {
-      StreamId id = StreamId.parse(persistenceId);
-      if (id == null || !journalHolds.test(id.organisation())) {
+      if (!heldHere(persistenceId)) {
         return; // another organisation's journal: audited there, against the same evidence
       }
       List<JournalEvent> stream = outboxes.getOrDefault(persistenceId,
@@ -781,8 +780,9 @@ final class LabelAudit {
         return;
       }
       long next = stream == null ? 1 : stream.get(stream.size() - 1).sequenceNr() + 1;
-      violations.add(new Violation(label, id.principal(), persistenceId, next, "(missing) " + expected,
-          AuditRule.IMPLIED_STREAM_PRESENT, id.principal() + " must have recorded " + expected + ": "
+      String principal = StreamId.principalOf(persistenceId);
+      violations.add(new Violation(label, principal, persistenceId, next, "(missing) " + expected,
+          AuditRule.IMPLIED_STREAM_PRESENT, principal + " must have recorded " + expected + ": "
               + because.principal() + " (" + because.persistenceId() + " #" + because.sequenceNr() + ") shows it, as "
               + why + "; " + (stream == null ? "the stream is missing" : "the stream ends at #" + (next - 1))));
     }
@@ -816,32 +816,33 @@ final class LabelAudit {
   }
 
   private void checkHead(String persistenceId, EvidenceStatement statement, JournalEvent witness) {
-    StreamId id = StreamId.parse(persistenceId);
-    if (id == null || !journalHolds.test(id.organisation())) {
+    if (!heldHere(persistenceId)) {
       return; // the issuer keeps its journal elsewhere: its audit checks this witness
     }
+    String principal = StreamId.principalOf(persistenceId);
     long sequenceNr = statement.getIssuerHead().getSequenceNr();
     byte[] hash = statement.getIssuerHead().getChainHash().toByteArray();
     List<JournalEvent> stream = outboxes.getOrDefault(persistenceId,
         servers.getOrDefault(persistenceId, inboxes.getOrDefault(persistenceId, List.of())));
-    String where = statement.getKind() + " held by " + witness.principal() + " (" + witness.persistenceId() + " #"
-        + witness.sequenceNr() + ") witnesses " + id.principal() + "'s stream at #" + sequenceNr + " with hash "
-        + Sha256.hex(hash).substring(0, 16) + "…";
+    // Named only in a violation: built for every witness, it cost more than the check.
+    java.util.function.Supplier<String> where = () -> statement.getKind() + " held by " + witness.principal() + " ("
+        + witness.persistenceId() + " #" + witness.sequenceNr() + ") witnesses " + principal + "'s stream at #"
+        + sequenceNr + " with hash " + Sha256.hex(hash).substring(0, 16) + "…";
     if (sequenceNr == 0) {
       if (!Arrays.equals(hash, EventChain.genesis(persistenceId))) {
-        violations.add(new Violation(label, id.principal(), persistenceId, 0, "(genesis)",
-            AuditRule.WITNESSED_HEAD_MATCHES, where + ", which is not this stream's genesis"));
+        violations.add(new Violation(label, principal, persistenceId, 0, "(genesis)",
+            AuditRule.WITNESSED_HEAD_MATCHES, where.get() + ", which is not this stream's genesis"));
       }
       return;
     }
     JournalEvent at = stream.stream().filter(e -> e.sequenceNr() == sequenceNr).findFirst().orElse(null);
     if (at == null) {
       long last = stream.isEmpty() ? 0 : stream.get(stream.size() - 1).sequenceNr();
-      violations.add(new Violation(label, id.principal(), persistenceId, last + 1, "(missing)",
-          AuditRule.WITNESSED_HEAD_MATCHES, where + ", but the stream " + (stream.isEmpty() ? "is missing"
+      violations.add(new Violation(label, principal, persistenceId, last + 1, "(missing)",
+          AuditRule.WITNESSED_HEAD_MATCHES, where.get() + ", but the stream " + (stream.isEmpty() ? "is missing"
               : "ends at #" + last) + ": truncated after the head was witnessed"));
     } else if (!at.chained() || !Arrays.equals(hash, at.chainHash())) {
-      violations.add(at(at, AuditRule.WITNESSED_HEAD_MATCHES, where + ", but the event stored there hashes to "
+      violations.add(at(at, AuditRule.WITNESSED_HEAD_MATCHES, where.get() + ", but the event stored there hashes to "
           + (at.chained() ? Sha256.hex(at.chainHash()).substring(0, 16) + "…" : "nothing (no chain link)")
           + ": the stream was rewritten up to there after the head was witnessed"));
     }
@@ -860,6 +861,15 @@ final class LabelAudit {
   }
 
   // ---- helpers ----
+
+  /**
+   * Whether the stream belongs to an organisation this journal is written by (what
+   * {@link StreamId#parse} names, without deriving an outbox's label: asked many times a label).
+   */
+  private boolean heldHere(String persistenceId) {
+    String organisation = StreamId.organisationOf(persistenceId);
+    return organisation != null && journalHolds.test(organisation);
+  }
 
   private Optional<String> problemOf(SignedEvidence evidence) {
     return verified.getOrDefault(evidence, Optional.empty());

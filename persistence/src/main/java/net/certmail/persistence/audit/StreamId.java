@@ -17,10 +17,10 @@ public record StreamId(String persistenceId, String principal, Role role, String
 
   /** The stream of a certmail entity, or null for anything else in the journal (e.g. cluster sharding's). */
   public static StreamId parse(String persistenceId) {
-    int bar = persistenceId.indexOf('|');
-    if (bar <= 0 || bar == persistenceId.length() - 1 || persistenceId.startsWith("/")) {
+    if (!isEntityId(persistenceId)) {
       return null;
     }
+    int bar = persistenceId.indexOf('|');
     String principal = persistenceId.substring(0, bar);
     String key = persistenceId.substring(bar + 1);
     if (!Routing.isMailbox(principal)) {
@@ -36,6 +36,16 @@ public record StreamId(String persistenceId, String principal, Role role, String
   /** The organisation that keeps this stream in its journal: a server, or a mailbox's domain. */
   public String organisation() {
     return Routing.organisationOf(principal);
+  }
+
+  /** {@code parse(persistenceId).organisation()}, or null where parse gives null; without the label. */
+  static String organisationOf(String persistenceId) {
+    return isEntityId(persistenceId) ? Routing.organisationOf(principalOf(persistenceId)) : null;
+  }
+
+  private static boolean isEntityId(String persistenceId) {
+    int bar = persistenceId.indexOf('|');
+    return bar > 0 && bar < persistenceId.length() - 1 && !persistenceId.startsWith("/");
   }
 
   static String principalOf(String persistenceId) {

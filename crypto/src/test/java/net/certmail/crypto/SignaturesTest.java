@@ -1,0 +1,117 @@
+package net.certmail.crypto;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.Arrays;
+import net.certmail.crypto.SignatureCounts.Use;
+import net.certmail.proto.v1.SignedEvidence;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ed25519 signatures are checked with the key decoded once per certificate (Bouncy Castle's
+ * RFC 8032 code): it must accept and refuse exactly what the JCA Signature accepts and refuses.
+ */
+class SignaturesTest {
+  private static final byte[] DATA = "certmail/v1/evidence\0some statement".getBytes(StandardCharsets.UTF_8);
+  // The order of the Ed25519 group: s + L verifies in a lax implementation, never in RFC 8032's.
+  private static final BigInteger L = BigInteger.ONE.shiftLeft(252).add(new BigInteger("27742317777372353535851937790883648493"));
+
+  private final TestCa network = new TestCa();
+  private final PrincipalKeys bob = network.keys("bob@beta.example");
+  private final SignatureKey bobsKey = network.trustStore.signatureKeyOf(bob.certificate());
+
+  @Test
+  void theDecodedKeyAgreesWithTheJcaSignatureOnEveryChangedByte() throws Exception {
+    byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), DATA);
+    assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, signature));
+    assertTrue(jca(bob.certificate().getPublicKey(), DATA, signature));
+    for (int i = 0; i < signature.length; i++) {
+      byte[] forged = signature.clone();
+      forged[i] ^= 0x01;
+      assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, forged), "byte " + i);
+      assertFalse(jca(bob.certificate().getPublicKey(), DATA, forged), "byte " + i);
+    }
+    byte[] changedData = DATA.clone();
+    changedData[changedData.length - 1] ^= 0x01;
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, changedData, signature));
+  }
+
+  @Test
+  void malleatedScalarShortAndLongSignaturesAreRefused() throws Exception {
+    byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), DATA);
+    // S is little-endian in the second half; S + L is the same point equation, but not canonical.
+    byte[] s = Arrays.copyOfRange(signature, 32, 64);
+    byte[] bigEndian = reversed(s);
+    byte[] sPlusL = reversed(toFixed(new BigInteger(1, bigEndian).add(L), 32));
+    byte[] malleated = signature.clone();
+    System.arraycopy(sPlusL, 0, malleated, 32, 32);
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, malleated));
+    assertFalse(jca(bob.certificate().getPublicKey(), DATA, malleated));
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, Arrays.copyOf(signature, 63)));
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, Arrays.copyOf(signature, 65)));
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, new byte[0]));
+  }
+
+  @Test
+  void aSignatureUnderAnotherKeyOrAlgorithmIsRefused() {
+    PrincipalKeys alpha = network.keys("alpha.example");
+    byte[] byAlpha = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, alpha.privateKey(), DATA);
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, DATA, byAlpha));
+    byte[] byBob = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), DATA);
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ECDSA_P256, bobsKey, DATA, byBob),
+        "an Ed25519 key claimed as ECDSA");
+
+    TestCa ecdsaNetwork = new TestCa(KeyAlgorithm.ECDSA_P256);
+    PrincipalKeys ecdsaBob = ecdsaNetwork.keys("bob@beta.example");
+    SignatureKey ecdsaKey = ecdsaNetwork.trustStore.signatureKeyOf(ecdsaBob.certificate());
+    byte[] ecdsa = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ECDSA_P256, ecdsaBob.privateKey(), DATA);
+    assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ECDSA_P256, ecdsaKey, DATA, ecdsa));
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, ecdsaKey, DATA, ecdsa),
+        "an ECDSA key claimed as Ed25519");
+  }
+
+  @Test
+  void theVerifierRefusesAForgeryOfAnItemItVerifiedBefore() throws Exception {
+    EvidenceVerifier verifier = new EvidenceVerifier(network.trustStore);
+    SignedEvidence cod = new EvidenceSigner(bob).sign(EvidenceStatements.cod("bob@beta.example", "beta.example",
+        "alpha.example/01JDTEST", "alice@alpha.example", net.certmail.proto.v1.Flavour.CEM,
+        ContentHash.of(new byte[] {1}), TestCa.NOW.toEpochMilli()));
+    verifier.verify(cod); // the key is decoded and kept now
+    byte[] signature = cod.getSignature().toByteArray();
+    signature[40] ^= 0x20;
+    SignedEvidence forged = cod.toBuilder().setSignature(com.google.protobuf.ByteString.copyFrom(signature)).build();
+    VerificationException refused = org.junit.jupiter.api.Assertions.assertThrows(VerificationException.class,
+        () -> verifier.verify(forged));
+    assertEquals(VerificationFailure.BAD_SIGNATURE, refused.failure());
+  }
+
+  private static boolean jca(PublicKey key, byte[] data, byte[] signature) throws Exception {
+    Signature jca = Signature.getInstance("Ed25519", BouncyCastle.PROVIDER);
+    jca.initVerify(key);
+    jca.update(data);
+    return jca.verify(signature);
+  }
+
+  private static byte[] reversed(byte[] bytes) {
+    byte[] out = new byte[bytes.length];
+    for (int i = 0; i < bytes.length; i++) {
+      out[i] = bytes[bytes.length - 1 - i];
+    }
+    return out;
+  }
+
+  /** Big-endian, exactly {@code length} bytes (S + L stays below 2^256). */
+  private static byte[] toFixed(BigInteger value, int length) {
+    byte[] raw = value.toByteArray();
+    byte[] out = new byte[length];
+    int copy = Math.min(raw.length, length);
+    System.arraycopy(raw, raw.length - copy, out, length - copy, copy);
+    return out;
+  }
+}
