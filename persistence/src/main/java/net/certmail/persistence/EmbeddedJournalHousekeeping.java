@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * journal leaves a live page in almost every chunk, so without this the chunks, the file and the
  * heap grew with every event (measured: about 9 chunks and 2.8 KB of heap per waiting mail, never
  * released). Every {@code interval} this does what the background writer would: rewrite chunks
- * below H2's own fill rate threshold and drop the ones no longer used.
+ * below H2's own fill rate threshold; H2 drops the emptied ones at its next commits.
  */
 final class EmbeddedJournalHousekeeping {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedJournalHousekeeping.class);
@@ -28,6 +28,7 @@ final class EmbeddedJournalHousekeeping {
   private static final int TARGET_FILL_RATE = 90;
   /** At most this much is rewritten per round, as H2's own housekeeping does per write. */
   private static final int REWRITE_BYTES = 16 * 1024 * 1024;
+  private static final int MAX_REWRITES_PER_ROUND = 8;
 
   private EmbeddedJournalHousekeeping() {}
 
@@ -45,7 +46,8 @@ final class EmbeddedJournalHousekeeping {
         system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
-  private static MVStore storeOf(Connection connection) {
+  /** The store of an in-process H2 connection; null for a client of another process's database. */
+  static MVStore storeOf(Connection connection) {
     try {
       Session session = connection.unwrap(JdbcConnection.class).getSession();
       return session instanceof SessionLocal local && local.getDatabase().getStore() != null
@@ -60,8 +62,12 @@ final class EmbeddedJournalHousekeeping {
       return;
     }
     try {
-      store.compact(TARGET_FILL_RATE, REWRITE_BYTES);
-      store.getFileStore().dropUnusedChunks();
+      // Each call waits at most 10 ms for the store's lock, which busy commits may hold: a round
+      // goes on while it makes progress. The chunks emptied are dropped by later commits.
+      for (int rewrites = 0; rewrites < MAX_REWRITES_PER_ROUND && store.compact(TARGET_FILL_RATE, REWRITE_BYTES);
+           rewrites++) {
+        // rewrote some chunks: there may be more
+      }
     } catch (RuntimeException e) {
       // The next round tries again; a failure here never touches what is stored.
       LOG.warn("compacting the embedded journal failed ({}); trying again later", e.toString());

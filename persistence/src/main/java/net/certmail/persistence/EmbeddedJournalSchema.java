@@ -71,7 +71,7 @@ public final class EmbeddedJournalSchema {
       }
       Connection kept = connection;
       EmbeddedJournalHousekeeping.start(system, kept, config.hasPath(COMPACT_INTERVAL)
-          ? config.getDuration(COMPACT_INTERVAL) : java.time.Duration.ofSeconds(30));
+          ? config.getDuration(COMPACT_INTERVAL) : java.time.Duration.ofSeconds(5));
       system.getWhenTerminated().whenComplete((done, failure) -> closeQuietly(kept));
     } catch (IOException e) {
       closeQuietly(connection);
