@@ -29,7 +29,6 @@ public final class EmbeddedJournalSchema {
   public static final String SCRIPT = "h2/certmail-journal-schema.sql";
 
   private static final String DB_CONFIG = "pekko-persistence-jdbc.shared-databases.slick.db";
-  private static final String COMPACT_INTERVAL = "certmail.journal.embedded.compact-interval";
 
   private static final Pattern WRITE_DELAY_ZERO = Pattern.compile(";WRITE_DELAY=0(;|$)", Pattern.CASE_INSENSITIVE);
 
@@ -70,8 +69,6 @@ public final class EmbeddedJournalSchema {
         EmbeddedJournalFiles.tighten(java.nio.file.Path.of(config.getString("certmail.journal.embedded.path")));
       }
       Connection kept = connection;
-      EmbeddedJournalHousekeeping.start(system, kept, config.hasPath(COMPACT_INTERVAL)
-          ? config.getDuration(COMPACT_INTERVAL) : java.time.Duration.ofSeconds(5));
       system.getWhenTerminated().whenComplete((done, failure) -> closeQuietly(kept));
     } catch (IOException e) {
       closeQuietly(connection);
