@@ -22,8 +22,10 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.slf4j.Logger;
 
@@ -51,6 +53,14 @@ import org.slf4j.Logger;
  * at a time; commands that arrive meanwhile wait in the stash.
  */
 final class CoreShell<C, S, E> {
+  /**
+   * certmail never saves snapshots (a role's stream is a few events): recovery replays the events
+   * without asking the snapshot store first. With the default, every wake-up of a sleeping entity
+   * (a reminder, a message, a status read) cost a snapshot query to the journal's database before
+   * the event query, and failed on that query's circuit breaker while Cassandra was down.
+   */
+  static final Recovery EVENTS_ONLY = Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
+
   /** Long waits are re-armed in steps: a wake-up before the due instant is harmless. */
   private static final long LONGEST_TIMER_MILLIS = Duration.ofHours(12).toMillis();
   /** A failed reminder operation is tried again after this long (the store is down or slow). */
@@ -74,6 +84,12 @@ final class CoreShell<C, S, E> {
 
   /** The due instant of the row this incarnation wrote, or NO_ROW / UNKNOWN_ROW. */
   private long storedRow = NO_ROW;
+  /**
+   * After recovery with work due: the instant the duty's row normally sits at (rows are moved to
+   * the exact due instant after each decision's events). Deleted once this incarnation's own row
+   * covers the duty, or nothing is due; left alone it would wake the entity once more for nothing.
+   */
+  private long recoveredRow = NO_ROW;
   /** Rows the scanner fired at this incarnation that are not (yet) its stored row: deleted once replaced. */
   private final List<Long> firedRows = new ArrayList<>();
   /** What must be stored before a decision's events (InboxEntry: its inbox index row), or empty. */
@@ -120,9 +136,14 @@ final class CoreShell<C, S, E> {
     return pending != null;
   }
 
-  /** After recovery: with work due, a row exists (which one, this incarnation does not know). */
+  /**
+   * After recovery: with work due, a row no later than the due instant exists (written before the
+   * events that created the duty); which one, this incarnation does not know for sure.
+   */
   void recovered(S stage) {
-    storedRow = machine.dueAt(stage, now()) == RoleMachine.NEVER ? NO_ROW : UNKNOWN_ROW;
+    long due = machine.dueAt(stage, now());
+    storedRow = due == RoleMachine.NEVER ? NO_ROW : UNKNOWN_ROW;
+    recoveredRow = due == RoleMachine.NEVER ? NO_ROW : due;
   }
 
   /**
@@ -165,7 +186,9 @@ final class CoreShell<C, S, E> {
     }
     long due = machine.dueAt(next, now);
     long at = Math.max(due, now);
-    boolean remindFirst = due != RoleMachine.NEVER && !covers(storedRow, at);
+    // Without events the stage and its duty are the recovered ones, which a stored row covers.
+    boolean covered = covers(storedRow, at) || storedRow == UNKNOWN_ROW && decision.events().isEmpty();
+    boolean remindFirst = due != RoleMachine.NEVER && !covered;
     Optional<Supplier<CompletionStage<Done>>> first = storeFirst.apply(decision.events());
     if (remindFirst || first.isPresent()) {
       start(new ReminderOperation<E, S>(first.orElse(null), remindFirst ? List.of(at) : List.of(), List.of(),
@@ -241,8 +264,15 @@ final class CoreShell<C, S, E> {
     long now = now();
     long due = machine.dueAt(stage, now);
     List<Long> known = new ArrayList<>(firedRows);
-    if (storedRow != NO_ROW && storedRow != UNKNOWN_ROW && !known.contains(storedRow)) {
+    boolean ownRow = storedRow != NO_ROW && storedRow != UNKNOWN_ROW;
+    if (ownRow && !known.contains(storedRow)) {
       known.add(storedRow);
+    }
+    if (recoveredRow != NO_ROW && (due == RoleMachine.NEVER || ownRow)) {
+      if (!known.contains(recoveredRow)) {
+        known.add(recoveredRow);
+      }
+      recoveredRow = NO_ROW;
     }
     if (due == RoleMachine.NEVER) {
       timers.cancel(wakeUp);
@@ -266,7 +296,15 @@ final class CoreShell<C, S, E> {
       timers.startSingleTimer(wakeUp, wakeUp, Duration.ofMillis(timerDelay));
       timerAt = now + timerDelay;
     }
-    if (storedRow == at && firedRows.stream().allMatch(instant -> instant == at)) {
+    if (storedRow == UNKNOWN_ROW && firedRows.isEmpty()) {
+      // Woken by a message or a read, nothing persisted since recovery: the recovered row still
+      // covers the duty. Writing another here cost a write per read of a sleeping entity.
+      if (sleep) {
+        passivate();
+      }
+      return;
+    }
+    if (storedRow == at && known.stream().allMatch(instant -> instant == at)) {
       firedRows.clear(); // fired a little early (the scanner's clock): the same row stays
       if (sleep) {
         passivate();

@@ -33,6 +33,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
@@ -196,6 +197,11 @@ public final class InboxEntry
    * to passivate an entry the command is about to give work, such as a COD to fetch M for); an
    * entry woken by a stale reminder with nothing due then passivates.
    */
+  @Override
+  public Recovery recovery() {
+    return CoreShell.EVENTS_ONLY;
+  }
+
   @Override
   public SignalHandler<RecipientStage> signalHandler() {
     return newSignalHandlerBuilder()

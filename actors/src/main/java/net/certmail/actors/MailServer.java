@@ -26,6 +26,7 @@ import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 
@@ -166,6 +167,11 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
     List<byte[]> evidence = ServerMachine.publicEvidence(stage).stream().map(SignedEvidence::toByteArray).toList();
     return shell.carryOut(Effect(), stage, Decision.none(),
         stored -> stored.thenReply(query.replyTo(), s -> new PublicEvidence(me, label, published, evidence)));
+  }
+
+  @Override
+  public Recovery recovery() {
+    return CoreShell.EVENTS_ONLY;
   }
 
   @Override

@@ -37,6 +37,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
@@ -231,6 +232,11 @@ public final class OutboxEntry
       return machine.labelOf(concluded.mail());
     }
     return Labels.forSubmission(Routing.domainOf(sender), sender, submissionId);
+  }
+
+  @Override
+  public Recovery recovery() {
+    return CoreShell.EVENTS_ONLY;
   }
 
   @Override

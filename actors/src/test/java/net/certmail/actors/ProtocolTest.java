@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
 import java.time.Duration;
@@ -358,6 +359,44 @@ class ProtocolTest {
         .toCompletableFuture().get();
     assertEquals(RecipientView.Status.REFUSED, refused.status());
     assertEquals(ReasonCode.RECIPIENT_REFUSED, awaitFinal(ALICE, id).reason());
+  }
+
+  /**
+   * Entities that slept while carol held the mail, then woke and concluded, delete their reminder
+   * rows: a row left behind woke each of them once more, for nothing, at its instant.
+   */
+  @Test
+  void aMailConcludedAfterItsEntitiesSleptLeavesNoReminderRow() throws Exception {
+    String id = newId();
+    MailStatus submitted = submitAndAwaitCop(CAROL, id, Flavour.NSR, deadline());
+    String label = submitted.label();
+    EngineNode.await(() -> engine.inboxEntry(CAROL, label),
+        view -> view.status() == RecipientView.Status.AWAITING_DECISION, WAIT, "carol notified");
+    String destination = EntityKind.entityId(BETA, label);
+    EngineNode.awaitCondition(() -> !node.runningEntities(MailServer.typeKey(BETA)).contains(destination)
+        && !reminderRowsOf(label).isEmpty(), WAIT, "beta's server asleep with its reminder row while carol decides");
+
+    engine.accept(CAROL, label).toCompletableFuture().get();
+    assertEquals(DeliveryStatus.DELIVERED, awaitFinal(ALICE, id).status());
+    try {
+      EngineNode.awaitCondition(() -> reminderRowsOf(label).isEmpty(), WAIT, "no reminder row left");
+    } catch (AssertionError left) {
+      fail("reminder rows left for " + label + " after every role concluded: " + reminderRowsOf(label));
+    }
+  }
+
+  private static List<String> reminderRowsOf(String label) {
+    try (var reminders = net.certmail.persistence.reminders.JdbcReminderStore.open(network.reminderDatabase, "sa", "",
+        60_000)) {
+      List<String> rows = new ArrayList<>();
+      for (String organisation : TestNetwork.RUNNING_ORGANISATIONS) {
+        reminders.dueBy(organisation, Long.MAX_VALUE, Integer.MAX_VALUE).toCompletableFuture().get().stream()
+            .filter(row -> row.entityId().endsWith(label)).forEach(row -> rows.add(row.toString()));
+      }
+      return rows;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the reminder rows: " + e.getMessage(), e);
+    }
   }
 
   @Test

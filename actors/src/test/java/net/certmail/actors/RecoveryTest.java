@@ -45,15 +45,29 @@ class RecoveryTest {
 
   @Test
   void wholeNodeRestartWhileTheRecipientDecidesEndsInDelivery(@TempDir Path dir) throws Exception {
+    restartWhileTheRecipientDecides(EngineNode.embeddedJournal(dir));
+  }
+
+  /**
+   * Entities recover from their events alone: with a snapshot store that fails every read (as
+   * Cassandra's snapshot queries did while it was down), the restarted node still delivers.
+   */
+  @Test
+  void entitiesRecoverWithoutReadingTheSnapshotStore(@TempDir Path dir) throws Exception {
+    restartWhileTheRecipientDecides(ConfigFactory.parseString(UnreadableSnapshotStore.CONFIG)
+        .withFallback(EngineNode.embeddedJournal(dir)));
+  }
+
+  private void restartWhileTheRecipientDecides(Config journal) throws Exception {
     String id = UUID.randomUUID().toString();
     String label;
-    try (EngineNode node = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+    try (EngineNode node = EngineNode.start(network, clock, ALL, journal, null)) {
       node.engine.submit(ALICE, id, CAROL, mail(), deadline(), Flavour.NSR).toCompletableFuture().get();
       label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP").label();
       EngineNode.await(() -> node.engine.inboxEntry(CAROL, label), v -> v.status() == RecipientView.Status.AWAITING_DECISION,
           WAIT, "carol notified");
     }
-    try (EngineNode restarted = EngineNode.start(network, clock, ALL, EngineNode.embeddedJournal(dir), null)) {
+    try (EngineNode restarted = EngineNode.start(network, clock, ALL, journal, null)) {
       restarted.engine.accept(CAROL, label).toCompletableFuture().get();
       MailStatus status = EngineNode.await(() -> restarted.engine.status(ALICE, id), MailStatus::isFinal, WAIT,
           "the verdict after the restart");

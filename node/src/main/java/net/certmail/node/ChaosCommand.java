@@ -46,7 +46,7 @@ import picocli.CommandLine.Model.CommandSpec;
         "  export CASSANDRA_DIR=var/cassandra-chaos CASSANDRA_CQL_PORT=19042",
         "  export CASSANDRA_STORAGE_PORT=17000 CASSANDRA_JMX_PORT=17199",
         "  scripts/cassandra.sh start",
-        "  certmail chaos --duration 60m --seed 7 --rate 3 --cassandra-port 19042 \\",
+        "  certmail chaos --duration 45m --seed 7 --rate 4 --cassandra-port 19042 \\",
         "    --cassandra-faults --report var/chaos-long.txt"})
 final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--duration", required = true, paramLabel = "D",

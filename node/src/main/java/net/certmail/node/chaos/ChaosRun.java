@@ -147,7 +147,10 @@ public final class ChaosRun {
     }
     String common = "include classpath(\"chaos/certmail-chaos.conf\")\n" + journalConfig;
 
-    ScheduledExecutorService executor = Executors.newScheduledThreadPool(12, runnable -> {
+    // The client blocks (up to 15 s per node while one is down or paused): with too few threads the
+    // follow-ups of a 60-minute run fell minutes behind on a saturated machine. Threads that wait
+    // on a socket cost little; 64 keep submissions on time while a few dozen calls hang.
+    ScheduledExecutorService executor = Executors.newScheduledThreadPool(64, runnable -> {
       Thread thread = new Thread(runnable, "chaos-workload");
       thread.setDaemon(true);
       return thread;

@@ -19,7 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.certmail.crypto.BundleVerifier;
 import net.certmail.crypto.EvidenceBundles;
@@ -28,10 +30,7 @@ import net.certmail.node.CertmailCli;
 import net.certmail.proto.v1.EvidenceBundle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -57,7 +56,6 @@ import picocli.CommandLine;
  *
  * <p>Without the browser these tests fail (never skip): scripts/test.sh installs it.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebUiBrowserTest {
   static final Path CHROMIUM = Path.of(System.getProperty("certmail.chromium", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER = Path.of(System.getProperty("certmail.chromedriver", "/usr/bin/chromedriver"));
@@ -72,7 +70,7 @@ class WebUiBrowserTest {
   static WebDriver browser;
   static Path downloads;
   static Path caPem;
-  /** The bundle alice downloaded in the first test, for the others. */
+  /** The bundle of a mail delivered on the pages, made by the first test that needs one. */
   static Path bundle;
 
   @BeforeAll
@@ -114,8 +112,23 @@ class WebUiBrowserTest {
   }
 
   @Test
-  @Order(1)
   void mailSentOnAlicesPageAndAcceptedOnCarolsEndsDeliveredWithFourVerifiedItems() throws Exception {
+    bundle = deliverOnThePages();
+  }
+
+  /** A bundle of a delivered mail, sent and accepted on the pages unless an earlier test did so. */
+  private static Path deliveredBundle() throws Exception {
+    if (bundle == null) {
+      bundle = deliverOnThePages();
+    }
+    return bundle;
+  }
+
+  /**
+   * Alice sends an NSR mail on her page, carol accepts it on hers, alice's page shows it DELIVERED
+   * with four verified items, and the bundle she downloads verifies: returns the bundle.
+   */
+  private static Path deliverOnThePages() throws Exception {
     String aliceTab = browser.getWindowHandle();
     signIn("alice@alpha.example", network.token("alice@alpha.example"));
     screenshot("sign-in-done");
@@ -156,18 +169,21 @@ class WebUiBrowserTest {
     assertTrue(browser.findElement(By.id("verify-summary")).getText().startsWith("4 of 4 items verified"));
     screenshot("outbox-delivered");
 
+    Set<Path> before = downloaded();
     browser.findElement(By.id("download")).click();
-    bundle = awaitDownload();
-    EvidenceBundle exported = EvidenceBundles.read(bundle);
+    Path downloaded = await(driver -> downloaded().stream().filter(file -> !before.contains(file)).findFirst()
+        .orElse(null));
+    EvidenceBundle exported = EvidenceBundles.read(downloaded);
     assertEquals(BundleVerifier.Verdict.VALID, BundleVerifier.verify(exported,
         Optional.of(network.node.keys().trustStore().caCertificate())).verdict());
 
     phoneScreenshot("/ui/outbox", "outbox-phone");
+    return downloaded;
   }
 
   @Test
-  @Order(2)
   void downloadedBundleIsValidOnTheVerifyPageAsCertmailVerifySaysIt() throws Exception {
+    Path bundle = deliveredBundle();
     List<String> page = verifyOnPage(bundle);
     assertEquals("VALID", browser.findElement(By.id("verdict")).getAttribute("data-verdict"));
     assertEquals(4, browser.findElements(By.cssSelector("#items .evidence-item[data-verified=true]")).size());
@@ -178,8 +194,8 @@ class WebUiBrowserTest {
   }
 
   @Test
-  @Order(3)
   void aChangedByteNamesTheFailingItemOnTheVerifyPageAsCertmailVerifyDoes() throws Exception {
+    Path bundle = deliveredBundle();
     byte[] bytes = Files.readAllBytes(bundle);
     EvidenceBundle parsed = EvidenceBundles.read(bundle);
     // The last byte of item 3's signature (the COD): the signature no longer matches.
@@ -205,9 +221,8 @@ class WebUiBrowserTest {
    * and names the same failing items, with the same reasons, as certmail's BundleVerifier.
    */
   @Test
-  @Order(4)
   void browserAndCertmailVerifyAgreeOnEveryChangedByte() throws Exception {
-    byte[] original = Files.readAllBytes(bundle);
+    byte[] original = Files.readAllBytes(deliveredBundle());
     browser.get(base + "/ui/verify");
     List<String> disagreements = new ArrayList<>();
     int checked = 0;
@@ -227,7 +242,6 @@ class WebUiBrowserTest {
   }
 
   @Test
-  @Order(5)
   void pagesCarryAStrictContentSecurityPolicyAndClearErrorPages() throws Exception {
     HttpClient client = HttpClient.newHttpClient();
     HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(base + "/ui/verify")).build(),
@@ -273,13 +287,20 @@ class WebUiBrowserTest {
     screenshot("api-docs");
   }
 
+  /** A node of its own, stopped under the open page: the other tests keep theirs. */
   @Test
-  @Order(6)
   void aNodeThatStopsIsSaidToBeDownOnTheOpenPage() throws Exception {
-    signIn("alice@alpha.example", network.token("alice@alpha.example"));
-    await(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sent[data-loaded=true]")));
-    network.close();
-    network = null;
+    TestNode stopping = TestNode.start(Files.createDirectories(dir.resolve("stopping-node")));
+    String stoppingBase = stopping.endpoints.apiUri();
+    try {
+      browser.get(stoppingBase + "/ui/?signed-out");
+      browser.findElement(By.id("mailbox")).sendKeys("alice@alpha.example");
+      browser.findElement(By.id("token")).sendKeys(stopping.token("alice@alpha.example"));
+      browser.findElement(By.id("sign-in-button")).click();
+      await(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sent[data-loaded=true]")));
+    } finally {
+      stopping.close();
+    }
     WebElement down = await(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
     assertTrue(down.getText().contains("The node does not answer"), down.getText());
     screenshot("error-node-down");
@@ -315,14 +336,13 @@ class WebUiBrowserTest {
     }
   }
 
-  private static Path awaitDownload() {
-    return await(driver -> {
-      try (Stream<Path> files = Files.list(downloads)) {
-        return files.filter(file -> file.toString().endsWith(".cmbundle")).findFirst().orElse(null);
-      } catch (java.io.IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+  /** The bundles downloaded so far (a download in progress has another suffix). */
+  private static Set<Path> downloaded() {
+    try (Stream<Path> files = Files.list(downloads)) {
+      return files.filter(file -> file.toString().endsWith(".cmbundle")).collect(Collectors.toSet());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot list " + downloads + ": " + e.getMessage(), e);
+    }
   }
 
   /** Puts the file into the verify page's file input (as a drop would) and returns its certmail-verify text. */

@@ -276,11 +276,7 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
 
   private Decision<InboxEvent> onAccept(RecipientStage stage, long now) {
     if (stage instanceof Held held) {
-      if (held.expiredAt(now)) {
-        return Decision.refuse("too late: " + held.notice().getAgent() + " accepted a certificate of delivery for "
-            + label + " only until " + Instant.ofEpochMilli(held.acceptsUntilMillis()));
-      }
-      return sign(held, List.of(), now);
+      return held.expiredAt(now) ? tooLate(held) : sign(held, List.of(), now);
     }
     if (stage instanceof Refused) {
       return Decision.refuse("the mail was refused");
@@ -293,7 +289,8 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
 
   private Decision<InboxEvent> onRefuse(RecipientStage stage, String reason, long now) {
     if (stage instanceof Held held) {
-      return refuse(held, List.of(), reason == null || reason.isBlank() ? "refused by the owner" : reason, now);
+      return held.expiredAt(now) ? tooLate(held)
+          : refuse(held, List.of(), reason == null || reason.isBlank() ? "refused by the owner" : reason, now);
     }
     if (stage instanceof Acknowledged) {
       return Decision.refuse("the certificate of delivery is already signed");
@@ -302,6 +299,17 @@ public final class RecipientMachine implements RoleMachine<RecipientStage, Inbox
       return Decision.none(); // already refused
     }
     return Decision.refuse("no mail " + label);
+  }
+
+  /**
+   * Past the deadline the agent told B, a decision can no longer change how the mail ends: the
+   * agent gives up on B then and signs its non-delivery ("did not acknowledge"). Neither a COD nor
+   * a refusal is signed, so the owner is never told "refused" for a mail that ends otherwise.
+   */
+  private Decision<InboxEvent> tooLate(Held held) {
+    return Decision.refuse("too late: " + held.notice().getAgent() + " took a decision on " + label
+        + " only until " + Instant.ofEpochMilli(held.acceptsUntilMillis())
+        + "; it records the mail as not acknowledged by the recipient");
   }
 
   /** COD = sig_B(Pn, L, h), h per flavour: H(M), nothing, or H(L,M) (the notice's expected hash). */

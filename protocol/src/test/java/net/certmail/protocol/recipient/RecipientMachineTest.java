@@ -275,6 +275,23 @@ class RecipientMachineTest {
         "accepting at the last instant still signs");
   }
 
+  /**
+   * Found by the chaos run: an owner who refused after the told deadline was answered REFUSED, but
+   * the agent had given up on B then and the mail ended "did not acknowledge".
+   */
+  @Test
+  void refusalAfterToldDeadlineIsRefusedToo() {
+    RecipientStage held = held(Flavour.IP);
+    Decision<InboxEvent> late = hold.decide(held, new Refuse("not for me"), COD_DEADLINE + 1);
+    assertTrue(late.events().isEmpty() && late.messages().isEmpty(), "no refusal signed after the deadline Pn keeps");
+    assertTrue(late.problem().startsWith("too late") && late.problem().contains(Instant.ofEpochMilli(COD_DEADLINE).toString()),
+        late.problem());
+    assertEquals(Status.EXPIRED, RecipientView.of(held, COD_DEADLINE + 1).status());
+
+    assertInstanceOf(Refused.class, step(hold, held, new Refuse("not for me"), COD_DEADLINE),
+        "refusing at the last instant still signs");
+  }
+
   @Test
   void autoAcceptSignsAtOnceButNotPastTheToldDeadline() {
     RecipientMachine auto = machine(MailboxPolicy.AUTO_ACCEPT);
