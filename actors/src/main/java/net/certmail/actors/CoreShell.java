@@ -94,10 +94,6 @@ final class CoreShell<C, S, E> {
   private final List<Long> firedRows = new ArrayList<>();
   /** What must be stored before a decision's events (InboxEntry: its inbox index row), or empty. */
   private final Function<List<E>, Optional<Supplier<CompletionStage<Done>>>> storeFirst;
-  /** The entity holds something in memory only (OutboxEntry's progress note): it does not sleep on its own. */
-  private boolean keepAwake;
-  /** This incarnation asked its shard to passivate it: the shard's stop message is on its way. */
-  private boolean passivating;
   /** The reminder operation in flight (commands wait), or null. */
   private ReminderOperation<E, S> pending;
   /** The instant, by the entity's clock, that the one timer was armed for; NO_TIMER when none is. */
@@ -131,25 +127,8 @@ final class CoreShell<C, S, E> {
     return services.now();
   }
 
-  /**
-   * Keeps the entity in memory while it waits (it still has its row): for state that is progress,
-   * not evidence, and not persisted. Sharding's idle passivation ends it after its idle timeout.
-   */
-  void keepAwake(boolean awake) {
-    keepAwake = awake;
-  }
-
   private void passivate() {
-    passivating = true;
     entity.getShard().tell(new ClusterSharding.Passivate<>(self));
-  }
-
-  /**
-   * Whether this incarnation asked to be passivated: what it learns from now on and keeps only in
-   * memory ends with it, unless it hands that on to its next incarnation.
-   */
-  boolean passivating() {
-    return passivating;
   }
 
   /** Whether a reminder operation is in flight: every command but its outcome waits in the stash. */
@@ -308,7 +287,7 @@ final class CoreShell<C, S, E> {
     }
     long at = Math.max(due, now);
     long delay = at - now;
-    boolean sleep = delay > services.stayAwakeMillis && !keepAwake;
+    boolean sleep = delay > services.stayAwakeMillis;
     if (sleep) {
       timers.cancel(wakeUp);
       timerAt = NO_TIMER;

@@ -3,14 +3,13 @@ package net.certmail.actors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import net.certmail.persistence.chain.ChainingEventAdapter;
 import net.certmail.persistence.chain.HeadStampingSignatures;
 import net.certmail.crypto.OpenedEnvelope;
 import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.OutboxEvent;
-import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.protocol.Decision;
@@ -29,7 +28,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.EventAdapter;
@@ -58,8 +56,7 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop,
-      CollectionNoted {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -80,13 +77,6 @@ public final class OutboxEntry
   enum Stop implements Command { INSTANCE }
 
   /**
-   * The origin's note that B was notified, handed by an incarnation that stopped right after it
-   * arrived to the next one (the note is kept in memory only): sent through sharding, which holds
-   * it until the stopping incarnation is gone and then starts the next with it.
-   */
-  enum CollectionNoted implements Command, CborSerializable { INSTANCE }
-
-  /**
    * How long an entry asked about a submission never made stays before it passivates: a client
    * polling an id it has not submitted yet meets a running entry instead of a journal recovery
    * per request.
@@ -105,7 +95,6 @@ public final class OutboxEntry
   private final EntityContext<Command> entity;
   private final ProtocolServices services;
   private final ActorRef<Command> self;
-  private final org.apache.pekko.actor.typed.ActorSystem<?> system;
   private final TimerScheduler<Command> timers;
   private final Logger log;
   private final String sender;
@@ -113,10 +102,6 @@ public final class OutboxEntry
   private final SenderMachine machine;
   private final ChainingEventAdapter<OutboxEvent> chain;
   private final CoreShell<Command, SenderStage, OutboxEvent> shell;
-  /** Pn's "card left to advise the recipient", passed on by P1: progress, not evidence, kept in memory only. */
-  private boolean awaitingCollection;
-  /** The note came after this incarnation asked to passivate: hand it on at the stop. */
-  private boolean handNoteOn;
 
   private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, ActorContext<Command> context,
                       TimerScheduler<Command> timers) {
@@ -124,7 +109,6 @@ public final class OutboxEntry
     this.entity = entity;
     this.services = services;
     this.self = context.getSelf();
-    this.system = context.getSystem();
     this.timers = timers;
     this.log = context.getLog();
     this.sender = EntityKind.principalOf(entity.getEntityId());
@@ -136,7 +120,7 @@ public final class OutboxEntry
     // between leaves a row for an entry that knows nothing (the listing shows it UNKNOWN and skips it).
     this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
         events -> events.stream().anyMatch(OutboxEvent::hasMailSubmitted)
-            ? Optional.of(() -> services.inboxIndex.add(InboxLabels.outboxKey(sender), submissionId))
+            ? Optional.of(() -> services.inboxIndex.add(MailboxIndex.outboxKey(sender), submissionId))
             : Optional.empty());
   }
 
@@ -171,8 +155,7 @@ public final class OutboxEntry
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);
         })
-        .onCommand(CollectionNoted.class, this::onCollectionNoted)
-        .onCommand(Stop.class, this::onStop)
+        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()).thenNoReply())
         .build();
   }
 
@@ -211,7 +194,6 @@ public final class OutboxEntry
     if (opened.isEmpty()) {
       return shell.carryOut(Effect(), stage, Decision.none(), EffectBuilder::thenNoReply);
     }
-    noteProgress(stage, opened.get());
     Decision<OutboxEvent> decision = machine.decide(stage,
         new Input.Received(opened.get().from(), opened.get().message()), shell.now());
     return carryOut(stage, decision, EffectBuilder::thenNoReply);
@@ -236,33 +218,6 @@ public final class OutboxEntry
             Duration.ofMillis(shell.now() - concluded.mail().getSubmittedAtMillis()));
       }
     })));
-  }
-
-  /** The origin's note that B was notified: shown as AWAITING_COLLECTION until the verdict. */
-  private void noteProgress(SenderStage stage, OpenedEnvelope opened) {
-    ProtocolMessage message = opened.message();
-    if (stage instanceof InDelivery delivery && message.hasStatusAnswer()
-        && opened.from().equals(delivery.mail().getOriginServer())) {
-      awaitingCollection = message.getStatusAnswer().getStatus() == DeliveryStatus.AWAITING_COLLECTION;
-      shell.keepAwake(awaitingCollection); // the note lives only in memory: shown until sharding passivates the entry idle
-      handNoteOn = awaitingCollection && shell.passivating();
-    }
-  }
-
-  private ReplyEffect<OutboxEvent, SenderStage> onCollectionNoted(SenderStage stage, CollectionNoted noted) {
-    if (stage instanceof InDelivery) {
-      awaitingCollection = true;
-      shell.keepAwake(true);
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<OutboxEvent, SenderStage> onStop(SenderStage stage, Stop stop) {
-    if (handNoteOn && awaitingCollection && stage instanceof InDelivery) {
-      ClusterSharding.get(system).entityRefFor(typeKey(sender), entity.getEntityId())
-          .tell(CollectionNoted.INSTANCE);
-    }
-    return shell.stop(Effect()).thenNoReply();
   }
 
   /** The label this entry also answers to: the one its origin derives for the submission. */
@@ -312,9 +267,7 @@ public final class OutboxEntry
           "no submission " + submissionId + " from " + sender);
     }
     SenderStatus view = SenderStatus.of(stage);
-    DeliveryStatus status = view.status() == DeliveryStatus.IN_DELIVERY && awaitingCollection
-        ? DeliveryStatus.AWAITING_COLLECTION : view.status();
-    return new MailStatus(sender, submissionId, view.label(), status, view.reason(),
+    return new MailStatus(sender, submissionId, view.label(), view.status(), view.reason(),
         view.evidence().stream().map(SignedEvidence::toByteArray).toList(),
         view.late().stream().map(SignedEvidence::toByteArray).toList(), null);
   }

@@ -7,7 +7,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Optional;
+import net.certmail.persistence.audit.StreamId;
 import net.certmail.persistence.reminders.Reminder;
+import net.certmail.persistence.reminders.ReminderBackfill;
 import net.certmail.persistence.reminders.ReminderStore;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -33,6 +36,10 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * it wherever its shard lives. The entity deletes or moves the row once it has acted; a row
  * still there {@code refire-after} later is fired again (its entity was on a node that died, or
  * the message was lost): wake-ups are at least once, and a spurious one is harmless.
+ *
+ * <p>On its first start against a store never initialised for the organisation, it backfills a
+ * row for each of the organisation's entity streams in the journal ({@link ReminderBackfill}):
+ * a journal written before reminder rows existed must not leave a waiting entity asleep forever.
  */
 final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
 
@@ -47,6 +54,10 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
   private record Counted(Long rows, Throwable failure) implements Command {}
 
   private record Fire(Reminder row) implements Command {}
+
+  private enum Backfill implements Command { INSTANCE }
+
+  private record Backfilled(Long rows, Throwable failure) implements Command {}
 
   /** Starts the organisation's scanner (where the role is) or a proxy to it. */
   static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String organisation, ReminderStore store,
@@ -86,6 +97,7 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
     timers.startTimerWithFixedDelay(Scan.INSTANCE, Duration.ZERO, settings.scanInterval());
     timers.startTimerWithFixedDelay(Count.INSTANCE, Duration.ZERO, settings.countInterval());
     context.getLog().info("reminder scanner of {} started", organisation);
+    context.getSelf().tell(Backfill.INSTANCE);
   }
 
   @Override
@@ -96,6 +108,8 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
         .onMessage(Fire.class, this::onFire)
         .onMessageEquals(Count.INSTANCE, this::onCount)
         .onMessage(Counted.class, this::onCounted)
+        .onMessageEquals(Backfill.INSTANCE, this::onBackfill)
+        .onMessage(Backfilled.class, this::onBackfilled)
         .build();
   }
 
@@ -182,6 +196,35 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
           .tell(new InboxEntry.ReminderDue(row.dueAt()));
     }
     return true;
+  }
+
+  private Behavior<Command> onBackfill() {
+    context.pipeToSelf(ReminderBackfill.ensure(context.getSystem(), store, organisation, ReminderScanner::entityTypeOf,
+        clock.millis(), settings.backfillPerSecond()), Backfilled::new);
+    return this;
+  }
+
+  private Behavior<Command> onBackfilled(Backfilled backfilled) {
+    if (backfilled.failure() != null) {
+      context.getLog().warn("reminder backfill of {} from its journal failed ({}); trying again in {}: check the journal"
+          + " database / Cassandra", organisation, backfilled.failure().getMessage(), settings.refireAfter());
+      timers.startSingleTimer(Backfill.INSTANCE, settings.refireAfter());
+    } else if (backfilled.rows() > 0) {
+      context.getLog().info("reminder rows of {} backfilled from its journal: {} entity streams had none (a journal"
+          + " older than its reminders); they wake at {} a second, recover and re-arm or clear their rows", organisation,
+          backfilled.rows(), settings.backfillPerSecond());
+    }
+    return this;
+  }
+
+  /** The entity type of a stream in the journal: its role names the kind. */
+  private static Optional<String> entityTypeOf(StreamId stream) {
+    EntityKind kind = switch (stream.role()) {
+      case SENDER -> EntityKind.OUTBOX;
+      case SERVER -> EntityKind.SERVER;
+      case RECIPIENT -> EntityKind.INBOX;
+    };
+    return Optional.of(kind.typeName(stream.principal()));
   }
 
   private Behavior<Command> onCount() {

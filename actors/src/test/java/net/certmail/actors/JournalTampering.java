@@ -156,6 +156,17 @@ final class JournalTampering {
     }
   }
 
+  /**
+   * The database as a node from before reminder rows existed left it: events, but no reminder
+   * row and no record of a backfill.
+   */
+  void forgetReminders() throws SQLException {
+    try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+      statement.execute("DROP TABLE IF EXISTS PUBLIC.\"reminders\"");
+      statement.execute("DROP TABLE IF EXISTS PUBLIC.\"reminder_backfills\"");
+    }
+  }
+
   private void update(String sql, Object... parameters) throws SQLException {
     try (Connection connection = connect(); PreparedStatement statement = connection.prepareStatement(sql)) {
       for (int i = 0; i < parameters.length; i++) {

@@ -174,11 +174,17 @@ class OutboxEntryTest {
   }
 
   @Test
-  void originsNoteThatTheRecipientWasNotifiedShowsAsAwaitingCollection() {
+  void originsNoteThatTheRecipientWasNotifiedIsRecordedAndTheEntrySleepsWithIt() {
     certify();
-    entry.runCommand(fromAlpha(ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder()
-        .setLabel(label).setStatus(DeliveryStatus.AWAITING_COLLECTION)).build()));
+    shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT); // T is far: the certified entry sleeps
+    ProtocolMessage note = ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder()
+        .setLabel(label).setStatus(DeliveryStatus.AWAITING_COLLECTION)).build();
+    var noted = entry.runCommand(fromAlpha(note));
+    assertEquals(OutboxEvent.EventCase.RECIPIENT_NOTIFIED, Journaled.event(noted, OutboxEvent.class).getEventCase());
+    shard.expectMessageClass(ClusterSharding.Passivate.class, WAIT); // and sleeps again: nothing is held in memory only
+    entry.restart();
     assertEquals(DeliveryStatus.AWAITING_COLLECTION, entry.<MailStatus>runCommand(OutboxEntry.GetStatus::new).reply().status());
+    assertTrue(entry.runCommand(fromAlpha(note)).hasNoEvents(), "a repeated note is recorded once");
   }
 
   @Test

@@ -2,6 +2,7 @@ package net.certmail.crypto;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Scheduler;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +48,9 @@ public final class ReplayGuard {
         .expireAfterWrite(Duration.ofMillis(windowMillis + futureMillis))
         .ticker(clockTicker(clock))
         .executor(Runnable::run)
+        // Expired ids are otherwise removed only as later envelopes arrive: a node that goes quiet
+        // after a burst (its mails all waiting) would keep the burst's ids for good.
+        .scheduler(Scheduler.systemScheduler())
         .build();
   }
 

@@ -14,7 +14,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import net.certmail.actors.CertmailEngine;
 import net.certmail.crypto.TrustStore;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
@@ -79,13 +79,13 @@ public final class HttpApi extends AllDirectives {
    * @param hostedMailboxes the mailboxes this node serves (with their private keys here)
    */
   public HttpApi(CertmailEngine engine, Collection<String> organisations, Set<String> hostedMailboxes,
-                 TrustStore trustStore, TokenStore tokens, HttpSettings settings, Clock clock, InboxLabels inboxLabels) {
+                 TrustStore trustStore, TokenStore tokens, HttpSettings settings, Clock clock, MailboxIndex mailboxIndex) {
     com.typesafe.config.Config policy = engine.system().settings().config().getConfig("certmail.engine");
     RequestValidation validation = new RequestValidation(clock, policy.getDuration("min-lead-time"),
         policy.getDuration("max-lead-time"));
     this.guards = new AccessGuards(organisations, hostedMailboxes, trustStore, tokens, settings);
-    this.outbox = new OutboxResource(engine, validation, trustStore, inboxLabels);
-    this.inbox = new InboxResource(engine, inboxLabels);
+    this.outbox = new OutboxResource(engine, validation, trustStore, mailboxIndex);
+    this.inbox = new InboxResource(engine, mailboxIndex);
     this.directory = new DirectoryResource(engine);
     this.settings = settings;
     this.openApi = openApiDocument();

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import net.certmail.actors.CertmailEngine;
 import net.certmail.actors.InboxView;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -27,11 +27,11 @@ final class InboxResource extends AllDirectives {
   static final int INBOX_LIST_LIMIT = 200;
 
   private final CertmailEngine engine;
-  private final InboxLabels inboxLabels;
+  private final MailboxIndex mailboxIndex;
 
-  InboxResource(CertmailEngine engine, InboxLabels inboxLabels) {
+  InboxResource(CertmailEngine engine, MailboxIndex mailboxIndex) {
     this.engine = engine;
-    this.inboxLabels = inboxLabels;
+    this.mailboxIndex = mailboxIndex;
   }
 
   /** The routes under .../inbox, for a mailbox the guards let through. */
@@ -58,7 +58,7 @@ final class InboxResource extends AllDirectives {
    * holds. A row whose entry knows nothing (its notification was never persisted) is skipped.
    */
   private CompletionStage<HttpResponse> list(String mailbox, String after, int limit) {
-    return inboxLabels.of(mailbox, after, limit + 1).thenCompose(labels -> {
+    return mailboxIndex.of(mailbox, after, limit + 1).thenCompose(labels -> {
       List<String> shown = labels.subList(0, Math.min(labels.size(), limit));
       List<CompletableFuture<InboxView>> entries = shown.stream()
           .map(label -> engine.inboxEntry(mailbox, label).toCompletableFuture())

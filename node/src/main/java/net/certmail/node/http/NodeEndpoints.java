@@ -39,7 +39,7 @@ public final class NodeEndpoints {
           + "? set pekko.management.http.port): " + e.getMessage(), e);
     }
     HttpApi api = new HttpApi(node.engine(), node.organisations(), node.hostedMailboxes(), node.keys().trustStore(),
-        TokenStore.open(node.keyDirectory()), settings, clock, node.inboxLabels());
+        TokenStore.open(node.keyDirectory()), settings, clock, node.mailboxIndex());
     ServerBinding binding;
     try {
       // Requests refused before routing (431, 414, 400) answer in the JSON error shape too.

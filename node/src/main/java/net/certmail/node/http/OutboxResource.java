@@ -13,7 +13,7 @@ import net.certmail.actors.CertmailEngine;
 import net.certmail.actors.MailStatus;
 import net.certmail.crypto.EvidenceBundles;
 import net.certmail.crypto.TrustStore;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import net.certmail.proto.v1.SignedEvidence;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -37,13 +37,13 @@ final class OutboxResource extends AllDirectives {
   private final CertmailEngine engine;
   private final RequestValidation validation;
   private final TrustStore trustStore;
-  private final InboxLabels journal;
+  private final MailboxIndex mailboxIndex;
 
-  OutboxResource(CertmailEngine engine, RequestValidation validation, TrustStore trustStore, InboxLabels journal) {
+  OutboxResource(CertmailEngine engine, RequestValidation validation, TrustStore trustStore, MailboxIndex mailboxIndex) {
     this.engine = engine;
     this.validation = validation;
     this.trustStore = trustStore;
-    this.journal = journal;
+    this.mailboxIndex = mailboxIndex;
   }
 
   /** The routes under .../outbox, for a mailbox the guards let through. */
@@ -61,9 +61,9 @@ final class OutboxResource extends AllDirectives {
         }));
   }
 
-  /** The mailbox's submissions with their status, read from the journal (every outbox entry persists as mailbox|id). */
+  /** The mailbox's submissions with their status, read from the mailbox index (every outbox entry writes its id there before it persists). */
   private CompletionStage<HttpResponse> list(String mailbox) {
-    return journal.submissionsOf(mailbox, OUTBOX_LIST_LIMIT + 1).thenCompose(ids -> {
+    return mailboxIndex.submissionsOf(mailbox, OUTBOX_LIST_LIMIT + 1).thenCompose(ids -> {
       List<CompletableFuture<Json.Status>> entries = ids.subList(0, Math.min(ids.size(), OUTBOX_LIST_LIMIT)).stream()
           .map(id -> engine.status(mailbox, id).thenApply(Json::status).toCompletableFuture())
           .toList();

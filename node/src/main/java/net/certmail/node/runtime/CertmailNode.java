@@ -27,7 +27,7 @@ import net.certmail.node.metrics.NodeMetrics;
 import net.certmail.node.trust.MembershipGuard;
 import net.certmail.node.trust.NodeTrust;
 import net.certmail.persistence.EmbeddedJournalSchema;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.protocol.Routing;
 import org.apache.pekko.actor.Address;
@@ -185,8 +185,8 @@ public final class CertmailNode implements AutoCloseable {
   }
 
   /** The labels delivered to a mailbox, from this node's journal. */
-  public InboxLabels inboxLabels() {
-    return new InboxLabels(engine.inboxIndex());
+  public MailboxIndex mailboxIndex() {
+    return new MailboxIndex(engine.inboxIndex());
   }
 
   /** The organisations (cluster roles) this node serves. */

@@ -232,7 +232,7 @@ final class LabelAudit {
         case NON_DELIVERY_NOTIFIED -> List.of(outbox.getNonDeliveryNotified().getNdn());
         case MAIL_DECLARED_LOST -> List.of(outbox.getMailDeclaredLost().getClaim());
         case LATE_EVIDENCE_RECORDED -> skipLate(outbox.getLateEvidenceRecorded().getEvidenceCount());
-        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, EVENT_NOT_SET -> List.of();
+        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, RECIPIENT_NOTIFIED, EVENT_NOT_SET -> List.of();
       };
     }
     if (event.event() instanceof ServerEvent server) {

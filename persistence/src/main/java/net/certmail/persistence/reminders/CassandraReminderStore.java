@@ -31,14 +31,15 @@ import org.apache.pekko.Done;
  */
 public final class CassandraReminderStore implements ReminderStore {
   /** The names of the tables below. */
-  public static final List<String> TABLES = List.of("reminders", "reminder_buckets");
+  public static final List<String> TABLES = List.of("reminders", "reminder_buckets", "reminder_backfills");
 
   /** The tables, with KEYSPACE to be replaced (run by {@link #createTables}, and part of the production script). */
   public static final List<String> SCHEMA = List.of(
       "CREATE TABLE IF NOT EXISTS KEYSPACE.reminders (organisation text, bucket bigint, due_at bigint,"
           + " entity_type text, entity_id text, PRIMARY KEY ((organisation, bucket), due_at, entity_type, entity_id))",
       "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_buckets (organisation text, bucket bigint,"
-          + " PRIMARY KEY (organisation, bucket))");
+          + " PRIMARY KEY (organisation, bucket))",
+      "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_backfills (organisation text PRIMARY KEY, backfilled_at bigint)");
 
   private final CqlSession session;
   private final long bucketMillis;
@@ -49,6 +50,8 @@ public final class CassandraReminderStore implements ReminderStore {
   private final PreparedStatement rowsDue;
   private final PreparedStatement unlistBucket;
   private final PreparedStatement countBucket;
+  private final PreparedStatement backfilled;
+  private final PreparedStatement markBackfilled;
 
   private CassandraReminderStore(CqlSession session, String keyspace, long bucketMillis) {
     this.session = session;
@@ -63,6 +66,9 @@ public final class CassandraReminderStore implements ReminderStore {
         + " WHERE organisation = ? AND bucket = ? AND due_at <= ? LIMIT ?");
     this.unlistBucket = prepare("DELETE FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket = ?");
     this.countBucket = prepare("SELECT COUNT(*) FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ?");
+    this.backfilled = prepare("SELECT organisation FROM " + keyspace + ".reminder_backfills WHERE organisation = ?");
+    this.markBackfilled = prepare("INSERT INTO " + keyspace + ".reminder_backfills (organisation, backfilled_at)"
+        + " VALUES (?, ?)");
   }
 
   /**
@@ -162,6 +168,16 @@ public final class CassandraReminderStore implements ReminderStore {
           }
           return total;
         });
+  }
+
+  @Override
+  public CompletionStage<Boolean> backfilled(String organisation) {
+    return session.executeAsync(backfilled.bind(organisation)).thenApply(result -> result.one() != null);
+  }
+
+  @Override
+  public CompletionStage<Done> markBackfilled(String organisation, long atMillis) {
+    return session.executeAsync(markBackfilled.bind(organisation, atMillis)).thenApply(written -> Done.getInstance());
   }
 
   @Override

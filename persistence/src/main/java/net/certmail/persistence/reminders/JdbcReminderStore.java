@@ -33,6 +33,14 @@ public final class JdbcReminderStore implements ReminderStore {
         "entity_type" VARCHAR(255) NOT NULL,
         "entity_id" VARCHAR(1024) NOT NULL,
         PRIMARY KEY ("organisation", "bucket", "due_at", "entity_type", "entity_id"))""";
+  /** One marker row per organisation whose rows were backfilled from its journal (ReminderBackfill). */
+  static final String CREATE_BACKFILLS = """
+      CREATE TABLE IF NOT EXISTS PUBLIC."reminder_backfills" (
+        "organisation" VARCHAR(255) NOT NULL PRIMARY KEY,
+        "backfilled_at" BIGINT NOT NULL)""";
+  private static final String MARK_BACKFILLED = "MERGE INTO PUBLIC.\"reminder_backfills\" (\"organisation\","
+      + " \"backfilled_at\") KEY (\"organisation\") VALUES (?, ?)";
+  private static final String BACKFILLED = "SELECT COUNT(*) FROM PUBLIC.\"reminder_backfills\" WHERE \"organisation\" = ?";
   private static final String MERGE = "MERGE INTO PUBLIC.\"reminders\" (\"organisation\", \"bucket\", \"due_at\","
       + " \"entity_type\", \"entity_id\") KEY (\"organisation\", \"bucket\", \"due_at\", \"entity_type\", \"entity_id\")"
       + " VALUES (?, ?, ?, ?, ?)";
@@ -76,6 +84,7 @@ public final class JdbcReminderStore implements ReminderStore {
     }
     try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
       statement.execute(CREATE_TABLE);
+      statement.execute(CREATE_BACKFILLS);
     } catch (SQLException e) {
       pool.close();
       throw new IllegalStateException("Could not create the reminders table in " + url + ": " + e.getMessage(), e);
@@ -150,6 +159,37 @@ public final class JdbcReminderStore implements ReminderStore {
           rows.next();
           return rows.getLong(1);
         }
+      } catch (SQLException e) {
+        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
+      }
+    }, executor);
+  }
+
+  @Override
+  public CompletionStage<Boolean> backfilled(String organisation) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = pool.getConnection();
+           PreparedStatement statement = connection.prepareStatement(BACKFILLED)) {
+        statement.setString(1, organisation);
+        try (ResultSet rows = statement.executeQuery()) {
+          rows.next();
+          return rows.getLong(1) > 0;
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
+      }
+    }, executor);
+  }
+
+  @Override
+  public CompletionStage<Done> markBackfilled(String organisation, long atMillis) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = pool.getConnection();
+           PreparedStatement statement = connection.prepareStatement(MARK_BACKFILLED)) {
+        statement.setString(1, organisation);
+        statement.setLong(2, atMillis);
+        statement.executeUpdate();
+        return Done.getInstance();
       } catch (SQLException e) {
         throw new IllegalStateException("reminder store: " + e.getMessage(), e);
       }

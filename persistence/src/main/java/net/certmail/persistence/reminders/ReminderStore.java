@@ -36,6 +36,15 @@ public interface ReminderStore extends AutoCloseable {
    */
   CompletionStage<Long> count(String organisation);
 
+  /**
+   * Whether the organisation's rows were backfilled from its journal ({@link ReminderBackfill}):
+   * false for a store that has never been initialised for the organisation.
+   */
+  CompletionStage<Boolean> backfilled(String organisation);
+
+  /** Records that the organisation's rows were backfilled (a marker row; writing it twice is no error). */
+  CompletionStage<Done> markBackfilled(String organisation, long atMillis);
+
   /** Releases connections; the store is not used afterwards. */
   @Override
   void close();

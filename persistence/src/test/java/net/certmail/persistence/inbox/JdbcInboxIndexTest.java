@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import net.certmail.persistence.InboxLabels;
+import net.certmail.persistence.MailboxIndex;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +43,7 @@ class JdbcInboxIndexTest {
       }
       long queries = index.queries();
       long rows = index.rowsRead();
-      List<String> page = await(new InboxLabels(index).of("carol@beta.example", "", 3));
+      List<String> page = await(new MailboxIndex(index).of("carol@beta.example", "", 3));
       assertEquals(3, page.size());
       List<String> next = await(index.page("carol@beta.example", page.get(2), 3));
       assertEquals(List.of("alpha.example/" + String.format("%032x", 3), "alpha.example/" + String.format("%032x", 4)),

@@ -1,6 +1,7 @@
 package net.certmail.persistence.reminders;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -60,6 +61,15 @@ abstract class ReminderStoreContract {
     assertEquals(List.of(), await(store().dueBy(org, NOW, 100)));
     assertEquals(List.of(later), await(store().dueBy(org, NOW + 3 * MINUTE, 100)));
     assertEquals(1L, await(store().count(org)));
+  }
+
+  @Test
+  void aBackfillIsRecordedOncePerOrganisation() {
+    assertFalse(await(store().backfilled("marked.example")), "a store never initialised for the organisation");
+    await(store().markBackfilled("marked.example", NOW));
+    await(store().markBackfilled("marked.example", NOW + 1)); // a backfill run again after a crash
+    assertTrue(await(store().backfilled("marked.example")));
+    assertFalse(await(store().backfilled("unmarked.example")));
   }
 
   @Test

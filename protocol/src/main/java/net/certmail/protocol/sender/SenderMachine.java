@@ -12,6 +12,7 @@ import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceStatements;
 import net.certmail.proto.v1.DeliveryConfirmed;
 import net.certmail.proto.v1.DeliveryReport;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.EvidenceKind;
 import net.certmail.proto.v1.EvidenceStatement;
 import net.certmail.proto.v1.Flavour;
@@ -24,6 +25,8 @@ import net.certmail.proto.v1.PostingCertified;
 import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Receipt;
+import net.certmail.proto.v1.RecipientNotified;
+import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.proto.v1.SignedEvidence;
 import net.certmail.proto.v1.StatusQuery;
 import net.certmail.proto.v1.Submission;
@@ -117,7 +120,11 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
       case POSTING_CERTIFIED -> {
         PostingCertified certified = event.getPostingCertified();
         yield new InDelivery(awaiting(stage, event).mail(),
-            new CertifiedPosting(certified.getLabel(), certified.getCop(), statementOf(certified.getCop())));
+            new CertifiedPosting(certified.getLabel(), certified.getCop(), statementOf(certified.getCop())), false);
+      }
+      case RECIPIENT_NOTIFIED -> {
+        InDelivery delivery = inDelivery(stage, event);
+        yield new InDelivery(delivery.mail(), delivery.posting(), true);
       }
       case SUBMISSION_REFUSED -> {
         SignedEvidence rejection = event.getSubmissionRefused().getRejection();
@@ -297,6 +304,19 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
 
   // ---- InDelivery: waiting for the verdict (step 9) ----
 
+  /**
+   * The origin's note that B was notified and has not decided (the paper's "card left"): recorded
+   * once, so that A shows AWAITING_COLLECTION and still sleeps until its verdict or its deadline.
+   */
+  private Decision<OutboxEvent> progressNote(InDelivery stage, StatusAnswer note, long now) {
+    if (stage.recipientNotified() || note.getStatus() != DeliveryStatus.AWAITING_COLLECTION
+        || !note.getLabel().equals(stage.posting().label())) {
+      return Decision.none();
+    }
+    return Decision.persist(OutboxEvent.newBuilder()
+        .setRecipientNotified(RecipientNotified.newBuilder().setNotedAtMillis(now)).build());
+  }
+
   private Decision<OutboxEvent> inDelivery(InDelivery stage, Input input, long now) {
     MailSubmitted mail = stage.mail();
     CertifiedPosting posting = stage.posting();
@@ -326,8 +346,9 @@ public final class SenderMachine implements RoleMachine<SenderStage, OutboxEvent
                   .setNonDeliveryNotified(NonDeliveryNotified.newBuilder().setNdn(ndn)).build())
               .andSend(receipt(mail, posting, "non_delivery_notice"));
         }
-        // Answers to A's own resends, and the origin's progress notes (which the shell shows).
-        case COP_REPLY, SUBMISSION_REJECTED, STATUS_ANSWER -> Decision.none();
+        case STATUS_ANSWER -> progressNote(stage, message.getStatusAnswer(), now);
+        // Answers to A's own resends.
+        case COP_REPLY, SUBMISSION_REJECTED -> Decision.none();
         default -> Decision.ignore("UNEXPECTED_MESSAGE", message.getMessageCase() + " while in delivery");
       };
     }

@@ -30,8 +30,11 @@ public sealed interface SenderStage {
   /** Steps 1-2: the submission is resent to the origin until it answers with a COP or a rejection. */
   record AwaitingCop(MailSubmitted mail) implements SenderStage {}
 
-  /** The origin certified the posting; A waits for the verdict (step 9), asking the origin from T on. */
-  record InDelivery(MailSubmitted mail, CertifiedPosting posting) implements SenderStage {
+  /**
+   * The origin certified the posting; A waits for the verdict (step 9), asking the origin from T on.
+   * {@code recipientNotified}: the origin passed on Pn's note that B was notified (progress only).
+   */
+  record InDelivery(MailSubmitted mail, CertifiedPosting posting, boolean recipientNotified) implements SenderStage {
 
     public MailFacts facts() {
       return posting.facts();

@@ -26,7 +26,9 @@ public record SenderStatus(DeliveryStatus status, ReasonCode reason, String labe
       return new SenderStatus(DeliveryStatus.SUBMITTED, ReasonCode.REASON_UNSPECIFIED, "", List.of(), List.of());
     }
     if (stage instanceof InDelivery delivery) {
-      return new SenderStatus(DeliveryStatus.IN_DELIVERY, ReasonCode.REASON_UNSPECIFIED, delivery.posting().label(),
+      DeliveryStatus status = delivery.recipientNotified() ? DeliveryStatus.AWAITING_COLLECTION
+          : DeliveryStatus.IN_DELIVERY;
+      return new SenderStatus(status, ReasonCode.REASON_UNSPECIFIED, delivery.posting().label(),
           List.of(delivery.posting().cop()), List.of());
     }
     if (stage instanceof Concluded concluded) {

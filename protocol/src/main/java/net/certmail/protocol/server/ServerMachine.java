@@ -383,8 +383,8 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
     if (!(stage instanceof Delivering delivering) || delivering.recipientHolds()) {
       return Decision.none(); // a duplicate, or B's decision came first
     }
-    return Decision.persist(ServerEvent.newBuilder().setHoldAcknowledged(
-        HoldAcknowledged.newBuilder().setAtMillis(now)).build());
+    return Decision.<ServerEvent>persist(ServerEvent.newBuilder().setHoldAcknowledged(
+        HoldAcknowledged.newBuilder().setAtMillis(now)).build()).andSend(progressNote(carriage));
   }
 
   private Decision<ServerEvent> onRefusal(Carrying stage, SignedEvidence refusal, String from, long now) {
@@ -684,12 +684,7 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
       return List.of(new Outgoing(addresseeOf(declined), declined.answer()));
     }
     Carriage carriage = ((Carrying) after).carriage();
-    List<Outgoing> answers = new ArrayList<>();
-    answers.add(carriage.origin() ? copReply(carriage) : relayAck(carriage));
-    if (carriage.destination()) {
-      answers.add(progressNote(carriage));
-    }
-    return answers;
+    return List.of(carriage.origin() ? copReply(carriage) : relayAck(carriage));
   }
 
   /** What a stage sends when it is entered (and then on its resend schedule). */
@@ -753,7 +748,9 @@ public final class ServerMachine implements RoleMachine<ServerStage, ServerEvent
 
   /**
    * The paper's "card left to advise the recipient": a progress note, not evidence, that B has
-   * been notified. Pn tells P1, P1 tells A. Sent once; if lost, A's status stays IN_DELIVERY.
+   * been notified and holds the mail undecided. Pn tells P1, P1 tells A, once B's hold is
+   * recorded: only mails that wait carry it (A records it, so that it can sleep and still show
+   * it). Sent once; if lost, A's status stays IN_DELIVERY.
    */
   private Outgoing progressNote(Carriage carriage) {
     ProtocolMessage note = ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder().setLabel(label)

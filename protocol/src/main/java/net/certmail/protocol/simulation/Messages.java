@@ -105,7 +105,7 @@ final class Messages {
     }
     if (message instanceof OutboxEvent event) {
       return switch (event.getEventCase()) {
-        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, EVENT_NOT_SET -> List.of();
+        case MAIL_SUBMITTED, SUBMISSION_UNANSWERED, RECIPIENT_NOTIFIED, EVENT_NOT_SET -> List.of();
         case POSTING_CERTIFIED -> List.of(event.getPostingCertified().getCop());
         case SUBMISSION_REFUSED -> List.of(event.getSubmissionRefused().getRejection());
         case DELIVERY_CONFIRMED -> List.of(event.getDeliveryConfirmed().getRod(), event.getDeliveryConfirmed().getRodN(),

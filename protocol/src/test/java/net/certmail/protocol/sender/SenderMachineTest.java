@@ -37,6 +37,7 @@ import net.certmail.proto.v1.ProtocolMessage;
 import net.certmail.proto.v1.ReasonCode;
 import net.certmail.proto.v1.Receipt;
 import net.certmail.proto.v1.SignedEvidence;
+import net.certmail.proto.v1.StatusAnswer;
 import net.certmail.proto.v1.StatusQuery;
 import net.certmail.proto.v1.SubmissionRejected;
 import net.certmail.protocol.Addressee;
@@ -258,6 +259,21 @@ class SenderMachineTest {
     assertEquals(Outcome.DELIVERED, concluded.status());
     assertEquals(List.of(cop(), report.rodN(), report.cod(), report.rod()), concluded.evidence());
     assertEquals(RoleMachine.NEVER, machine.dueAt(stage, NOW + 60_000));
+  }
+
+  @Test
+  void originsNoteThatTheRecipientHoldsTheMailIsRecordedOnceAndShown() {
+    certified();
+    ProtocolMessage note = ProtocolMessage.newBuilder().setStatusAnswer(StatusAnswer.newBuilder()
+        .setLabel(LABEL).setStatus(DeliveryStatus.AWAITING_COLLECTION)).build();
+    long due = machine.dueAt(stage, NOW + 200);
+    Decision<OutboxEvent> noted = run(received(ALPHA, note), NOW + 200);
+    assertEquals(List.of(OutboxEvent.EventCase.RECIPIENT_NOTIFIED),
+        noted.events().stream().map(OutboxEvent::getEventCase).toList());
+    assertEquals(DeliveryStatus.AWAITING_COLLECTION, SenderStatus.of(stage).status());
+    assertEquals(due, machine.dueAt(stage, NOW + 200), "A still sleeps until T");
+    assertTrue(run(received(ALPHA, note), NOW + 300).events().isEmpty(), "recorded once");
+    assertIgnored("WRONG_PARTY", run(received(BETA, note), NOW + 300));
   }
 
   @Test

@@ -25,6 +25,7 @@ import net.certmail.proto.v1.ContentFetch;
 import net.certmail.proto.v1.DeliveryReport;
 import net.certmail.proto.v1.EtsiEvent;
 import net.certmail.proto.v1.EvidenceStatement;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.NonDeliveryNotice;
 import net.certmail.proto.v1.ProtocolMessage;
@@ -389,7 +390,10 @@ class ServerMachineTest {
       Decision<ServerEvent> acknowledged = beta.receive(BOB, heldMessage(held(flavour, NOW)), NOW + 10);
       assertEquals(List.of(ServerEvent.EventCase.HOLD_ACKNOWLEDGED),
           acknowledged.events().stream().map(ServerEvent::getEventCase).toList(), flavour.name());
-      assertTrue(acknowledged.messages().isEmpty());
+      assertEquals(List.of(ProtocolMessage.MessageCase.STATUS_ANSWER),
+          acknowledged.messages().stream().map(m -> m.message().getMessageCase()).toList(),
+          "the card left for the recipient goes upstream with the hold, and only then");
+      assertEquals(DeliveryStatus.AWAITING_COLLECTION, acknowledged.messages().get(0).message().getStatusAnswer().getStatus());
       assertEquals(giveUp, beta.machine.dueAt(beta.stage, NOW + 10), "asleep until the delivery cut-off");
       assertTrue(beta.receive(BOB, heldMessage(held(flavour, NOW)), NOW + 20).events().isEmpty(), "once");
       Decision<ServerEvent> early = beta.wakeUp(NOW + 5_000);

@@ -10,10 +10,10 @@ import net.certmail.persistence.inbox.InboxIndex;
  * page costs one keyed read of the mailbox's own rows, whatever the size of the journal. A
  * mailbox's submissions are kept under {@link #outboxKey}, which no mailbox id can equal.
  */
-public final class InboxLabels {
+public final class MailboxIndex {
   private final InboxIndex index;
 
-  public InboxLabels(InboxIndex index) {
+  public MailboxIndex(InboxIndex index) {
     this.index = index;
   }
 
