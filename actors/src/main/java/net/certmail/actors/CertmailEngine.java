@@ -97,7 +97,7 @@ public final class CertmailEngine {
         new Routing(servers, settings.routes()), trustStore,
         new EnvelopeOpener(trustStore, new ReplayGuard(clock, settings.freshnessWindow(),
             settings.timings().clockSkew().multipliedBy(2))), transport.apply(postman), metrics,
-        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake(),
+        settings.mailboxPolicies(), hostedKeys, reminders, reminderMetrics, reminderSettings.stayAwake(), reminderSettings.linger(),
         inboxIndex);
     for (String organisation : organisations) {
       // Typed sharding runs the entities on nodes with the role and a proxy everywhere else.

@@ -53,7 +53,7 @@ import org.slf4j.Logger;
 public final class InboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<InboxEntry.Command, InboxEvent, RecipientStage> {
 
-  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
+  public sealed interface Command permits Accept, Refuse, GetEntry, Inbound, WakeUp, LingerOver, ReminderDue, ReminderStored, Stop {}
 
   /** The owner signs the COD of a held mail. */
   public record Accept(ActorRef<InboxView> replyTo) implements Command, CborSerializable {}
@@ -65,6 +65,9 @@ public final class InboxEntry
 
   /** The machine's due instant came, or the entry was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The linger before a sleep is over (CoreShell). */
+  private enum LingerOver implements Command { INSTANCE }
 
   /** The organisation's reminder scanner fired the entry's row due at {@code dueAt}. */
   public record ReminderDue(long dueAt) implements Command, CborSerializable {}
@@ -109,7 +112,7 @@ public final class InboxEntry
     // The label goes into the mailbox's inbox index before the notification is persisted: a
     // crash in between leaves an index row for an entry that knows nothing (listings skip it),
     // never a notified entry missing from the listing.
-    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, LingerOver.INSTANCE, ReminderStored::new, machine, services,
         events -> events.stream().anyMatch(InboxEvent::hasNotificationReceived)
             ? Optional.of(() -> services.inboxIndex.add(mailbox, label)) : Optional.empty());
     this.self = context.getSelf();
@@ -146,6 +149,7 @@ public final class InboxEntry
         .onCommand(Refuse.class, this::onRefuse)
         .onCommand(GetEntry.class, this::onGetEntry)
         .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);

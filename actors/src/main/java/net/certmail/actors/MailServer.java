@@ -38,7 +38,7 @@ import org.slf4j.Logger;
  */
 public final class MailServer extends EventSourcedBehavior<MailServer.Command, ServerEvent, ServerStage> {
 
-  public sealed interface Command permits Inbound, WakeUp, ReminderDue, ReminderStored, Stop, GetPublicEvidence {}
+  public sealed interface Command permits Inbound, WakeUp, LingerOver, ReminderDue, ReminderStored, Stop, GetPublicEvidence {}
 
   /**
    * The public directory of an origin server P1: what it published about a label it issued
@@ -53,6 +53,9 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The linger before a sleep is over (CoreShell). */
+  private enum LingerOver implements Command { INSTANCE }
 
   /** The organisation's reminder scanner fired the entity's row due at {@code dueAt}. */
   public record ReminderDue(long dueAt) implements Command, CborSerializable {}
@@ -82,7 +85,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
       ServerMachine machine = new ServerMachine(principal, EntityKind.keyOf(context.getEntityId()),
           services.serverRules(), new HeadStampingSignatures(services.signatures(principal), chain::head));
       return new MailServer(context, services, machine, chain, new CoreShell<>(context, actorContext, timers,
-          WakeUp.INSTANCE, ReminderStored::new, machine, services), actorContext.getSelf(), actorContext.getLog());
+          WakeUp.INSTANCE, LingerOver.INSTANCE, ReminderStored::new, machine, services), actorContext.getSelf(), actorContext.getLog());
     }));
   }
 
@@ -133,6 +136,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);

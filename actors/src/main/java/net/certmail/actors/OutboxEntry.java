@@ -56,7 +56,7 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, ReminderDue, ReminderStored, Stop {}
+  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, LingerOver, ReminderDue, ReminderStored, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
@@ -66,6 +66,9 @@ public final class OutboxEntry
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
+
+  /** The linger before a sleep is over (CoreShell). */
+  private enum LingerOver implements Command { INSTANCE }
 
   /** The organisation's reminder scanner fired the entry's row due at {@code dueAt}. */
   public record ReminderDue(long dueAt) implements Command, CborSerializable {}
@@ -118,7 +121,7 @@ public final class OutboxEntry
         new HeadStampingSignatures(services.signatures(sender), chain::head));
     // The submission goes into the mailbox's outbox index before it is persisted: a crash in
     // between leaves a row for an entry that knows nothing (the listing shows it UNKNOWN and skips it).
-    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, ReminderStored::new, machine, services,
+    this.shell = new CoreShell<>(entity, context, timers, WakeUp.INSTANCE, LingerOver.INSTANCE, ReminderStored::new, machine, services,
         events -> events.stream().anyMatch(OutboxEvent::hasMailSubmitted)
             ? Optional.of(() -> services.inboxIndex.add(MailboxIndex.outboxKey(sender), submissionId))
             : Optional.empty());
@@ -151,6 +154,7 @@ public final class OutboxEntry
             ? onUnknownSubmission(stage, query) : onGetStatus(stage, query))
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);

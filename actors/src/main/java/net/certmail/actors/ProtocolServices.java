@@ -37,6 +37,8 @@ public final class ProtocolServices {
   final ReminderMetrics reminderMetrics;
   /** An entity whose next due instant is further away than this sleeps (passivates) until its reminder. */
   final long stayAwakeMillis;
+  /** How long an entity stays in memory after it could sleep (0: it passivates at once). */
+  final long lingerMillis;
   /** The labels delivered to each mailbox, written by inbox entries before their notification. */
   final InboxIndex inboxIndex;
   private final Map<String, EvidenceSigner> signers;
@@ -45,7 +47,7 @@ public final class ProtocolServices {
                    TrustStore trustStore, EnvelopeOpener opener, Transport transport, EnvelopeMetrics metrics,
                    MailboxPolicies mailboxPolicies, Map<String, PrincipalKeys> hostedKeys,
                    ReminderStore reminders, ReminderMetrics reminderMetrics, Duration stayAwake,
-                   InboxIndex inboxIndex) {
+                   Duration linger, InboxIndex inboxIndex) {
     this.clock = clock;
     this.timings = timings;
     this.submissionPolicy = submissionPolicy;
@@ -59,6 +61,7 @@ public final class ProtocolServices {
     this.reminders = reminders;
     this.reminderMetrics = reminderMetrics;
     this.stayAwakeMillis = stayAwake.toMillis();
+    this.lingerMillis = linger.toMillis();
     this.inboxIndex = inboxIndex;
     this.signers = Map.copyOf(hostedKeys.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> new EvidenceSigner(e.getValue()))));

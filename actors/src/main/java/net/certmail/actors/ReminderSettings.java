@@ -4,12 +4,13 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /** How entities sleep and the scanner wakes them ({@code certmail.reminders}; defaults and comments: reference.conf). */
-public record ReminderSettings(Duration stayAwake, Duration scanInterval, Duration lookAhead, Duration refireAfter,
+public record ReminderSettings(Duration stayAwake, Duration linger, Duration scanInterval, Duration lookAhead, Duration refireAfter,
                                int scanLimit, Duration countInterval, int backfillPerSecond) {
 
   public static ReminderSettings fromConfig(Config root) {
     Config config = root.getConfig("certmail.reminders");
-    ReminderSettings settings = new ReminderSettings(config.getDuration("stay-awake"), config.getDuration("scan-interval"),
+    ReminderSettings settings = new ReminderSettings(config.getDuration("stay-awake"), config.getDuration("linger"),
+        config.getDuration("scan-interval"),
         config.getDuration("look-ahead"), config.getDuration("refire-after"), config.getInt("scan-limit"),
         config.getDuration("count-interval"), config.getInt("backfill-per-second"));
     if (settings.lookAhead.compareTo(settings.scanInterval) < 0) {

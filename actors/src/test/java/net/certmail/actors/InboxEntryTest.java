@@ -117,7 +117,7 @@ class InboxEntryTest {
         new EnvelopeOpener(trustStore, new ReplayGuard(CLOCK, SETTINGS.freshnessWindow())),
         (from, outgoing) -> sentAbout.get(outgoing.to().key()).tell(outgoing),
         new EnvelopeMetrics(new SimpleMeterRegistry()),
-        SETTINGS.mailboxPolicies(), hosted, TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE,
+        SETTINGS.mailboxPolicies(), hosted, TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE, TestReminders.LINGER,
         TestReminders.inboxIndex());
   }
 

@@ -67,7 +67,7 @@ class MailServerTest {
         new EnvelopeOpener(NETWORK.trustStore(), new ReplayGuard(clock, Duration.ofMinutes(5))),
         (from, outgoing) -> sent.add(outgoing), new EnvelopeMetrics(new io.micrometer.core.instrument.simple
             .SimpleMeterRegistry()), settings.mailboxPolicies(),
-        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE,
+        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE, TestReminders.LINGER,
         TestReminders.inboxIndex());
     TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
         KIT.createTestProbe();

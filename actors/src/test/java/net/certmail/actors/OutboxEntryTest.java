@@ -93,7 +93,7 @@ class OutboxEntryTest {
           SENT.add(outgoing);
         },
         new EnvelopeMetrics(new SimpleMeterRegistry()), settings.mailboxPolicies(),
-        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE,
+        NETWORK.keysOf(List.of(ALPHA)), TestReminders.store(), TestReminders.metrics(), TestReminders.STAY_AWAKE, TestReminders.LINGER,
         TestReminders.inboxIndex());
   }
 

@@ -9,6 +9,8 @@ import net.certmail.persistence.reminders.ReminderStore;
 /** A real reminder store for entity tests without a journal database: H2 in memory, one per call. */
 final class TestReminders {
   static final Duration STAY_AWAKE = Duration.ofSeconds(10);
+  /** Entity tests watch the shard probe for the passivation: at once. */
+  static final Duration LINGER = Duration.ZERO;
 
   private TestReminders() {}
 

@@ -37,7 +37,23 @@ public final class CertmailCli implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    giveAsyncCallbacksAPool();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * On a machine with 2 cores the JDK gives the common ForkJoinPool a parallelism of 1, and then
+   * runs every async CompletableFuture callback on a NEW THREAD (ThreadPerTaskExecutor). Scala's
+   * CompletionStage adapter, which Pekko's asks and pekko-http's Java API return, turns even
+   * thenApply into thenApplyAsync: a node created a thread per HTTP request and per ask (21 per
+   * second at 10 mails/s in a JFR recording of bench load). Two workers stop that. Set before
+   * anything touches the common pool; an explicit -D setting wins.
+   */
+  static void giveAsyncCallbacksAPool() {
+    String property = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(property) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+      System.setProperty(property, "2");
+    }
   }
 
   /** The configured command line, also used by tests to run commands in-process. */
