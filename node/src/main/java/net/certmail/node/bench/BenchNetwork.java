@@ -48,7 +48,7 @@ final class BenchNetwork {
     for (Mailbox mailbox : mailboxes) {
       tokens.put(mailbox.id(), TokenStore.issue(keys.resolve(mailbox.node()), mailbox.id()));
     }
-    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, commonConfig, List.of("-Xmx" + nodeHeap));
+    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, commonConfig, jvmOptions(nodeHeap));
     say.println("network: starting " + String.join(", ", nodes.stream().map(LocalCluster.Spec::name).toList())
         + " (node JVMs from the real main class) ...");
     say.flush();
@@ -66,11 +66,30 @@ final class BenchNetwork {
     return cluster;
   }
 
-  /** The embedded journal for every node of a run: one H2 file under {@code dir}, served to all. */
+  /**
+   * -Xmx, then the options in the environment variable CERTMAIL_NODE_JAVA_OPTS (split at blanks), e.g.
+   * "-XX:+UseSerialGC" or a JFR recording: how to try a JVM setting or profile the nodes of a run.
+   */
+  static List<String> jvmOptions(String nodeHeap) {
+    List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + nodeHeap));
+    String extra = System.getenv("CERTMAIL_NODE_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      options.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    return options;
+  }
+
+  /**
+   * The embedded journal of a run: each node its own H2 file under {@code dir/journal/<node>}, as
+   * separate organisations keep their own journals (one organisation per node here). One file
+   * served by the first node to the others cost every other node a TCP round trip per statement
+   * and put all three nodes' commits behind one writer (bench load: 5 vs 10 mails/s).
+   */
   static String embeddedJournal(Path dir) {
     return """
-        certmail.journal { backend = embedded, embedded.path = "%s", embedded.auto-server = true }
-        """.formatted(dir.resolve("journal").resolve("certmail").toAbsolutePath().toString().replace("\\", "/"));
+        certmail.journal { backend = embedded, embedded.auto-server = true,
+          embedded.path = "%s/"${certmail.node.name}"/certmail" }
+        """.formatted(dir.resolve("journal").toAbsolutePath().toString().replace("\\", "/"));
   }
 
   /** CPU time each node's JVM has used so far. */

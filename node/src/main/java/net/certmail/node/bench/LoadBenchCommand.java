@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
             + " (every core signing and checking, nothing else). Then it offers mails of every flavour over"
             + " three servers to a recipient who accepts at once, at a fixed rate per step, raising the rate"
             + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
-            + " network falls behind. Latencies count from the instant each mail was due to be sent.",
+            + " network falls behind (if the first step already does, it lowers the rate by the same factor"
+            + " until a step holds). Latencies count from the instant each mail was due to be sent.",
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " and the CPU each node used; writes load.json and load.svg (latency against offered rate)"
@@ -52,11 +53,15 @@ import picocli.CommandLine.Spec;
             + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
 public final class LoadBenchCommand implements Callable<Integer> {
+  /** After a step that did not hold, its late mails conclude (or time out) before a lower rate is measured. */
+  private static final Duration BACKLOG_PAUSE = Duration.ofSeconds(20);
+
   @Spec
   CommandSpec spec;
 
   @Option(names = "--journal", paramLabel = "BACKEND", defaultValue = "embedded",
-      description = "embedded (one H2 database shared by the three nodes, the default) or cassandra.")
+      description = "embedded (each node, one per organisation, its own H2 file; the default) or cassandra"
+          + " (one keyspace for the three).")
   String journal;
 
   @Option(names = "--contact-point", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9042",
@@ -191,7 +196,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
       double rate = startRate;
-      for (int step = 1; rate <= maxRate; step++, rate = Math.ceil(rate * factor)) {
+      boolean searchingDown = false; // the start rate was already too much: lower it until a step holds
+      for (int step = 1; rate <= maxRate; step++) {
         Map<String, Duration> cpuBefore = cpu(cluster);
         long started = System.nanoTime();
         OpenLoopStep.Result result = load.run(step, rate, Duration.ofSeconds(stepSeconds),
@@ -208,14 +214,30 @@ public final class LoadBenchCommand implements Callable<Integer> {
         say.println(figures.line());
         say.flush();
         boolean withinLimit = result.keptUp() && figures.rodP99() <= p99LimitMillis;
-        if (!withinLimit) {
-          say.println(result.keptUp()
-              ? "  p99 submit->ROD above " + p99LimitMillis + " ms: the last step is the limit"
-              : "  the network fell behind (" + result.unfinished() + " mails without verdict after the drain, "
-                  + result.failed() + " failed): the last step is the limit");
+        if (withinLimit) {
+          sustained = figures;
+          if (searchingDown) {
+            break; // the step above this one did not hold
+          }
+          rate = Math.ceil(rate * factor);
+          continue;
+        }
+        String why = result.keptUp()
+            ? "p99 submit->ROD above " + p99LimitMillis + " ms"
+            : "the network fell behind (" + result.unfinished() + " mails without verdict after the drain, "
+                + result.failed() + " failed)";
+        double lower = Math.floor(rate / factor);
+        if (sustained != null || lower < 1) {
+          say.println("  " + why + ": the last step is the limit");
           break;
         }
-        sustained = figures;
+        // No step has held yet: a first rate above the network's limit would otherwise report 0.
+        say.printf(Locale.ROOT, "  %s: trying %.0f mails/s after a pause of %d s for the backlog%n", why, lower,
+            BACKLOG_PAUSE.toSeconds());
+        say.flush();
+        Thread.sleep(BACKLOG_PAUSE.toMillis());
+        searchingDown = true;
+        rate = lower;
       }
 
       double sustainedRate = sustained == null ? 0 : sustained.offered();

@@ -114,17 +114,18 @@ final class OpenLoopStep {
             cop.recordValue(millis(seenNanos - mail.intendedNanos));
           }
           String state = status.path("status").asText();
-          if ("DELIVERED".equals(state)) {
+          // Two answers about one mail may be handled at once (the next poll goes out while this
+          // one is handled): the one that removes the mail counts it.
+          if ("DELIVERED".equals(state) && open.remove(mail.submissionId) != null) {
             if (!mail.copSeen) {
               mail.copSeen = true;
               cop.recordValue(millis(seenNanos - mail.intendedNanos));
             }
             rod.recordValue(millis(seenNanos - mail.intendedNanos));
             delivered.incrementAndGet();
-            open.remove(mail.submissionId);
-          } else if ("NOT_DELIVERED".equals(state) || "LOST".equals(state) || "NOT_POSTED".equals(state)) {
+          } else if (("NOT_DELIVERED".equals(state) || "LOST".equals(state) || "NOT_POSTED".equals(state))
+              && open.remove(mail.submissionId) != null) {
             failed.incrementAndGet();
-            open.remove(mail.submissionId);
           }
         });
       }
