@@ -221,7 +221,10 @@ final class CoreShell<C, S, E> {
     boolean remindFirst = due != RoleMachine.NEVER && !covered;
     Optional<Supplier<CompletionStage<Done>>> first = storeFirst.apply(decision.events());
     if (remindFirst || first.isPresent()) {
-      start(new ReminderOperation<E, S>(first.orElse(null), remindFirst ? List.of(at) : List.of(), List.of(),
+      // A later row of this incarnation's own (it slept until a far instant, now work is near) is
+      // deleted once the nearer one is stored; forgotten, it would wake the concluded entity weeks later.
+      List<Long> replaced = remindFirst && covers(storedRow, Long.MAX_VALUE) ? List.of(storedRow) : List.of();
+      start(new ReminderOperation<E, S>(first.orElse(null), remindFirst ? List.of(at) : List.of(), replaced,
           remindFirst ? at : storedRow, false, later -> persistThenSettle(later, decision, reply)));
       return effects.noReply(); // the decision's effect, reply included, comes once that is stored
     }
@@ -361,11 +364,18 @@ final class CoreShell<C, S, E> {
     ReminderStore store = services.reminders;
     CompletionStage<Done> chain = operation.first() == null ? CompletableFuture.completedFuture(Done.getInstance())
         : operation.first().get();
+    ReminderMetrics metrics = services.reminderMetrics;
     for (long instant : operation.writes()) {
-      chain = chain.thenCompose(done -> store.write(row.at(instant)));
+      chain = chain.thenCompose(done -> store.write(row.at(instant))).thenApply(done -> {
+        metrics.rowWritten();
+        return done;
+      });
     }
     for (long instant : operation.deletes()) {
-      chain = chain.thenCompose(done -> store.delete(row.at(instant)));
+      chain = chain.thenCompose(done -> store.delete(row.at(instant))).thenApply(done -> {
+        metrics.rowDeleted();
+        return done;
+      });
     }
     return chain;
   }

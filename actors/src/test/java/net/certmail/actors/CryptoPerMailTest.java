@@ -102,10 +102,32 @@ class CryptoPerMailTest {
     long envelopes = cem ? 12 : 13;
     Cost expected = new Cost(envelopes, envelopes, cem ? 6 : 7, cem ? 11 : 12, 0, messages);
     for (int mail = 0; mail < MAILS; mail++) {
+      long writtenBefore = rows(ReminderMetrics.ROWS_WRITTEN);
       Cost cost = deliverOne(flavour);
       // The first mail of the run may validate each principal's certificate chain once (then cached).
       assertEquals(expected, mail == 0 ? cost.withoutPaths() : cost, flavour + " mail " + mail);
+      // Each of the five entities writes the row of its first duty before the events that create
+      // it. One that stays awake moves none (its timer does the work); a row is written again when
+      // an entity sleeps with work due later, or work comes nearer than its row (NSR, IP: B's fetch).
+      assertEquals(cem ? 7 : 8, rows(ReminderMetrics.ROWS_WRITTEN) - writtenBefore,
+          flavour + " mail " + mail + ": reminder rows written");
+      assertEquals(List.of(), reminderRows(), flavour + " mail " + mail + ": a concluded mail leaves no reminder row");
     }
+  }
+
+  private static List<net.certmail.persistence.reminders.Reminder> reminderRows() throws Exception {
+    try (var reminders = net.certmail.persistence.reminders.JdbcReminderStore.open(network.reminderDatabase, "sa", "",
+        Duration.ofMinutes(1).toMillis())) {
+      List<net.certmail.persistence.reminders.Reminder> rows = new java.util.ArrayList<>();
+      for (String organisation : List.of(ALPHA, RELAY, BETA)) {
+        rows.addAll(reminders.dueBy(organisation, Long.MAX_VALUE, 100).toCompletableFuture().get());
+      }
+      return rows;
+    }
+  }
+
+  private static long rows(String meter) {
+    return (long) node.registry.get(meter).counter().count();
   }
 
   private Cost deliverOne(Flavour flavour) throws Exception {

@@ -36,10 +36,13 @@ import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 public final class EngineNode implements AutoCloseable {
   public final ActorSystem<Void> system;
   public final CertmailEngine engine;
+  /** The node's meters (certmail_*), as its /metrics would show them. */
+  public final io.micrometer.core.instrument.MeterRegistry registry;
 
-  private EngineNode(ActorSystem<Void> system, CertmailEngine engine) {
+  private EngineNode(ActorSystem<Void> system, CertmailEngine engine, io.micrometer.core.instrument.MeterRegistry registry) {
     this.system = system;
     this.engine = engine;
+    this.registry = registry;
   }
 
   /**
@@ -107,9 +110,10 @@ public final class EngineNode implements AutoCloseable {
     cluster.manager().tell(Join.create(seed == null ? cluster.selfMember().address() : seed));
     awaitCondition(() -> cluster.selfMember().status() == MemberStatus.up(), Duration.ofSeconds(30),
         "node joined the cluster");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
     CertmailEngine engine = CertmailEngine.start(system, EngineSettings.fromConfig(config),
-        network.keysOf(organisations), network.trustStore(), clock, new SimpleMeterRegistry(), transport);
-    return new EngineNode(system, engine);
+        network.keysOf(organisations), network.trustStore(), clock, registry, transport);
+    return new EngineNode(system, engine, registry);
   }
 
   /**
