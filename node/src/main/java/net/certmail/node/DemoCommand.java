@@ -321,8 +321,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static int freePort() {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
+    try {
+      return net.certmail.node.cluster.LocalCluster.freePort();
     } catch (IOException e) {
       throw new IllegalStateException("no free TCP port for the health endpoints: " + e.getMessage(), e);
     }

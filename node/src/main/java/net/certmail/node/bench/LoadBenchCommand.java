@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
             + " until a step holds). Latencies count from the instant each mail was due to be sent.",
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
+            + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
             + " and the CPU each node used; writes load.json and load.svg (latency against offered rate)"
             + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
             + " mails/s, ratio <X/Z>\".",
@@ -89,8 +90,9 @@ public final class LoadBenchCommand implements Callable<Integer> {
       description = "How long after a step's last mail its mails may take to conclude (default ${DEFAULT-VALUE}).")
   int drainSeconds;
 
-  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "15",
-      description = "Load at the start rate before the first measured step, to warm the JIT (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "60",
+      description = "Load at the start rate before the first measured step, to warm the JIT (default"
+          + " ${DEFAULT-VALUE}; three node JVMs on 2 cores still compile for a minute), then a pause for its backlog.")
   int warmupSeconds;
 
   @Option(names = "--p99-limit-ms", paramLabel = "MS", defaultValue = "1000",
@@ -188,10 +190,12 @@ public final class LoadBenchCommand implements Callable<Integer> {
         say.printf(Locale.ROOT, "warm-up: %.0f mails/s for %d s (not measured) ...%n", startRate, warmupSeconds);
         say.flush();
         load.run(-1, startRate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(drainSeconds), line -> { });
+        Thread.sleep(BACKLOG_PAUSE.toMillis()); // what the cold nodes left late concludes before step 1
       }
 
       say.println();
-      say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   CPU % of a core per node");
+      say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   sig/mail"
+          + "   CPU % of a core per node");
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
@@ -199,6 +203,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       boolean searchingDown = false; // the start rate was already too much: lower it until a step holds
       for (int step = 1; rate <= maxRate; step++) {
         Map<String, Duration> cpuBefore = cpu(cluster);
+        SignatureTotals signaturesBefore = SignatureTotals.scrape(http, cluster.nodes());
         long started = System.nanoTime();
         OpenLoopStep.Result result = load.run(step, rate, Duration.ofSeconds(stepSeconds),
             Duration.ofSeconds(drainSeconds), line -> {
@@ -209,7 +214,11 @@ public final class LoadBenchCommand implements Callable<Integer> {
         Map<String, Double> cpuPercent = new LinkedHashMap<>();
         cpu(cluster).forEach((node, total) ->
             cpuPercent.put(node, 100.0 * (total.toNanos() - cpuBefore.get(node).toNanos()) / 1e9 / wallSeconds));
-        StepFigures figures = StepFigures.of(step, result, cpuPercent);
+        SignatureTotals signaturesAfter = SignatureTotals.scrape(http, cluster.nodes());
+        double signatures = signaturesAfter.made() + signaturesAfter.checked()
+            - signaturesBefore.made() - signaturesBefore.checked();
+        StepFigures figures = StepFigures.of(step, result, cpuPercent,
+            result.delivered() == 0 ? 0 : signatures / result.delivered());
         steps.add(figures);
         say.println(figures.line());
         say.flush();
@@ -292,21 +301,28 @@ public final class LoadBenchCommand implements Callable<Integer> {
   /** One step's figures as printed and written to load.json. */
   record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
                      long unfinished, long polls, long copP50, long copP99, long copMax, long rodP50, long rodP99,
-                     long rodMax, Map<String, Double> cpuPercent) {
-    static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent) {
+                     long rodMax, Map<String, Double> cpuPercent, double signaturesPerMail) {
+    /**
+     * @param signaturesPerMail signatures made and checked by the nodes during the step per mail
+     *     delivered: above the calibration's figure, resends (the network was slower than retry-min)
+     */
+    static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent,
+                          double signaturesPerMail) {
       Histogram cop = result.submitToCop();
       Histogram rod = result.submitToRod();
       return new StepFigures(step, result.offeredPerSecond(), result.achievedPerSecond(), result.submitted(),
           result.delivered(), result.failed(), result.unfinished(), result.polls(),
           cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
-          rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent);
+          rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent,
+          signaturesPerMail);
     }
 
     String line() {
       StringBuilder cpu = new StringBuilder();
       cpuPercent.forEach((node, percent) -> cpu.append(String.format(Locale.ROOT, " %s %.0f", node, percent)));
-      return String.format(Locale.ROOT, " %4d  %7.1f  %8.1f   %7d / %6d / %6d       %7d / %6d / %6d      %s",
-          step, offered, achieved, copP50, copP99, copMax, rodP50, rodP99, rodMax, cpu.toString().trim());
+      return String.format(Locale.ROOT, " %4d  %7.1f  %8.1f   %7d / %6d / %6d       %7d / %6d / %6d     %6.1f     %s",
+          step, offered, achieved, copP50, copP99, copMax, rodP50, rodP99, rodMax, signaturesPerMail,
+          cpu.toString().trim());
     }
   }
 

@@ -372,10 +372,32 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** A port nothing listens on right now. */
+  /** Ports this JVM has handed out: two nodes started together must not get the same one. */
+  private static final Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int LOWEST_PORT = 20000;
+  private static final int PORTS = 12000;
+
+  /**
+   * A port nothing listens on right now, below the kernel's range for outgoing connections
+   * (32768-60999 on Linux). A port from that range (what {@code new ServerSocket(0)} gives) can be
+   * taken by any process's next outgoing connection before the node binds it: a 5-node chaos run
+   * failed that way ("Address already in use") while its nodes connected to Cassandra and each other.
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = LOWEST_PORT + random.nextInt(PORTS);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException inUse) {
+        // another listener has it: try the next
+      }
     }
+    throw new IOException("no free TCP port between " + LOWEST_PORT + " and " + (LOWEST_PORT + PORTS)
+        + " after 100 tries: stop stale certmail nodes (ps aux | grep certmail)");
   }
 }

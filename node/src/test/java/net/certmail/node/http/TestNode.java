@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -51,10 +50,7 @@ public final class TestNode implements AutoCloseable {
   /** @param extraSettings HOCON that overrides the test settings (log levels, limits) */
   public static TestNode start(Path dir, String extraSettings) throws IOException {
     Path keys = keys(dir);
-    int managementPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      managementPort = socket.getLocalPort();
-    }
+    int managementPort = net.certmail.node.cluster.LocalCluster.freePort();
     CertmailNode node = CertmailNode.start(settings(dir, keys, managementPort, extraSettings), Clock.systemUTC(), null);
     try {
       return new TestNode(node, NodeEndpoints.start(node, Clock.systemUTC()), keys, managementPort);
