@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import net.certmail.crypto.KeyDirectory;
 import net.certmail.crypto.NetworkDescription;
 import net.certmail.node.cluster.LocalCluster;
@@ -35,6 +37,18 @@ final class BenchNetwork {
                             String commonConfig, String nodeHeap, Duration startTimeout, Map<String, String> tokens,
                             PrintWriter say)
       throws IOException, InterruptedException {
+    return start(dir, networkResource, nodes, Set.of(), mailboxes, spec -> commonConfig, nodeHeap, startTimeout, tokens,
+        say);
+  }
+
+  /**
+   * As above, with HOCON per node, and the nodes named in {@code later} left for the benchmark to
+   * start ({@link LocalCluster#restart}) when it needs them.
+   */
+  static LocalCluster start(Path dir, String networkResource, List<LocalCluster.Spec> nodes, Set<String> later,
+                            List<Mailbox> mailboxes, Function<LocalCluster.Spec, String> nodeConfig, String nodeHeap,
+                            Duration startTimeout, Map<String, String> tokens, PrintWriter say)
+      throws IOException, InterruptedException {
     NetworkDescription network;
     try (InputStream in = BenchNetwork.class.getClassLoader().getResourceAsStream(networkResource)) {
       if (in == null) {
@@ -48,18 +62,18 @@ final class BenchNetwork {
     for (Mailbox mailbox : mailboxes) {
       tokens.put(mailbox.id(), TokenStore.issue(keys.resolve(mailbox.node()), mailbox.id()));
     }
-    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, commonConfig, jvmOptions(nodeHeap));
-    say.println("network: starting " + String.join(", ", nodes.stream().map(LocalCluster.Spec::name).toList())
-        + " (node JVMs from the real main class) ...");
+    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, nodeConfig, jvmOptions(nodeHeap));
+    say.println("network: starting " + String.join(", ", nodes.stream().map(LocalCluster.Spec::name)
+        .filter(name -> !later.contains(name)).toList()) + " (node JVMs from the real main class) ...");
     say.flush();
     try {
-      cluster.start(startTimeout);
+      cluster.start(startTimeout, later);
     } catch (IOException | RuntimeException e) {
       cluster.close();
       throw new IOException("the network did not start within " + startTimeout.toSeconds() + " s: " + e.getMessage()
           + " (node logs in " + dir.resolve("nodes") + "; on a busy machine give the nodes longer)", e);
     }
-    for (LocalCluster.Node node : cluster.nodes()) {
+    for (LocalCluster.Node node : cluster.running()) {
       say.printf(Locale.ROOT, "network: %s (%s) ready, API %s, pid %d%n", node.name(), node.organisation(),
           node.apiUri(), node.pid());
     }
@@ -92,10 +106,23 @@ final class BenchNetwork {
         """.formatted(dir.resolve("journal").toAbsolutePath().toString().replace("\\", "/"));
   }
 
+  /**
+   * The embedded journal of an organisation with several nodes: one H2 file per organisation under
+   * {@code dir/journal/<organisation>}, which its nodes share (H2's auto-server: the first node to
+   * open it serves it, and when that node dies another takes the file over), as they would share
+   * the organisation's Cassandra keyspace.
+   */
+  static String organisationJournal(Path dir, LocalCluster.Spec node) {
+    return """
+        certmail.journal { backend = embedded, embedded.auto-server = true, embedded.path = "%s" }
+        """.formatted(dir.resolve("journal").resolve(node.organisation()).resolve("certmail").toAbsolutePath()
+        .toString().replace("\\", "/"));
+  }
+
   /** CPU time each node's JVM has used so far. */
   static Map<String, Duration> cpu(LocalCluster cluster) {
     Map<String, Duration> totals = new LinkedHashMap<>();
-    for (LocalCluster.Node node : cluster.nodes()) {
+    for (LocalCluster.Node node : cluster.running()) {
       totals.put(node.name(), ProcessHandle.of(node.pid()).flatMap(handle -> handle.info().totalCpuDuration())
           .orElse(Duration.ZERO));
     }

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -50,9 +51,17 @@ import picocli.CommandLine.Spec;
             + " lateness of every wake-up is read from the nodes' certmail_reminders_lateness_seconds"
             + " histogram (the buckets' growth over the phase: p50 and p99 are bucket upper bounds) and its max.",
         "",
+        "Then the same after a crash: a second node of the destination organisation (beta-2, sharing its"
+            + " journal) joins, K more held mails with T 90 s ahead go to sleep, and the organisation's oldest"
+            + " node (beta-1, which runs its reminder scanner and hosts shards of the mails) is killed with"
+            + " SIGKILL; the split brain resolver downs it, beta-2 takes the scanner and the shards over, and the"
+            + " lateness of the wake-ups beta-2 sends is read from its histogram as above. Prints how long the"
+            + " takeover took.",
+        "",
         "Prints per node idle CPU and heap before and after and heap bytes per waiting mail, then the"
             + " lateness, and ends with the line \"waiting: <N> mails, heap <B> bytes/mail, idle CPU +<P> pp,"
-            + " wake p99 <X> ms\" (heap and CPU: the node that grew most). Needs jcmd (a JDK) on the PATH.",
+            + " wake p99 <X> ms, after a kill <Y> ms\" (heap and CPU: the node that grew most). Needs jcmd (a"
+            + " JDK) on the PATH.",
         "The timings are the demo's with a two-day delivery timeout (bench/certmail-waiting.conf)."})
 public final class WaitingBenchCommand implements Callable<Integer> {
   @Spec
@@ -65,6 +74,11 @@ public final class WaitingBenchCommand implements Callable<Integer> {
   @Option(names = "--wake-mails", paramLabel = "M", defaultValue = "200",
       description = "Mails with a near deadline whose wake-ups are timed (default ${DEFAULT-VALUE}; 0 skips the phase).")
   int wakeMails;
+
+  @Option(names = "--crash-mails", paramLabel = "K", defaultValue = "200",
+      description = "Mails whose wake-ups are timed after their node was killed (default ${DEFAULT-VALUE}; 0 skips"
+          + " the phase).")
+  int crashMails;
 
   @Option(names = "--quiet-seconds", paramLabel = "S", defaultValue = "20",
       description = "Length of each idle CPU window (default ${DEFAULT-VALUE}).")
@@ -89,32 +103,40 @@ public final class WaitingBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<LocalCluster.Spec> NODES = List.of(
       new LocalCluster.Spec("alpha-1", "alpha.example"),
-      new LocalCluster.Spec("beta-1", "beta.example"));
+      new LocalCluster.Spec("beta-1", "beta.example"), new LocalCluster.Spec("beta-2", "beta.example"));
+  /** The destination organisation's second node: it joins for the crash phase and survives it. */
+  private static final String SURVIVOR = "beta-2";
+  private static final String VICTIM = "beta-1";
   private static final String SENDER = "alice@alpha.example";
   private static final String RECIPIENT = "bob@beta.example";
   private static final long DAY_SECONDS = 86_400;
   /** Just over the demo timings' min-lead-time (25 s): the wake-up phase's mails. */
   private static final long NEAR_LEAD_SECONDS = 30;
+  /**
+   * The crash phase's lead: time to sleep, to be killed and taken over (failure detection and the
+   * split brain resolver's stable-after, about 10 s) before the destination's cut-offs come due.
+   */
+  private static final long CRASH_LEAD_SECONDS = 90;
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
   private static final String LATENESS = "certmail_reminders_lateness_seconds";
 
   @Override
   public Integer call() throws Exception {
-    if (mails < 1 || wakeMails < 0 || quietSeconds < 1 || concurrency < 1 || startMinutes < 1) {
-      throw new UserInputException("give --mails >= 1, --wake-mails >= 0, --quiet-seconds >= 1, --concurrency >= 1,"
-          + " --start-minutes >= 1");
+    if (mails < 1 || wakeMails < 0 || crashMails < 0 || quietSeconds < 1 || concurrency < 1 || startMinutes < 1) {
+      throw new UserInputException("give --mails >= 1, --wake-mails >= 0, --crash-mails >= 0, --quiet-seconds >= 1,"
+          + " --concurrency >= 1, --start-minutes >= 1");
     }
     PrintWriter say = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("var", "bench", "waiting-" + Instant.now().toString().replace(':', '-'));
     Files.createDirectories(dir);
-    say.printf(Locale.ROOT, "bench waiting: %d mails, %d wake-up mails, %d cores, files in %s%n", mails, wakeMails,
-        Runtime.getRuntime().availableProcessors(), dir);
+    say.printf(Locale.ROOT, "bench waiting: %d mails, %d wake-up mails, %d crash mails, %d cores, files in %s%n",
+        mails, wakeMails, crashMails, Runtime.getRuntime().availableProcessors(), dir);
     Map<String, String> tokens = new LinkedHashMap<>();
     String runId = Long.toString(System.currentTimeMillis(), 36);
-    try (LocalCluster cluster = BenchNetwork.start(dir, "bench/waiting-network.conf", NODES,
+    try (LocalCluster cluster = BenchNetwork.start(dir, "bench/waiting-network.conf", NODES, Set.of(SURVIVOR),
         List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
-        "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.embeddedJournal(dir), nodeHeap,
-        Duration.ofMinutes(startMinutes), tokens, say)) {
+        node -> "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.organisationJournal(dir, node),
+        nodeHeap, Duration.ofMinutes(startMinutes), tokens, say)) {
       // Interrupted (Ctrl-C): the node JVMs stop with the benchmark, not after it.
       Thread stopNodes = new Thread(cluster::close, "bench-waiting-stop-nodes");
       Runtime.getRuntime().addShutdownHook(stopNodes);
@@ -142,16 +164,16 @@ public final class WaitingBenchCommand implements Callable<Integer> {
       double worstBytesPerMail = 0;
       double worstCpuPoints = Double.NEGATIVE_INFINITY;
       Map<String, Object> report = new LinkedHashMap<>();
-      for (LocalCluster.Node node : cluster.nodes()) {
-        NodeFigures b = before.get(node.name());
-        NodeFigures a = after.get(node.name());
+      for (String node : before.keySet()) {
+        NodeFigures b = before.get(node);
+        NodeFigures a = after.get(node);
         double bytesPerMail = (double) (a.heapBytes() - b.heapBytes()) / mails;
         worstBytesPerMail = Math.max(worstBytesPerMail, bytesPerMail);
         worstCpuPoints = Math.max(worstCpuPoints, a.cpuPercent() - b.cpuPercent());
-        say.printf(Locale.ROOT, " %-9s  %5.1f -> %5.1f (%+.1f pp)   %6.1f -> %6.1f    %8.0f%n", node.name(),
+        say.printf(Locale.ROOT, " %-9s  %5.1f -> %5.1f (%+.1f pp)   %6.1f -> %6.1f    %8.0f%n", node,
             b.cpuPercent(), a.cpuPercent(), a.cpuPercent() - b.cpuPercent(), b.heapBytes() / 1e6,
             a.heapBytes() / 1e6, bytesPerMail);
-        report.put(node.name(), Map.of("before", b, "after", a, "heapBytesPerMail", bytesPerMail));
+        report.put(node, Map.of("before", b, "after", a, "heapBytesPerMail", bytesPerMail));
       }
       say.flush();
 
@@ -159,13 +181,18 @@ public final class WaitingBenchCommand implements Callable<Integer> {
       if (wakeMails > 0) {
         lateness = wakeUps(http, cluster, mailer, pool, say);
       }
+      Lateness afterKill = Lateness.NONE;
+      if (crashMails > 0) {
+        afterKill = wakeUpsAfterAKill(http, cluster, mailer, pool, say);
+      }
       report.put("mails", mails);
       report.put("wakeUps", lateness);
+      report.put("wakeUpsAfterAKill", afterKill);
       JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("waiting.json").toFile(), report);
       say.println();
       say.println("results: " + dir.resolve("waiting.json"));
-      say.printf(Locale.ROOT, "waiting: %d mails, heap %.0f bytes/mail, idle CPU %+.1f pp, wake p99 %s ms%n", mails,
-          worstBytesPerMail, worstCpuPoints, lateness.count() == 0 ? "n/a" : Long.toString(lateness.p99Millis()));
+      say.printf(Locale.ROOT, "waiting: %d mails, heap %.0f bytes/mail, idle CPU %+.1f pp, wake p99 %s ms, after a kill"
+          + " %s ms%n", mails, worstBytesPerMail, worstCpuPoints, lateness.p99Text(), afterKill.p99Text());
       say.flush();
       pool.shutdownNow();
       Runtime.getRuntime().removeShutdownHook(stopNodes);
@@ -196,7 +223,7 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     Map<String, Duration> cpuAfter = BenchNetwork.cpu(cluster);
     double wallSeconds = (System.nanoTime() - started) / 1e9;
     Map<String, NodeFigures> figures = new LinkedHashMap<>();
-    for (LocalCluster.Node node : cluster.nodes()) {
+    for (LocalCluster.Node node : cluster.running()) {
       double cpu = 100.0 * (cpuAfter.get(node.name()).toNanos() - cpuBefore.get(node.name()).toNanos()) / 1e9
           / wallSeconds;
       figures.put(node.name(), new NodeFigures(cpu, heapAfterFullGc(node)));
@@ -239,7 +266,7 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     int steady = 0;
     while (System.nanoTime() < deadline) {
       double active = 0;
-      for (LocalCluster.Node node : cluster.nodes()) {
+      for (LocalCluster.Node node : cluster.running()) {
         active += Metrics.scrape(http, node).sum("certmail_entities_active");
       }
       say.printf(Locale.ROOT, "settling: %.0f entities awake%n", active);
@@ -258,6 +285,10 @@ public final class WaitingBenchCommand implements Callable<Integer> {
 
   record Lateness(long count, long p50Millis, long p99Millis, long maxMillis) {
     static final Lateness NONE = new Lateness(0, 0, 0, 0);
+
+    String p99Text() {
+      return count == 0 ? "n/a" : Long.toString(p99Millis);
+    }
   }
 
   /**
@@ -271,30 +302,11 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     say.printf(Locale.ROOT, "wake-ups: %d mails with T in %d s, held by bob; their reminders come due at the"
         + " cut-offs ...%n", wakeMails, NEAR_LEAD_SECONDS);
     say.flush();
-    Map<Double, Double> bucketsBefore = latenessBuckets(http, cluster);
+    List<LocalCluster.Node> nodes = cluster.running();
+    Map<Double, Double> bucketsBefore = latenessBuckets(http, nodes, "");
     List<String> ids = mailer.submit("near", wakeMails, NEAR_LEAD_SECONDS, pool, say);
-    long concluded = 0;
-    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(NEAR_LEAD_SECONDS + 120);
-    while (System.nanoTime() < giveUp) {
-      concluded = mailer.concluded(ids);
-      say.printf(Locale.ROOT, "wake-ups: %d/%d mails concluded%n", concluded, ids.size());
-      say.flush();
-      if (concluded == ids.size()) {
-        break;
-      }
-      Thread.sleep(5_000);
-    }
-    Thread.sleep(2_000); // the scanners' last wake-ups of rows the verdicts left behind
-    Map<Double, Double> bucketsAfter = latenessBuckets(http, cluster);
-    TreeMap<Double, Double> grown = new TreeMap<>();
-    bucketsAfter.forEach((le, count) -> grown.put(le, count - bucketsBefore.getOrDefault(le, 0.0)));
-    double total = grown.isEmpty() ? 0 : grown.lastEntry().getValue();
-    double max = 0;
-    for (LocalCluster.Node node : cluster.nodes()) {
-      max = Math.max(max, Metrics.scrape(http, node).max(LATENESS + "_max"));
-    }
-    Lateness lateness = new Lateness((long) total, millis(quantile(grown, total, 0.5)),
-        millis(quantile(grown, total, 0.99)), millis(max));
+    long concluded = awaitConcluded(mailer, ids, NEAR_LEAD_SECONDS + 120, "wake-ups", say);
+    Lateness lateness = latenessSince(http, nodes, "", bucketsBefore);
     say.printf(Locale.ROOT, "wake-ups: %d of %d mails concluded; %d reminders fired, lateness p50 <= %d ms,"
         + " p99 <= %d ms, max %d ms%n", concluded, ids.size(), lateness.count(), lateness.p50Millis(),
         lateness.p99Millis(), lateness.maxMillis());
@@ -302,12 +314,99 @@ public final class WaitingBenchCommand implements Callable<Integer> {
     return lateness;
   }
 
-  /** The nodes' lateness histograms summed: cumulative count per bucket upper bound (seconds). */
-  private static Map<Double, Double> latenessBuckets(HttpClient http, LocalCluster cluster)
+  /**
+   * K mails held by bob with T {@link #CRASH_LEAD_SECONDS} ahead, after beta-2 joined beta.example;
+   * once their entities sleep, beta-1 (the organisation's oldest node: its reminder scanner, and
+   * shards of the mails) is killed. The lateness of the wake-ups beta-2 sends for beta.example
+   * from then on, from the growth of its histogram.
+   */
+  private Lateness wakeUpsAfterAKill(HttpClient http, LocalCluster cluster, Mailer mailer, ExecutorService pool,
+                                     PrintWriter say) throws Exception {
+    LocalCluster.Node survivor = cluster.node(SURVIVOR);
+    LocalCluster.Node victim = cluster.node(VICTIM);
+    String organisation = survivor.organisation();
+    say.println();
+    say.printf(Locale.ROOT, "after a kill: %s joins %s (it shares the organisation's journal) ...%n", SURVIVOR,
+        organisation);
+    say.flush();
+    cluster.restart(survivor, Duration.ofMinutes(startMinutes));
+    List<LocalCluster.Node> survivors = List.of(survivor);
+    Map<Double, Double> bucketsBefore = latenessBuckets(http, survivors, organisation);
+    say.printf(Locale.ROOT, "after a kill: %d mails with T in %d s, held by bob ...%n", crashMails,
+        CRASH_LEAD_SECONDS);
+    say.flush();
+    long submitted = System.nanoTime();
+    List<String> ids = mailer.submit("kill", crashMails, CRASH_LEAD_SECONDS, pool, say);
+    awaitAsleep(http, cluster, say);
+    say.printf(Locale.ROOT, "after a kill: kill -9 of %s, which runs %s's reminder scanner, %.0f s after the"
+        + " submissions began ...%n", VICTIM, organisation, (System.nanoTime() - submitted) / 1e9);
+    say.flush();
+    long killed = System.nanoTime();
+    cluster.kill(victim);
+    double takeoverSeconds = Double.NaN;
+    while (System.nanoTime() - killed < TimeUnit.MINUTES.toNanos(2)) {
+      if (Metrics.scrape(http, survivor).only(organisation).sum("certmail_reminders_waiting") > 0) {
+        takeoverSeconds = (System.nanoTime() - killed) / 1e9;
+        break;
+      }
+      Thread.sleep(250);
+    }
+    say.printf(Locale.ROOT, "after a kill: %s's reminder scanner runs on %s %s after the kill; T is %.0f s after"
+        + " it%n", organisation, SURVIVOR, Double.isNaN(takeoverSeconds) ? "not within 2 minutes"
+        : String.format(Locale.ROOT, "%.1f s", takeoverSeconds), CRASH_LEAD_SECONDS - (killed - submitted) / 1e9);
+    say.flush();
+    long concluded = awaitConcluded(mailer, ids, CRASH_LEAD_SECONDS + 120, "after a kill", say);
+    Lateness lateness = latenessSince(http, survivors, organisation, bucketsBefore);
+    say.printf(Locale.ROOT, "after a kill: %d of %d mails concluded; %d reminders fired on %s, lateness p50 <= %d ms,"
+        + " p99 <= %d ms, max %d ms%n", concluded, ids.size(), lateness.count(), SURVIVOR, lateness.p50Millis(),
+        lateness.p99Millis(), lateness.maxMillis());
+    say.flush();
+    return lateness;
+  }
+
+  /** Polls the mails' status every 5 s until all have their outcome or {@code seconds} passed; how many have. */
+  private static long awaitConcluded(Mailer mailer, List<String> ids, long seconds, String phase, PrintWriter say)
       throws IOException, InterruptedException {
+    long concluded = 0;
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < giveUp) {
+      concluded = mailer.concluded(ids);
+      say.printf(Locale.ROOT, "%s: %d/%d mails concluded%n", phase, concluded, ids.size());
+      say.flush();
+      if (concluded == ids.size()) {
+        break;
+      }
+      Thread.sleep(5_000);
+    }
+    Thread.sleep(2_000); // the scanners' last wake-ups of rows the verdicts left behind
+    return concluded;
+  }
+
+  /** The lateness of the wake-ups the nodes sent since {@code bucketsBefore} was read. */
+  private static Lateness latenessSince(HttpClient http, List<LocalCluster.Node> nodes, String organisation,
+                                        Map<Double, Double> bucketsBefore) throws IOException, InterruptedException {
+    Map<Double, Double> bucketsAfter = latenessBuckets(http, nodes, organisation);
+    TreeMap<Double, Double> grown = new TreeMap<>();
+    bucketsAfter.forEach((le, count) -> grown.put(le, count - bucketsBefore.getOrDefault(le, 0.0)));
+    double total = grown.isEmpty() ? 0 : grown.lastEntry().getValue();
+    double max = 0;
+    for (LocalCluster.Node node : nodes) {
+      max = Math.max(max, Metrics.scrape(http, node).only(organisation).max(LATENESS + "_max"));
+    }
+    return new Lateness((long) total, millis(quantile(grown, total, 0.5)), millis(quantile(grown, total, 0.99)),
+        millis(max));
+  }
+
+  /**
+   * The nodes' lateness histograms summed (of one organisation's wake-ups, or all for ""):
+   * cumulative count per bucket upper bound (seconds).
+   */
+  private static Map<Double, Double> latenessBuckets(HttpClient http, List<LocalCluster.Node> nodes,
+                                                     String organisation) throws IOException, InterruptedException {
     Map<Double, Double> buckets = new TreeMap<>();
-    for (LocalCluster.Node node : cluster.nodes()) {
-      Metrics.scrape(http, node).buckets(LATENESS + "_bucket").forEach((le, count) -> buckets.merge(le, count, Double::sum));
+    for (LocalCluster.Node node : nodes) {
+      Metrics.scrape(http, node).only(organisation).buckets(LATENESS + "_bucket")
+          .forEach((le, count) -> buckets.merge(le, count, Double::sum));
     }
     return buckets;
   }
@@ -407,6 +506,15 @@ public final class WaitingBenchCommand implements Callable<Integer> {
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node.managementUri() + "/metrics"))
           .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
       return new Metrics(List.of(response.body().split("\n")));
+    }
+
+    /** The series of one organisation (all when it is ""). */
+    Metrics only(String organisation) {
+      if (organisation.isEmpty()) {
+        return this;
+      }
+      String label = "organisation=\"" + organisation + "\"";
+      return new Metrics(lines.stream().filter(line -> line.contains(label)).toList());
     }
 
     double sum(String name) {

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import net.certmail.node.CertmailCli;
 
 /**
@@ -99,7 +100,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private final Path dir;
   private final Path keys;
-  private final String commonConfig;
+  private final Function<Spec, String> nodeConfig;
   private final List<String> jvmOptions;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -114,12 +115,21 @@ public final class LocalCluster implements AutoCloseable {
    */
   public LocalCluster(Path dir, Path keys, List<Spec> specs, String commonConfig, List<String> jvmOptions)
       throws IOException {
+    this(dir, keys, specs, spec -> commonConfig, jvmOptions);
+  }
+
+  /**
+   * As above, with HOCON per node, e.g. a journal file per organisation that the organisation's
+   * nodes share.
+   */
+  public LocalCluster(Path dir, Path keys, List<Spec> specs, Function<Spec, String> nodeConfig,
+                      List<String> jvmOptions) throws IOException {
     if (specs.size() < 2) {
       throw new IllegalArgumentException("a local cluster needs at least two nodes (the seeds)");
     }
     this.dir = dir;
     this.keys = keys;
-    this.commonConfig = commonConfig;
+    this.nodeConfig = nodeConfig;
     this.jvmOptions = List.copyOf(jvmOptions);
     Files.createDirectories(dir);
     for (Spec spec : specs) {
@@ -129,6 +139,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public List<Node> nodes() {
     return List.copyOf(nodes.values());
+  }
+
+  /** The nodes whose JVM runs now (not killed, not yet started). */
+  public List<Node> running() {
+    return nodes.values().stream().filter(Node::alive).toList();
   }
 
   public Node node(String name) {
@@ -149,9 +164,23 @@ public final class LocalCluster implements AutoCloseable {
    * node can be taken for dead and downed) is started again, up to three times.
    */
   public void start(Duration timeout) throws IOException, InterruptedException {
+    start(timeout, Set.of());
+  }
+
+  /**
+   * As above, but the nodes named in {@code later} are left for {@link #restart} to start when the
+   * caller wants them (e.g. a second node of an organisation joining a running cluster). The two
+   * seeds must not be among them.
+   */
+  public void start(Duration timeout, Set<String> later) throws IOException, InterruptedException {
     List<Node> all = nodes();
+    if (later.contains(all.get(0).name()) || later.contains(all.get(1).name())) {
+      throw new IllegalArgumentException("the seeds " + all.get(0).name() + " and " + all.get(1).name()
+          + " start first; start other nodes later");
+    }
     startWithRetries(List.of(all.get(0)), timeout);
-    startWithRetries(all.subList(1, all.size()), timeout);
+    startWithRetries(all.subList(1, all.size()).stream().filter(node -> !later.contains(node.name())).toList(),
+        timeout);
   }
 
   private void startWithRetries(List<Node> group, Duration timeout) throws IOException, InterruptedException {
@@ -208,7 +237,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Starts the node again on its ports (after a kill, or after it stopped by itself, e.g. downed
-   * by the split brain resolver), joining through the other nodes, and waits until it is ready.
+   * by the split brain resolver), or for the first time when {@link #start(Duration, Set)} left it
+   * for later, joining through the other nodes, and waits until it is ready.
    */
   public void restart(Node node, Duration timeout) throws IOException, InterruptedException {
     if (node.alive()) {
@@ -336,7 +366,7 @@ public final class LocalCluster implements AutoCloseable {
         %s
         """.formatted(node.name(), node.organisation(), keys.resolve(node.name()).toString().replace("\\", "/"),
         node.arteryPort, seedList, node.httpPort, node.managementPort, node.name().hashCode() * 31L + node.starts,
-        commonConfig));
+        nodeConfig.apply(node.spec)));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
