@@ -41,8 +41,12 @@ public final class CassandraReminderStore implements ReminderStore {
           + " PRIMARY KEY (organisation, bucket))",
       "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_backfills (organisation text PRIMARY KEY, backfilled_at bigint)");
 
+  /** Listed buckets remembered at most (a bucket is a minute by default: days of them). */
+  private static final int LISTED_BUCKETS_KEPT = 10_000;
+
   private final CqlSession session;
   private final long bucketMillis;
+  private final java.util.Set<BucketKey> listed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final PreparedStatement listBucket;
   private final PreparedStatement insert;
   private final PreparedStatement remove;
@@ -95,14 +99,35 @@ public final class CassandraReminderStore implements ReminderStore {
     return bucketMillis;
   }
 
-  /** The bucket is listed first: a row is never in a bucket a scan would not read. */
+  /**
+   * The bucket is listed first: a row is never in a bucket a scan would not read. A bucket this
+   * store has listed is not listed again while it is current or ahead (about one write in two
+   * saved: entities write most rows into the same few buckets). A scan unlists only empty buckets
+   * more than two behind its clock, so a remembered listing of such a bucket may be stale: a row
+   * for an older bucket (a write retried after an outage) lists its bucket again.
+   */
   @Override
   public CompletionStage<Done> write(Reminder reminder) {
     long bucket = bucketOf(reminder.dueAt());
-    return session.executeAsync(listBucket.bind(reminder.organisation(), bucket))
-        .thenCompose(listed -> session.executeAsync(insert.bind(reminder.organisation(), bucket, reminder.dueAt(),
+    BucketKey key = new BucketKey(reminder.organisation(), bucket);
+    boolean stillListed = bucket >= bucketOf(System.currentTimeMillis()) - 1 && listed.contains(key);
+    CompletionStage<?> listing = stillListed ? CompletableFuture.completedFuture(null)
+        : session.executeAsync(listBucket.bind(reminder.organisation(), bucket)).thenAccept(done -> remember(key));
+    return listing
+        .thenCompose(done -> session.executeAsync(insert.bind(reminder.organisation(), bucket, reminder.dueAt(),
             reminder.entityType(), reminder.entityId())))
         .thenApply(written -> Done.getInstance());
+  }
+
+  private record BucketKey(String organisation, long bucket) {}
+
+  /** Remembers a listed bucket; bounded: when full, the oldest buckets are forgotten (listed again if needed). */
+  private void remember(BucketKey key) {
+    if (listed.size() >= LISTED_BUCKETS_KEPT) {
+      listed.stream().sorted(java.util.Comparator.comparingLong(BucketKey::bucket)).limit(LISTED_BUCKETS_KEPT / 2)
+          .toList().forEach(listed::remove);
+    }
+    listed.add(key);
   }
 
   @Override
@@ -153,6 +178,7 @@ public final class CassandraReminderStore implements ReminderStore {
 
   /** Only rows due by upTo were asked for; the bucket ends before upTo, so empty means empty. */
   private CompletionStage<?> unlistIfEmpty(String organisation, long bucket) {
+    listed.remove(new BucketKey(organisation, bucket));
     return session.executeAsync(unlistBucket.bind(organisation, bucket));
   }
 

@@ -103,4 +103,15 @@ abstract class ReminderStoreContract {
     assertEquals(List.of(fresh), await(store().dueBy(org, NOW + 200, 100)));
     assertTrue(store().bucketOf(NOW + 100) > store().bucketOf(NOW - 30 * MINUTE));
   }
+
+  @Test
+  void aRowWrittenAgainIntoABucketAScanUnlistedIsFound() {
+    String org = "relisted.example";
+    Reminder retried = row(org, "retried", NOW - 30 * MINUTE);
+    await(store().write(retried));
+    await(store().delete(retried));
+    assertEquals(List.of(), await(store().dueBy(org, NOW, 100))); // unlists the emptied bucket
+    await(store().write(retried)); // e.g. a write retried after an outage
+    assertEquals(List.of(retried), await(store().dueBy(org, NOW, 100)));
+  }
 }
