@@ -195,7 +195,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
 
       say.println();
       say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   sig/mail"
-          + "   CPU % of a core per node");
+          + "   CPU % of a core per node" + (journal.equals("cassandra") ? " (and a local Cassandra)" : ""));
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
@@ -212,8 +212,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
             });
         double wallSeconds = (System.nanoTime() - started) / 1e9;
         Map<String, Double> cpuPercent = new LinkedHashMap<>();
-        cpu(cluster).forEach((node, total) ->
-            cpuPercent.put(node, 100.0 * (total.toNanos() - cpuBefore.get(node).toNanos()) / 1e9 / wallSeconds));
+        cpu(cluster).forEach((node, total) -> cpuPercent.put(node,
+            100.0 * (total.toNanos() - cpuBefore.getOrDefault(node, total).toNanos()) / 1e9 / wallSeconds));
         SignatureTotals signaturesAfter = SignatureTotals.scrape(http, cluster.nodes());
         double signatures = signaturesAfter.made() + signaturesAfter.checked()
             - signaturesBefore.made() - signaturesBefore.checked();
@@ -293,9 +293,21 @@ public final class LoadBenchCommand implements Callable<Integer> {
         "include classpath(\"bench/certmail-load.conf\")\n" + journalConfig, nodeHeap, Duration.ofMinutes(5), tokens, say);
   }
 
-  /** CPU time each node's JVM has used so far. */
-  private static Map<String, Duration> cpu(LocalCluster cluster) {
-    return BenchNetwork.cpu(cluster);
+  /**
+   * CPU time each node's JVM has used so far, and with --journal cassandra that of a Cassandra
+   * running on this machine (found by its main class), which shares the cores with the nodes.
+   */
+  private Map<String, Duration> cpu(LocalCluster cluster) {
+    Map<String, Duration> totals = BenchNetwork.cpu(cluster);
+    if (journal.equals("cassandra")) {
+      ProcessHandle.allProcesses()
+          .filter(process -> process.info().arguments().map(args -> List.of(args)
+              .contains("org.apache.cassandra.service.CassandraDaemon")).orElse(false))
+          .findFirst()
+          .flatMap(process -> process.info().totalCpuDuration())
+          .ifPresent(total -> totals.put("cassandra", total));
+    }
+    return totals;
   }
 
   /** One step's figures as printed and written to load.json. */
