@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
-            + " and the CPU each node used; writes load.json and load.svg (latency against offered rate)"
+            + " and the CPU each node (and a local Cassandra) used; writes load.json and load.svg (latency against offered rate)"
             + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
             + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
