@@ -26,8 +26,10 @@ import scala.jdk.javaapi.FutureConverters;
 
 /**
  * Reads pekko-persistence-cassandra's tables directly with the plugin's own driver session:
- * {@code all_persistence_ids} once, then each stream's partitions of {@code messages}, all the
- * streams of a label at once (asynchronous queries, no Pekko Streams stage per stream). Through
+ * {@code all_persistence_ids} once, then the streams of each label: their first partitions of
+ * {@code messages} in one query (IN over the label's persistence ids: 4,353 -> 5,581 events/s in
+ * {@code bench audit --journal cassandra} against a query per stream), and any later partition
+ * on its own (asynchronous queries, no Pekko Streams stage per stream). Through
  * Persistence Query each {@code currentEventsByPersistenceId} is a stream materialisation and a
  * metadata lookup: ~1,000 events/s for certmail's short streams. Read-only; the same rows, columns
  * and serializer the plugin's replay uses.
@@ -44,6 +46,7 @@ final class CassandraJournalReader implements JournalReader {
   private final long partitionSize;
   private final long maxBatch;
   private final PreparedStatement selectPartition;
+  private final PreparedStatement selectFirstPartitions;
 
   CassandraJournalReader(ActorSystem<?> system) {
     this.serialization = SerializationExtension.get(system);
@@ -54,6 +57,8 @@ final class CassandraJournalReader implements JournalReader {
     this.session = session(system);
     this.selectPartition = session.prepare("SELECT sequence_nr, timestamp, ser_id, ser_manifest, event FROM "
         + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = ?");
+    this.selectFirstPartitions = session.prepare("SELECT persistence_id, sequence_nr, timestamp, ser_id, ser_manifest,"
+        + " event FROM " + keyspace + ".messages WHERE persistence_id IN ? AND partition_nr = 0");
   }
 
   /** The plugin's session, asked for without schema initialisation: the audit creates nothing. */
@@ -89,15 +94,52 @@ final class CassandraJournalReader implements JournalReader {
             .thenApply(streams -> new LabelStreams(entry.getKey(), streams)));
   }
 
+  /**
+   * The first partition of every stream in one query (a label's streams are a handful of short
+   * ones: one request instead of one per stream, for the driver and for Cassandra), then, for a
+   * stream that reached the end of its first partition, the partitions after it one by one.
+   */
   @Override
   public CompletionStage<List<List<JournalEvent>>> read(List<String> persistenceIds) {
+    Map<String, List<JournalEvent>> streams = new java.util.LinkedHashMap<>();
+    persistenceIds.forEach(id -> streams.put(id, new ArrayList<>()));
+    CompletionStage<Void> first = session.executeAsync(selectFirstPartitions.bind(List.copyOf(streams.keySet())))
+        .thenCompose(page -> collectFirst(page, streams));
+    return first
+        .thenCompose(read -> allOf(persistenceIds, id -> continueAfter(id, 0, streams.get(id))))
+        // The one query failed: each stream on its own, so that a failure is reported per stream.
+        .exceptionallyCompose(failure -> allOf(persistenceIds, id -> readPartition(id, 0, new ArrayList<>())));
+  }
+
+  private static CompletionStage<List<List<JournalEvent>>> allOf(
+      List<String> persistenceIds, java.util.function.Function<String, CompletionStage<List<JournalEvent>>> read) {
     List<CompletableFuture<List<JournalEvent>>> streams = new ArrayList<>();
     for (String id : persistenceIds) {
-      List<JournalEvent> stream = new ArrayList<>();
-      streams.add(readPartition(id, 0, stream).toCompletableFuture());
+      streams.add(read.apply(id).toCompletableFuture());
     }
     return CompletableFuture.allOf(streams.toArray(CompletableFuture[]::new))
         .thenApply(done -> streams.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** Decodes one page of the first partitions into their streams and fetches the next page. */
+  private CompletionStage<Void> collectFirst(AsyncResultSet page, Map<String, List<JournalEvent>> streams) {
+    for (Row row : page.currentPage()) {
+      String id = row.getString(0);
+      streams.get(id).add(decode(id, row, 1));
+    }
+    if (page.hasMorePages()) {
+      return page.fetchNextPage().thenCompose(next -> collectFirst(next, streams));
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** The partitions after {@code partition}, when the stream reached its end (see readPartition). */
+  private CompletionStage<List<JournalEvent>> continueAfter(String id, long partition, List<JournalEvent> stream) {
+    long lastInPartition = (partition + 1) * partitionSize;
+    if (!stream.isEmpty() && stream.get(stream.size() - 1).sequenceNr() + maxBatch > lastInPartition) {
+      return readPartition(id, partition + 1, stream);
+    }
+    return CompletableFuture.completedFuture(stream);
   }
 
   /**
@@ -110,13 +152,8 @@ final class CassandraJournalReader implements JournalReader {
   private CompletionStage<List<JournalEvent>> readPartition(String id, long partition, List<JournalEvent> stream) {
     return session.executeAsync(selectPartition.bind(id, partition))
         .thenCompose(page -> collect(id, page, stream))
-        .thenCompose(rows -> {
-          long lastInPartition = (partition + 1) * partitionSize;
-          if (rows > 0 && stream.get(stream.size() - 1).sequenceNr() + maxBatch > lastInPartition) {
-            return readPartition(id, partition + 1, stream);
-          }
-          return CompletableFuture.completedFuture(stream);
-        })
+        .thenCompose(rows -> rows > 0 ? continueAfter(id, partition, stream)
+            : CompletableFuture.completedFuture(stream))
         .exceptionally(failure -> {
           long next = stream.isEmpty() ? 1 : stream.get(stream.size() - 1).sequenceNr() + 1;
           stream.add(JournalEvent.unreadable(id, next, "cannot read from Cassandra: "
@@ -130,7 +167,7 @@ final class CassandraJournalReader implements JournalReader {
     int rows = 0;
     for (Row row : page.currentPage()) {
       rows++;
-      stream.add(decode(id, row));
+      stream.add(decode(id, row, 0));
     }
     int counted = rows;
     if (page.hasMorePages()) {
@@ -139,17 +176,18 @@ final class CassandraJournalReader implements JournalReader {
     return CompletableFuture.completedFuture(counted);
   }
 
-  private JournalEvent decode(String id, Row row) {
-    long sequenceNr = row.getLong(0);
-    UUID timestamp = row.getUuid(1);
+  /** A row's columns from {@code from} on: sequence_nr, timestamp, ser_id, ser_manifest, event. */
+  private JournalEvent decode(String id, Row row, int from) {
+    long sequenceNr = row.getLong(from);
+    UUID timestamp = row.getUuid(from + 1);
     long writtenAt = timestamp != null && timestamp.version() == 1 ? Uuids.unixTimestamp(timestamp) : 0;
     try {
-      ByteBuffer buffer = row.getByteBuffer(4);
+      ByteBuffer buffer = row.getByteBuffer(from + 4);
       byte[] bytes = new byte[buffer == null ? 0 : buffer.remaining()];
       if (buffer != null) {
         buffer.get(bytes);
       }
-      Object payload = serialization.deserialize(bytes, row.getInt(2), row.getString(3)).get();
+      Object payload = serialization.deserialize(bytes, row.getInt(from + 2), row.getString(from + 3)).get();
       return JournalEvent.of(id, sequenceNr, payload, writtenAt);
     } catch (Exception e) {
       return JournalEvent.unreadable(id, sequenceNr, e.getMessage());
