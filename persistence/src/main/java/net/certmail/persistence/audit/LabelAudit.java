@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import net.certmail.crypto.ContentHash;
 import net.certmail.crypto.EvidenceVerifier;
 import net.certmail.crypto.Sha256;
@@ -429,11 +430,11 @@ final class LabelAudit {
           expectField(event, mail.getSender().equals(facts.sender()) && mail.getRecipient().equals(facts.recipient())
               && mail.getDeadlineMillis() == facts.deadlineMillis() && mail.getFlavour() == facts.flavour()
               && mail.getOriginServer().equals(facts.origin()) && mail.getSubmissionId().equals(facts.submissionId()),
-              "the submission (" + mail.getSender() + " to " + mail.getRecipient() + ", T " + mail.getDeadlineMillis()
+              () -> "the submission (" + mail.getSender() + " to " + mail.getRecipient() + ", T " + mail.getDeadlineMillis()
                   + ", " + mail.getFlavour() + ") is not what the COP certifies");
         } else if (event.event() instanceof OutboxEvent e && e.hasPostingCertified()) {
           expectField(event, e.getPostingCertified().getLabel().equals(label),
-              "PostingCertified names label " + e.getPostingCertified().getLabel());
+              () -> "PostingCertified names label " + e.getPostingCertified().getLabel());
         }
       }
     }
@@ -446,15 +447,15 @@ final class LabelAudit {
         }
         if (e.hasSubmissionAccepted()) {
           checkCarriage(event, e.getSubmissionAccepted().getMail(), facts);
-          expectField(event, server.equals(facts.origin()), server + " accepted a submission for a label of "
+          expectField(event, server.equals(facts.origin()), () -> server + " accepted a submission for a label of "
               + facts.origin());
           expectField(event, e.getSubmissionAccepted().getNextHop().equals(hopAfter(facts, 0)),
-              "next hop " + e.getSubmissionAccepted().getNextHop() + ", the COP's route says " + hopAfter(facts, 0));
+              () -> "next hop " + e.getSubmissionAccepted().getNextHop() + ", the COP's route says " + hopAfter(facts, 0));
         } else if (e.hasRelayAccepted()) {
           checkCarriage(event, e.getRelayAccepted().getMail(), facts);
           expectField(event, position > 0 && e.getRelayAccepted().getPreviousHop().equals(facts.route().get(position - 1))
                   && e.getRelayAccepted().getNextHop().equals(hopAfter(facts, position)),
-              "hops " + e.getRelayAccepted().getPreviousHop() + " -> " + server + " -> "
+              () -> "hops " + e.getRelayAccepted().getPreviousHop() + " -> " + server + " -> "
                   + e.getRelayAccepted().getNextHop() + " are not on the COP's route " + facts.route());
           expectIssuer(event, e.getRelayAccepted().getAck(), server, "its own ACK");
         } else if (e.hasForwardAcknowledged()) {
@@ -484,7 +485,7 @@ final class LabelAudit {
           expectField(event, notice.getLabel().equals(label) && notice.getSender().equals(facts.sender())
                   && notice.getFlavour() == facts.flavour() && notice.getDeadlineMillis() == facts.deadlineMillis()
                   && notice.getAgent().equals(facts.destination()) && event.principal().equals(facts.recipient()),
-              "the notification (from " + notice.getAgent() + ", sender " + notice.getSender() + ", "
+              () -> "the notification (from " + notice.getAgent() + ", sender " + notice.getSender() + ", "
                   + notice.getFlavour() + ", T " + notice.getDeadlineMillis() + ") is not what the COP certifies");
           if (facts.flavour() == Flavour.CEM) {
             checkContent(event, notice.getContent(), facts, "the delivered content");
@@ -519,7 +520,7 @@ final class LabelAudit {
     expectField(event, mail.getLabel().equals(label) && mail.getSender().equals(facts.sender())
             && mail.getRecipient().equals(facts.recipient()) && mail.getDeadlineMillis() == facts.deadlineMillis()
             && mail.getFlavour() == facts.flavour() && mail.getOriginServer().equals(facts.origin()),
-        "the carried mail (" + mail.getLabel() + ", " + mail.getSender() + " to " + mail.getRecipient() + ", T "
+        () -> "the carried mail (" + mail.getLabel() + ", " + mail.getSender() + " to " + mail.getRecipient() + ", T "
             + mail.getDeadlineMillis() + ", " + mail.getFlavour() + ") is not what the COP certifies");
   }
 
@@ -531,15 +532,16 @@ final class LabelAudit {
     }
   }
 
-  private void expectField(JournalEvent event, boolean holds, String problem) {
+  /** The problem is described only when it is one: the check runs for every event, a violation is rare. */
+  private void expectField(JournalEvent event, boolean holds, Supplier<String> problem) {
     if (!holds) {
-      violations.add(at(event, AuditRule.EVENT_MATCHES_EVIDENCE, problem));
+      violations.add(at(event, AuditRule.EVENT_MATCHES_EVIDENCE, problem.get()));
     }
   }
 
   private void expectIssuer(JournalEvent event, SignedEvidence item, String issuer, String what) {
     String actual = statementOf(item).getIssuer();
-    expectField(event, actual.equals(issuer), what + " is signed by " + actual + ", expected " + issuer);
+    expectField(event, actual.equals(issuer), () -> what + " is signed by " + actual + ", expected " + issuer);
   }
 
   /** A step that certifies delivery is taken before T (no verdict and no COD after T). */
@@ -701,62 +703,62 @@ final class LabelAudit {
           Message e = event.event();
           if (e instanceof ServerEvent s && s.hasSubmissionAccepted()) {
             require(senderStream, isOutbox(OutboxEvent::hasMailSubmitted), "outbox.v1/mail_submitted", event,
-                "the origin accepted a submission from " + facts.sender());
+                () -> "the origin accepted a submission from " + facts.sender());
           }
           if (e instanceof ServerEvent s && s.hasRelayAccepted() || e instanceof OutboxEvent o && o.hasPostingCertified()) {
             require(originStream, isServer(ServerEvent::hasSubmissionAccepted), "server.v1/submission_accepted", event,
-                "it holds the COP " + origin + " signed");
+                () -> "it holds the COP " + origin + " signed");
           }
           if (e instanceof ServerEvent s && s.hasRelayAccepted()) {
             int position = facts.positionOf(event.principal());
             if (position > 1) {
               require(facts.route().get(position - 1) + "|" + label, isServer(ServerEvent::hasRelayAccepted),
-                  "server.v1/relay_accepted", event, "the mail was relayed to " + event.principal() + " by "
+                  "server.v1/relay_accepted", event, () -> "the mail was relayed to " + event.principal() + " by "
                       + facts.route().get(position - 1));
             }
           }
           if (e instanceof ServerEvent s && s.hasForwardAcknowledged()) {
             String issuer = statementOf(s.getForwardAcknowledged().getAck()).getIssuer();
             require(issuer + "|" + label, isServer(ServerEvent::hasRelayAccepted), "server.v1/relay_accepted", event,
-                "it holds " + issuer + "'s ACK");
+                () -> "it holds " + issuer + "'s ACK");
           }
           if (e instanceof InboxEvent i && i.hasNotificationReceived()) {
             require(destinationStream, isServer(x -> x.hasRelayAccepted() || x.hasSubmissionAccepted()),
-                "server.v1/relay_accepted", event, "the recipient was notified by " + facts.destination());
+                "server.v1/relay_accepted", event, () -> "the recipient was notified by " + facts.destination());
           }
           if (e instanceof ServerEvent s && s.hasCodAccepted()) {
             require(recipientStream, isInbox(InboxEvent::hasReceiptSigned), "inbox.v1/receipt_signed", event,
-                "it holds " + facts.recipient() + "'s COD");
+                () -> "it holds " + facts.recipient() + "'s COD");
           }
           if (e instanceof ServerEvent s && s.hasRefusalAccepted()) {
             require(recipientStream, isInbox(InboxEvent::hasReceiptRefused), "inbox.v1/receipt_refused", event,
-                "it holds " + facts.recipient() + "'s refusal");
+                () -> "it holds " + facts.recipient() + "'s refusal");
           }
           if (e instanceof InboxEvent i && i.hasContentRetrieved()) {
             require(destinationStream, isServer(ServerEvent::hasContentReleased), "server.v1/content_released", event,
-                "it holds " + facts.destination() + "'s content handover");
+                () -> "it holds " + facts.destination() + "'s content handover");
           }
           if (e instanceof ServerEvent s && s.hasDeliveryCertified() && !event.principal().equals(facts.destination())
               || e instanceof OutboxEvent o && o.hasDeliveryConfirmed()) {
             require(destinationStream, isServer(ServerEvent::hasCodAccepted), "server.v1/cod_accepted", event,
-                "it holds " + facts.destination() + "'s ROD_n");
+                () -> "it holds " + facts.destination() + "'s ROD_n");
             require(recipientStream, isInbox(InboxEvent::hasReceiptSigned), "inbox.v1/receipt_signed", event,
-                "it holds " + facts.recipient() + "'s COD");
+                () -> "it holds " + facts.recipient() + "'s COD");
           }
           if (e instanceof OutboxEvent o && o.hasDeliveryConfirmed()) {
             require(originStream, isServer(ServerEvent::hasDeliveryCertified), "server.v1/delivery_certified", event,
-                "the sender holds " + origin + "'s ROD");
+                () -> "the sender holds " + origin + "'s ROD");
           }
           if (e instanceof OutboxEvent o && o.hasNonDeliveryNotified()) {
             SignedEvidence ndn = o.getNonDeliveryNotified().getNdn();
             require(originStream, isServer(x -> isVerdict(x) && ndnOf(x).equals(ndn)), "server.v1/non_delivery_recorded",
-                event, "the sender holds the NDN as " + origin + "'s verdict");
+                event, () -> "the sender holds the NDN as " + origin + "'s verdict");
           }
           if (e instanceof ServerEvent s && s.hasNonDeliveryRecorded()) {
             SignedEvidence ndn = s.getNonDeliveryRecorded().getNdn();
             String issuer = statementOf(ndn).getIssuer();
             require(issuer + "|" + label, isServer(x -> (x.hasNonDeliveryIssued() || x.hasRefusalAccepted())
-                && ndnOf(x).equals(ndn)), "server.v1/non_delivery_issued", event, "it holds " + issuer + "'s NDN");
+                && ndnOf(x).equals(ndn)), "server.v1/non_delivery_issued", event, () -> "it holds " + issuer + "'s NDN");
           }
         }
       }
@@ -770,7 +772,7 @@ final class LabelAudit {
     }
 
     private void require(String persistenceId, Predicate<Message> recorded, String expected, JournalEvent because,
-                         String why) {
+                         Supplier<String> why) {
       if (!heldHere(persistenceId)) {
         return; // another organisation's journal: audited there, against the same evidence
       }
@@ -784,7 +786,7 @@ final class LabelAudit {
       violations.add(new Violation(label, principal, persistenceId, next, "(missing) " + expected,
           AuditRule.IMPLIED_STREAM_PRESENT, principal + " must have recorded " + expected + ": "
               + because.principal() + " (" + because.persistenceId() + " #" + because.sequenceNr() + ") shows it, as "
-              + why + "; " + (stream == null ? "the stream is missing" : "the stream ends at #" + (next - 1))));
+              + why.get() + "; " + (stream == null ? "the stream is missing" : "the stream ends at #" + (next - 1))));
     }
   }
 
@@ -825,7 +827,7 @@ final class LabelAudit {
     List<JournalEvent> stream = outboxes.getOrDefault(persistenceId,
         servers.getOrDefault(persistenceId, inboxes.getOrDefault(persistenceId, List.of())));
     // Named only in a violation: built for every witness, it cost more than the check.
-    java.util.function.Supplier<String> where = () -> statement.getKind() + " held by " + witness.principal() + " ("
+    Supplier<String> where = () -> statement.getKind() + " held by " + witness.principal() + " ("
         + witness.persistenceId() + " #" + witness.sequenceNr() + ") witnesses " + principal + "'s stream at #"
         + sequenceNr + " with hash " + Sha256.hex(hash).substring(0, 16) + "…";
     if (sequenceNr == 0) {
