@@ -54,6 +54,9 @@ final class LabelAudit {
   // Keyed by the whole item (statement, signature, signer, key id, algorithm): a copy that differs
   // in any field is verified on its own.
   private final Map<SignedEvidence, Optional<String>> verified = new HashMap<>();
+  /** The stored copy of M whose hash is the COP's H(M), once found; other copies are compared with it. */
+  private ByteString recordContent;
+  private byte[] expectedCodHash;
   private final Map<ByteString, EvidenceStatement> statements = new HashMap<>();
   private final Map<String, List<JournalEvent>> servers = new TreeMap<>();
   private final Map<String, List<JournalEvent>> inboxes = new TreeMap<>();
@@ -491,10 +494,10 @@ final class LabelAudit {
             checkContent(event, notice.getContent(), facts, "the delivered content");
           }
           if (content != null && facts.flavour() != Flavour.NSR && !Arrays.equals(notice.getExpectedHash().toByteArray(),
-              Entitlements.expectedCodHash(facts.flavour(), label, content))) {
+              expectedCodHash(facts.flavour(), content))) {
             violations.add(at(event, AuditRule.CONTENT_MATCHES_COP, "the recipient expects hash "
                 + Sha256.hex(notice.getExpectedHash().toByteArray()) + ", not the " + facts.flavour() + " hash "
-                + Sha256.hex(Entitlements.expectedCodHash(facts.flavour(), label, content))));
+                + Sha256.hex(expectedCodHash(facts.flavour(), content))));
           }
         } else if (event.event() instanceof InboxEvent e && e.hasContentRetrieved()) {
           checkContent(event, e.getContentRetrieved().getContent(), facts, "the retrieved content");
@@ -525,6 +528,9 @@ final class LabelAudit {
   }
 
   private void checkContent(JournalEvent event, ByteString content, MailFacts facts, String what) {
+    if (content.equals(recordContent)) {
+      return; // the same bytes as the copy whose hash is the COP's: no second SHA-256 over M
+    }
     byte[] hash = ContentHash.of(content.toByteArray());
     if (!Arrays.equals(hash, facts.contentHash())) {
       violations.add(at(event, AuditRule.CONTENT_MATCHES_COP, what + " (" + content.size() + " bytes) hashes to "
@@ -607,7 +613,7 @@ final class LabelAudit {
     }
     byte[] expected = switch (cop.getFlavour()) {
       case CEM -> cop.getContentHash().toByteArray();
-      case IP -> content == null ? null : ContentHash.labelled(label, content);
+      case IP -> content == null ? null : expectedCodHash(Flavour.IP, content);
       default -> new byte[0];
     };
     if (expected == null) {
@@ -951,8 +957,22 @@ final class LabelAudit {
         }
       }
     }
-    return candidates.stream().map(ByteString::toByteArray).filter(c -> Arrays.equals(ContentHash.of(c), copHash))
-        .findFirst().orElse(null);
+    for (ByteString candidate : candidates) {
+      byte[] bytes = candidate.toByteArray();
+      if (Arrays.equals(ContentHash.of(bytes), copHash)) {
+        recordContent = candidate;
+        return bytes;
+      }
+    }
+    return null;
+  }
+
+  /** The hash the recipient's COD must carry (Entitlements), computed once: every principal stores M. */
+  private byte[] expectedCodHash(Flavour flavour, byte[] content) {
+    if (expectedCodHash == null) {
+      expectedCodHash = Entitlements.expectedCodHash(flavour, label, content);
+    }
+    return expectedCodHash;
   }
 
   static Set<String> organisationsOf(Iterable<String> persistenceIds) {
