@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import net.certmail.crypto.KeyDirectory;
@@ -127,5 +128,18 @@ final class BenchNetwork {
           .orElse(Duration.ZERO));
     }
     return totals;
+  }
+
+  /** CPU time the nodes' JIT compiler threads have used so far, all nodes together; empty without /proc. */
+  static Optional<Duration> jitCpu(LocalCluster cluster) {
+    Duration total = Duration.ZERO;
+    for (LocalCluster.Node node : cluster.running()) {
+      Optional<Duration> jit = JitCpu.of(node.pid());
+      if (jit.isEmpty()) {
+        return Optional.empty();
+      }
+      total = total.plus(jit.get());
+    }
+    return Optional.of(total);
   }
 }

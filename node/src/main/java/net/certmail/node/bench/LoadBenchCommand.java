@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import net.certmail.node.UserInputException;
@@ -45,11 +46,12 @@ import picocli.CommandLine.Spec;
             + " three servers to a recipient who accepts at once, at a fixed rate per step, raising the rate"
             + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
             + " network falls behind (if the first step already does, it lowers the rate by the same factor"
-            + " until a step holds). Latencies count from the instant each mail was due to be sent.",
+            + " until a step holds). Latencies count from the instant each mail was due to be sent. Before the"
+            + " first step it warms the nodes up at the start rate until their JIT compilers are mostly done.",
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
-            + " and the CPU each node (and a local Cassandra) used; writes load.json and load.svg (latency against offered rate)"
+            + " the CPU each node (and a local Cassandra) used and the JIT's share of the nodes' CPU; writes load.json and load.svg (latency against offered rate)"
             + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
             + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
@@ -90,10 +92,17 @@ public final class LoadBenchCommand implements Callable<Integer> {
       description = "How long after a step's last mail its mails may take to conclude (default ${DEFAULT-VALUE}).")
   int drainSeconds;
 
-  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "60",
-      description = "Load at the start rate before the first measured step, to warm the JIT (default"
-          + " ${DEFAULT-VALUE}; three node JVMs on 2 cores still compile for a minute), then a pause for its backlog.")
+  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "600",
+      description = "Longest warm-up: load at the start rate before the first measured step, in rounds of "
+          + WARMUP_ROUND_SECONDS + " s, until the nodes' JIT compilers use less than --warmup-jit-percent of their"
+          + " CPU in a round (three node JVMs on 2 cores compile for minutes); then a pause for its backlog"
+          + " (default ${DEFAULT-VALUE}; 0: none). Without /proc (not Linux) it is 60 s at most.")
   int warmupSeconds;
+
+  @Option(names = "--warmup-jit-percent", paramLabel = "P", defaultValue = "5",
+      description = "The warm-up ends after a round in which the JIT used less than P %% of the nodes' CPU"
+          + " (default ${DEFAULT-VALUE}).")
+  double warmupJitPercent;
 
   @Option(names = "--p99-limit-ms", paramLabel = "MS", defaultValue = "1000",
       description = "A step whose p99 from submission to ROD is above this ends the run (default ${DEFAULT-VALUE}).")
@@ -118,6 +127,9 @@ public final class LoadBenchCommand implements Callable<Integer> {
       new LocalCluster.Spec("beta-1", "beta.example"));
   private static final String SENDER = "alice@alpha.example";
   private static final String RECIPIENT = "bob@beta.example";
+  private static final int WARMUP_ROUND_SECONDS = 20;
+  /** Warm-up where the JIT's share cannot be read (no /proc). */
+  private static final int BLIND_WARMUP_SECONDS = 60;
   /** Mails per flavour sent one by one to count the signatures a mail costs. */
   private static final int CALIBRATION_MAILS_PER_FLAVOUR = 3;
 
@@ -127,9 +139,10 @@ public final class LoadBenchCommand implements Callable<Integer> {
       throw new UserInputException("--journal is embedded or cassandra, not \"" + journal + "\"");
     }
     if (startRate <= 0 || factor <= 1 || maxRate < startRate || stepSeconds < 1 || drainSeconds < 0
-        || warmupSeconds < 0 || p99LimitMillis < 1 || pollMillis < 1) {
+        || warmupSeconds < 0 || warmupJitPercent < 0 || p99LimitMillis < 1 || pollMillis < 1) {
       throw new UserInputException("give --start-rate > 0, --factor > 1, --max-rate >= --start-rate,"
-          + " --step-seconds >= 1, --drain-seconds and --warmup-seconds >= 0, --p99-limit-ms and --poll-ms >= 1");
+          + " --step-seconds >= 1, --drain-seconds, --warmup-seconds and --warmup-jit-percent >= 0, --p99-limit-ms"
+          + " and --poll-ms >= 1");
     }
     PrintWriter say = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("var", "bench", "load-" + Instant.now().toString().replace(':', '-'));
@@ -186,16 +199,12 @@ public final class LoadBenchCommand implements Callable<Integer> {
       say.printf(Locale.ROOT, "limits: %.1f signatures made and %.1f checked per mail -> crypto-bound %.0f mails/s"
           + " on %d cores%n", signsPerMail, verifiesPerMail, cryptoBound, cores);
 
-      if (warmupSeconds > 0) {
-        say.printf(Locale.ROOT, "warm-up: %.0f mails/s for %d s (not measured) ...%n", startRate, warmupSeconds);
-        say.flush();
-        load.run(-1, startRate, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(drainSeconds), line -> { });
-        Thread.sleep(BACKLOG_PAUSE.toMillis()); // what the cold nodes left late concludes before step 1
-      }
+      warmUp(load, cluster, say);
 
       say.println();
       say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   sig/mail"
-          + "   CPU % of a core per node" + (journal.equals("cassandra") ? " (and a local Cassandra)" : ""));
+          + "   CPU % of a core per node" + (journal.equals("cassandra") ? " (and a local Cassandra)" : "")
+          + ", JIT % of the nodes' CPU");
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
@@ -203,6 +212,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       boolean searchingDown = false; // the start rate was already too much: lower it until a step holds
       for (int step = 1; rate <= maxRate; step++) {
         Map<String, Duration> cpuBefore = cpu(cluster);
+        Optional<Duration> jitBefore = BenchNetwork.jitCpu(cluster);
         SignatureTotals signaturesBefore = SignatureTotals.scrape(http, cluster.nodes());
         long started = System.nanoTime();
         OpenLoopStep.Result result = load.run(step, rate, Duration.ofSeconds(stepSeconds),
@@ -218,6 +228,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
         double signatures = signaturesAfter.made() + signaturesAfter.checked()
             - signaturesBefore.made() - signaturesBefore.checked();
         StepFigures figures = StepFigures.of(step, result, cpuPercent,
+            jitPercent(cpuBefore, cpu(cluster), jitBefore, BenchNetwork.jitCpu(cluster)),
             result.delivered() == 0 ? 0 : signatures / result.delivered());
         steps.add(figures);
         say.println(figures.line());
@@ -294,6 +305,64 @@ public final class LoadBenchCommand implements Callable<Integer> {
   }
 
   /**
+   * Load at the start rate in rounds until the nodes' JIT compilers have mostly done their work:
+   * a step measured while they compile measures them (30-50 % of the nodes' CPU three minutes
+   * into a run at 11 mails/s on 2 cores). Then a pause, so that what the cold nodes left late
+   * concludes before step 1.
+   */
+  private void warmUp(OpenLoopStep load, LocalCluster cluster, PrintWriter say) throws InterruptedException {
+    if (warmupSeconds <= 0) {
+      return;
+    }
+    boolean blind = BenchNetwork.jitCpu(cluster).isEmpty();
+    int longest = blind ? Math.min(warmupSeconds, BLIND_WARMUP_SECONDS) : warmupSeconds;
+    say.printf(Locale.ROOT, "warm-up: %.0f mails/s in rounds of %d s until the JIT uses less than %.0f %% of the"
+        + " nodes' CPU, %d s at most (not measured) ...%n", startRate, WARMUP_ROUND_SECONDS, warmupJitPercent, longest);
+    if (blind) {
+      say.println("warm-up: no /proc here to read the JIT's CPU from: " + longest + " s");
+    }
+    say.flush();
+    int warmed = 0;
+    for (int round = 1; warmed < longest; round++) {
+      int seconds = Math.min(WARMUP_ROUND_SECONDS, longest - warmed);
+      Map<String, Duration> cpuBefore = cpu(cluster);
+      Optional<Duration> jitBefore = BenchNetwork.jitCpu(cluster);
+      load.run(-round, startRate, Duration.ofSeconds(seconds), Duration.ofSeconds(drainSeconds), line -> { });
+      warmed += seconds;
+      double jit = jitPercent(cpuBefore, cpu(cluster), jitBefore, BenchNetwork.jitCpu(cluster));
+      if (jit < 0) {
+        continue;
+      }
+      say.printf(Locale.ROOT, "warm-up: %d s, the JIT used %.0f %% of the nodes' CPU in the last %d s%n", warmed, jit,
+          seconds);
+      say.flush();
+      if (jit < warmupJitPercent) {
+        break;
+      }
+      if (warmed >= longest) {
+        say.printf(Locale.ROOT, "warm-up: the JIT still compiles after %d s: the steps measure some of it"
+            + " (--warmup-seconds for longer)%n", warmed);
+      }
+    }
+    Thread.sleep(BACKLOG_PAUSE.toMillis());
+  }
+
+  /** The JIT compilers' share of the nodes' CPU (Cassandra's excluded) between two readings; -1 if unknown. */
+  private static double jitPercent(Map<String, Duration> cpuBefore, Map<String, Duration> cpuAfter,
+                                   Optional<Duration> jitBefore, Optional<Duration> jitAfter) {
+    if (jitBefore.isEmpty() || jitAfter.isEmpty()) {
+      return -1;
+    }
+    long nodes = 0;
+    for (Map.Entry<String, Duration> node : cpuAfter.entrySet()) {
+      if (!node.getKey().equals("cassandra")) {
+        nodes += node.getValue().toNanos() - cpuBefore.getOrDefault(node.getKey(), node.getValue()).toNanos();
+      }
+    }
+    return nodes <= 0 ? 0 : 100.0 * (jitAfter.get().toNanos() - jitBefore.get().toNanos()) / nodes;
+  }
+
+  /**
    * CPU time each node's JVM has used so far, and with --journal cassandra that of a Cassandra
    * running on this machine (found by its main class), which shares the cores with the nodes.
    */
@@ -313,19 +382,20 @@ public final class LoadBenchCommand implements Callable<Integer> {
   /** One step's figures as printed and written to load.json. */
   record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
                      long unfinished, long polls, long copP50, long copP99, long copMax, long rodP50, long rodP99,
-                     long rodMax, Map<String, Double> cpuPercent, double signaturesPerMail) {
+                     long rodMax, Map<String, Double> cpuPercent, double jitPercent, double signaturesPerMail) {
     /**
      * @param signaturesPerMail signatures made and checked by the nodes during the step per mail
      *     delivered: above the calibration's figure, resends (the network was slower than retry-min)
+     * @param jitPercent the JIT compilers' share of the nodes' CPU during the step; -1 if unknown
      */
-    static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent,
+    static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent, double jitPercent,
                           double signaturesPerMail) {
       Histogram cop = result.submitToCop();
       Histogram rod = result.submitToRod();
       return new StepFigures(step, result.offeredPerSecond(), result.achievedPerSecond(), result.submitted(),
           result.delivered(), result.failed(), result.unfinished(), result.polls(),
           cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
-          rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent,
+          rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent, jitPercent,
           signaturesPerMail);
     }
 
@@ -334,7 +404,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       cpuPercent.forEach((node, percent) -> cpu.append(String.format(Locale.ROOT, " %s %.0f", node, percent)));
       return String.format(Locale.ROOT, " %4d  %7.1f  %8.1f   %7d / %6d / %6d       %7d / %6d / %6d     %6.1f     %s",
           step, offered, achieved, copP50, copP99, copMax, rodP50, rodP99, rodMax, signaturesPerMail,
-          cpu.toString().trim());
+          cpu.toString().trim() + (jitPercent < 0 ? "" : String.format(Locale.ROOT, ", JIT %.0f", jitPercent)));
     }
   }
 
