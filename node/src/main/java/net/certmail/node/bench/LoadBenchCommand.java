@@ -307,7 +307,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
   /**
    * Load at the start rate in rounds until the nodes' JIT compilers have mostly done their work:
    * a step measured while they compile measures them (30-50 % of the nodes' CPU three minutes
-   * into a run at 11 mails/s on 2 cores). Then a pause, so that what the cold nodes left late
+   * into a run at 11 mails/s on 2 cores). A round the network does not keep up with lowers the
+   * rate (compiling nodes carry less). Then a pause, so that what the cold nodes left late
    * concludes before step 1.
    */
   private void warmUp(OpenLoopStep load, LocalCluster cluster, PrintWriter say) throws InterruptedException {
@@ -316,25 +317,42 @@ public final class LoadBenchCommand implements Callable<Integer> {
     }
     boolean blind = BenchNetwork.jitCpu(cluster).isEmpty();
     int longest = blind ? Math.min(warmupSeconds, BLIND_WARMUP_SECONDS) : warmupSeconds;
-    say.printf(Locale.ROOT, "warm-up: %.0f mails/s in rounds of %d s until the JIT uses less than %.0f %% of the"
-        + " nodes' CPU, %d s at most (not measured) ...%n", startRate, WARMUP_ROUND_SECONDS, warmupJitPercent, longest);
+    say.printf(Locale.ROOT, "warm-up: %.0f mails/s (less if the network falls behind) in rounds of %d s until the JIT"
+        + " uses less than %.0f %% of the nodes' CPU, %d s at most (not measured) ...%n", startRate,
+        WARMUP_ROUND_SECONDS, warmupJitPercent, longest);
     if (blind) {
       say.println("warm-up: no /proc here to read the JIT's CPU from: " + longest + " s");
     }
     say.flush();
     int warmed = 0;
+    double rate = startRate;
     for (int round = 1; warmed < longest; round++) {
       int seconds = Math.min(WARMUP_ROUND_SECONDS, longest - warmed);
       Map<String, Duration> cpuBefore = cpu(cluster);
       Optional<Duration> jitBefore = BenchNetwork.jitCpu(cluster);
-      load.run(-round, startRate, Duration.ofSeconds(seconds), Duration.ofSeconds(drainSeconds), line -> { });
+      OpenLoopStep.Result result = load.run(-round, rate, Duration.ofSeconds(seconds), Duration.ofSeconds(drainSeconds),
+          line -> { });
       warmed += seconds;
       double jit = jitPercent(cpuBefore, cpu(cluster), jitBefore, BenchNetwork.jitCpu(cluster));
+      if (!result.keptUp()) {
+        // Compiling nodes carry less: a backlog left to grow holds messages for minutes (their
+        // envelopes then arrive stale) and the first steps would measure it.
+        say.printf(Locale.ROOT, "warm-up: %d s, the network fell behind at %.0f mails/s (%.1f achieved, %d mails"
+            + " without verdict): %.0f mails/s after a pause of %d s for the backlog%n", warmed, rate,
+            result.achievedPerSecond(), result.unfinished() + result.failed(), Math.max(1, Math.floor(rate / factor)),
+            BACKLOG_PAUSE.toSeconds());
+        rate = Math.max(1, Math.floor(rate / factor));
+        say.flush();
+        Thread.sleep(BACKLOG_PAUSE.toMillis());
+        continue;
+      }
+      double keptUpAt = rate;
+      rate = Math.min(startRate, Math.ceil(rate * factor)); // back towards the start rate
       if (jit < 0) {
         continue;
       }
-      say.printf(Locale.ROOT, "warm-up: %d s, the JIT used %.0f %% of the nodes' CPU in the last %d s%n", warmed, jit,
-          seconds);
+      say.printf(Locale.ROOT, "warm-up: %d s at %.0f mails/s, the JIT used %.0f %% of the nodes' CPU in the last %d s%n",
+          warmed, keptUpAt, jit, seconds);
       say.flush();
       if (jit < warmupJitPercent) {
         break;
