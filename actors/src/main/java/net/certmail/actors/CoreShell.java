@@ -359,25 +359,18 @@ final class CoreShell<C, S, E> {
     context.pipeToSelf(execute(operation), (ok, failure) -> reminderStored.apply(failure));
   }
 
-  /** Writes, then deletes: between the two there are two rows, never none. */
+  /** Writes, then deletes (ReminderStore.replace): between the two there are two rows, never none. */
   private CompletionStage<Done> execute(ReminderOperation<E, S> operation) {
-    ReminderStore store = services.reminders;
-    CompletionStage<Done> chain = operation.first() == null ? CompletableFuture.completedFuture(Done.getInstance())
+    CompletionStage<Done> first = operation.first() == null ? CompletableFuture.completedFuture(Done.getInstance())
         : operation.first().get();
+    List<Reminder> writes = operation.writes().stream().map(row::at).toList();
+    List<Reminder> deletes = operation.deletes().stream().map(row::at).toList();
     ReminderMetrics metrics = services.reminderMetrics;
-    for (long instant : operation.writes()) {
-      chain = chain.thenCompose(done -> store.write(row.at(instant))).thenApply(done -> {
-        metrics.rowWritten();
-        return done;
-      });
-    }
-    for (long instant : operation.deletes()) {
-      chain = chain.thenCompose(done -> store.delete(row.at(instant))).thenApply(done -> {
-        metrics.rowDeleted();
-        return done;
-      });
-    }
-    return chain;
+    return first.thenCompose(done -> services.reminders.replace(writes, deletes)).thenApply(done -> {
+      writes.forEach(written -> metrics.rowWritten());
+      deletes.forEach(deleted -> metrics.rowDeleted());
+      return done;
+    });
   }
 
   /**

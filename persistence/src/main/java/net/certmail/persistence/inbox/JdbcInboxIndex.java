@@ -14,12 +14,14 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import net.certmail.persistence.GroupCommitWriter;
 import org.apache.pekko.Done;
 
 /**
  * The inbox index in an H2 (JDBC) database, by default the embedded journal's: the primary key
  * (mailbox, label) is the index a page is read from. Counts the queries it makes and the rows it
- * reads, so that tests can check a page's cost. JDBC blocks: statements run on its own thread.
+ * reads, so that tests can check a page's cost. JDBC blocks: statements run on its own threads;
+ * additions are committed in groups (GroupCommitWriter).
  */
 public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
   private static final String CREATE_TABLE = """
@@ -34,21 +36,33 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
 
   private final HikariDataSource pool;
   private final ExecutorService executor;
+  private final GroupCommitWriter writer;
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong rowsRead = new AtomicLong();
 
-  private JdbcInboxIndex(HikariDataSource pool, ExecutorService executor) {
+  private JdbcInboxIndex(HikariDataSource pool, ExecutorService executor, long minCommitIntervalMillis) {
     this.pool = pool;
     this.executor = executor;
+    this.writer = new GroupCommitWriter(pool, "certmail-inbox-index-writer", minCommitIntervalMillis);
   }
 
-  /** Opens the database and creates the table if missing (blocking: call at start-up). */
+  /** Opens the index committing each addition as soon as it can (no minimum commit interval). */
   public static JdbcInboxIndex open(String url, String user, String password) {
+    return open(url, user, password, 0);
+  }
+
+  /**
+   * Opens the database and creates the table if missing (blocking: call at start-up).
+   *
+   * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
+   *     (GroupCommitWriter; certmail.reminders.min-commit-interval)
+   */
+  public static JdbcInboxIndex open(String url, String user, String password, long minCommitIntervalMillis) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setUsername(user);
     config.setPassword(password);
-    config.setMaximumPoolSize(1);
+    config.setMaximumPoolSize(2);
     config.setPoolName("certmail-inbox-index");
     config.setConnectionTimeout(10_000);
     HikariDataSource pool = new HikariDataSource(config);
@@ -62,21 +76,15 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
       Thread thread = new Thread(runnable, "certmail-inbox-index");
       thread.setDaemon(true);
       return thread;
-    }));
+    }), minCommitIntervalMillis);
   }
 
   @Override
   public CompletionStage<Done> add(String mailbox, String label) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(MERGE)) {
-        statement.setString(1, mailbox);
-        statement.setString(2, label);
-        statement.executeUpdate();
-        return Done.getInstance();
-      } catch (SQLException e) {
-        throw new IllegalStateException("inbox index: " + e.getMessage(), e);
-      }
-    }, executor);
+    return writer.write(MERGE, statement -> {
+      statement.setString(1, mailbox);
+      statement.setString(2, label);
+    });
   }
 
   @Override
@@ -113,6 +121,7 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
 
   @Override
   public void close() {
+    writer.close();
     executor.shutdown();
     pool.close();
   }

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.certmail.persistence.GroupCommitWriter;
 import org.apache.pekko.Done;
 
 /**
@@ -22,7 +23,8 @@ import org.apache.pekko.Done;
  * entity_type, entity_id) is also the scan's index: a scan is a range over the organisation's
  * due buckets, in due order, and reads no row that is not due.
  *
- * <p>JDBC blocks: every statement runs on this store's own two threads, never on an actor's.
+ * <p>JDBC blocks: every statement runs on this store's own threads, never on an actor's. Writes
+ * and deletes are committed in groups (GroupCommitWriter): one H2 commit for all that queued up.
  */
 public final class JdbcReminderStore implements ReminderStore {
   static final String CREATE_TABLE = """
@@ -52,20 +54,31 @@ public final class JdbcReminderStore implements ReminderStore {
 
   private final HikariDataSource pool;
   private final ExecutorService executor;
+  private final GroupCommitWriter writer;
   private final long bucketMillis;
 
-  private JdbcReminderStore(HikariDataSource pool, ExecutorService executor, long bucketMillis) {
+  private JdbcReminderStore(HikariDataSource pool, ExecutorService executor, long bucketMillis,
+                            long minCommitIntervalMillis) {
     this.pool = pool;
     this.executor = executor;
+    this.writer = new GroupCommitWriter(pool, "certmail-reminders-writer", minCommitIntervalMillis);
     this.bucketMillis = bucketMillis;
+  }
+
+  /** Opens the store committing each write as soon as it can (no minimum commit interval). */
+  public static JdbcReminderStore open(String url, String user, String password, long bucketMillis) {
+    return open(url, user, password, bucketMillis, 0);
   }
 
   /**
    * Opens the database and creates the table if it is missing (blocking: call at start-up).
    *
+   * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
+   *     (GroupCommitWriter; certmail.reminders.min-commit-interval)
    * @throws IllegalStateException when the database cannot be opened; the message says what to check
    */
-  public static JdbcReminderStore open(String url, String user, String password, long bucketMillis) {
+  public static JdbcReminderStore open(String url, String user, String password, long bucketMillis,
+                                       long minCommitIntervalMillis) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setUsername(user);
@@ -95,7 +108,7 @@ public final class JdbcReminderStore implements ReminderStore {
       thread.setDaemon(true);
       return thread;
     });
-    return new JdbcReminderStore(pool, executor, bucketMillis);
+    return new JdbcReminderStore(pool, executor, bucketMillis, minCommitIntervalMillis);
   }
 
   @Override
@@ -113,20 +126,27 @@ public final class JdbcReminderStore implements ReminderStore {
     return update(DELETE, reminder);
   }
 
+  /** In one transaction: a moved duty is never without its row, not even for a moment. */
+  @Override
+  public CompletionStage<Done> replace(List<Reminder> writes, List<Reminder> deletes) {
+    List<GroupCommitWriter.Change> changes = new ArrayList<>(writes.size() + deletes.size());
+    writes.forEach(reminder -> changes.add(change(MERGE, reminder)));
+    deletes.forEach(reminder -> changes.add(change(DELETE, reminder)));
+    return writer.write(changes);
+  }
+
   private CompletionStage<Done> update(String sql, Reminder reminder) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
-        statement.setString(1, reminder.organisation());
-        statement.setLong(2, bucketOf(reminder.dueAt()));
-        statement.setLong(3, reminder.dueAt());
-        statement.setString(4, reminder.entityType());
-        statement.setString(5, reminder.entityId());
-        statement.executeUpdate();
-        return Done.getInstance();
-      } catch (SQLException e) {
-        throw new IllegalStateException("reminder store: " + e.getMessage(), e);
-      }
-    }, executor);
+    return writer.write(List.of(change(sql, reminder)));
+  }
+
+  private GroupCommitWriter.Change change(String sql, Reminder reminder) {
+    return new GroupCommitWriter.Change(sql, statement -> {
+      statement.setString(1, reminder.organisation());
+      statement.setLong(2, bucketOf(reminder.dueAt()));
+      statement.setLong(3, reminder.dueAt());
+      statement.setString(4, reminder.entityType());
+      statement.setString(5, reminder.entityId());
+    });
   }
 
   @Override
@@ -198,6 +218,7 @@ public final class JdbcReminderStore implements ReminderStore {
 
   @Override
   public void close() {
+    writer.close();
     executor.shutdown();
     pool.close();
   }

@@ -25,6 +25,23 @@ public interface ReminderStore extends AutoCloseable {
   CompletionStage<Done> delete(Reminder reminder);
 
   /**
+   * Stores {@code writes}, then deletes {@code deletes}: a duty moved from one row to another is
+   * covered by at least one row at every moment, and by none only if the deletes were all that
+   * was asked. The embedded store does both in one transaction; by default they are done one by
+   * one, each after the one before succeeded.
+   */
+  default CompletionStage<Done> replace(List<Reminder> writes, List<Reminder> deletes) {
+    CompletionStage<Done> chain = java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    for (Reminder reminder : writes) {
+      chain = chain.thenCompose(done -> write(reminder));
+    }
+    for (Reminder reminder : deletes) {
+      chain = chain.thenCompose(done -> delete(reminder));
+    }
+    return chain;
+  }
+
+  /**
    * Rows of the organisation due at or before {@code upTo}, earliest first, at most
    * {@code limit}; reads only buckets that can hold such rows.
    */

@@ -44,7 +44,7 @@ public final class ReminderStores {
     if (plugin.equals("jdbc-journal")) {
       Config db = config.getConfig(JDBC_DB);
       index = net.certmail.persistence.inbox.JdbcInboxIndex.open(db.getString("url"), db.getString("user"),
-          db.getString("password"));
+          db.getString("password"), minCommitIntervalMillis(config));
     } else if (!config.getString("certmail.reminders.jdbc-url").isEmpty()) {
       index = net.certmail.persistence.inbox.JdbcInboxIndex.open(config.getString("certmail.reminders.jdbc-url"), "sa", "");
     } else {
@@ -89,7 +89,8 @@ public final class ReminderStores {
     ReminderStore store;
     if (plugin.equals("jdbc-journal")) {
       Config db = config.getConfig(JDBC_DB);
-      store = JdbcReminderStore.open(db.getString("url"), db.getString("user"), db.getString("password"), bucket);
+      store = JdbcReminderStore.open(db.getString("url"), db.getString("user"), db.getString("password"), bucket,
+          minCommitIntervalMillis(config));
     } else if (plugin.startsWith(CASSANDRA_PLUGIN)) {
       store = cassandra(system, config, bucket);
     } else if (!config.getString("certmail.reminders.jdbc-url").isEmpty()) {
@@ -100,6 +101,10 @@ public final class ReminderStores {
     }
     system.getWhenTerminated().whenComplete((done, failure) -> store.close());
     return store;
+  }
+
+  private static long minCommitIntervalMillis(Config config) {
+    return config.getDuration("certmail.reminders.min-commit-interval").toMillis();
   }
 
   private static ReminderStore cassandra(ActorSystem<?> system, Config config, long bucket) {

@@ -64,6 +64,21 @@ abstract class ReminderStoreContract {
   }
 
   @Test
+  void replaceMovesADutyToItsNewInstant() {
+    String org = "moved.example";
+    Reminder before = row(org, "y", NOW - 1000);
+    Reminder after = before.at(NOW + 2 * MINUTE);
+    Reminder other = row(org, "z", NOW - 2000);
+    await(store().write(before));
+    await(store().write(other));
+    await(store().replace(List.of(after), List.of(before, other)));
+    assertEquals(List.of(), await(store().dueBy(org, NOW, 100)));
+    assertEquals(List.of(after), await(store().dueBy(org, NOW + 3 * MINUTE, 100)));
+    await(store().replace(List.of(), List.of(after)));
+    assertEquals(0L, await(store().count(org)));
+  }
+
+  @Test
   void aBackfillIsRecordedOncePerOrganisation() {
     assertFalse(await(store().backfilled("marked.example")), "a store never initialised for the organisation");
     await(store().markBackfilled("marked.example", NOW));
