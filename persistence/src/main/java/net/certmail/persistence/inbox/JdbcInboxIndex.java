@@ -55,7 +55,7 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
    * Opens the database and creates the table if missing (blocking: call at start-up).
    *
    * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
-   *     (GroupCommitWriter; certmail.reminders.min-commit-interval)
+   *     (GroupCommitWriter; certmail.journal.embedded.min-commit-interval)
    */
   public static JdbcInboxIndex open(String url, String user, String password, long minCommitIntervalMillis) {
     HikariConfig config = new HikariConfig();

@@ -74,7 +74,7 @@ public final class JdbcReminderStore implements ReminderStore {
    * Opens the database and creates the table if it is missing (blocking: call at start-up).
    *
    * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
-   *     (GroupCommitWriter; certmail.reminders.min-commit-interval)
+   *     (GroupCommitWriter; certmail.journal.embedded.min-commit-interval)
    * @throws IllegalStateException when the database cannot be opened; the message says what to check
    */
   public static JdbcReminderStore open(String url, String user, String password, long bucketMillis,

@@ -103,8 +103,10 @@ public final class ReminderStores {
     return store;
   }
 
+  /** The embedded journal's setting (certmail-journal-embedded.conf); 0 on another JDBC journal. */
   private static long minCommitIntervalMillis(Config config) {
-    return config.getDuration("certmail.reminders.min-commit-interval").toMillis();
+    String path = "certmail.journal.embedded.min-commit-interval";
+    return config.hasPath(path) ? config.getDuration(path).toMillis() : 0;
   }
 
   private static ReminderStore cassandra(ActorSystem<?> system, Config config, long bucket) {
