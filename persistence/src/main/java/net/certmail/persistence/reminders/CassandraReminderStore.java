@@ -3,6 +3,9 @@ package net.certmail.persistence.reminders;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
@@ -108,15 +111,16 @@ public final class CassandraReminderStore implements ReminderStore {
    */
   @Override
   public CompletionStage<Done> write(Reminder reminder) {
-    long bucket = bucketOf(reminder.dueAt());
-    BucketKey key = new BucketKey(reminder.organisation(), bucket);
-    boolean stillListed = bucket >= bucketOf(System.currentTimeMillis()) - 1 && listed.contains(key);
-    CompletionStage<?> listing = stillListed ? CompletableFuture.completedFuture(null)
-        : session.executeAsync(listBucket.bind(reminder.organisation(), bucket)).thenAccept(done -> remember(key));
-    return listing
-        .thenCompose(done -> session.executeAsync(insert.bind(reminder.organisation(), bucket, reminder.dueAt(),
-            reminder.entityType(), reminder.entityId())))
+    return list(reminder).thenCompose(done -> session.executeAsync(insertOf(reminder)))
         .thenApply(written -> Done.getInstance());
+  }
+
+  /** Lists the row's bucket unless this store listed it and it is current or ahead. */
+  private CompletionStage<?> list(Reminder reminder) {
+    BucketKey key = partitionOf(reminder);
+    boolean stillListed = key.bucket() >= bucketOf(System.currentTimeMillis()) - 1 && listed.contains(key);
+    return stillListed ? CompletableFuture.completedFuture(null)
+        : session.executeAsync(listBucket.bind(key.organisation(), key.bucket())).thenAccept(done -> remember(key));
   }
 
   private record BucketKey(String organisation, long bucket) {}
@@ -132,9 +136,62 @@ public final class CassandraReminderStore implements ReminderStore {
 
   @Override
   public CompletionStage<Done> delete(Reminder reminder) {
-    return session.executeAsync(remove.bind(reminder.organisation(), bucketOf(reminder.dueAt()), reminder.dueAt(),
-            reminder.entityType(), reminder.entityId()))
-        .thenApply(deleted -> Done.getInstance());
+    return session.executeAsync(deleteOf(reminder)).thenApply(deleted -> Done.getInstance());
+  }
+
+  /**
+   * A moved duty in as few requests as the partitions allow. The buckets of the new rows are
+   * listed first (as in {@link #write}). When every row, new and old, lies in one partition (a
+   * duty moved within the minute: most moves), the rows are one unlogged batch: Cassandra applies
+   * a single-partition batch atomically and in isolation, so a scan sees either the old rows or
+   * the new ones, never neither, and the two to three requests of a move become one. Otherwise
+   * the new rows are stored first (one batch per partition), then the old ones deleted.
+   */
+  @Override
+  public CompletionStage<Done> replace(List<Reminder> writes, List<Reminder> deletes) {
+    CompletionStage<?> listed = CompletableFuture.completedFuture(null);
+    for (Reminder reminder : writes) {
+      listed = listed.thenCompose(done -> list(reminder));
+    }
+    List<Change> inserts = writes.stream().map(row -> new Change(partitionOf(row), insertOf(row))).toList();
+    List<Change> removals = deletes.stream().map(row -> new Change(partitionOf(row), deleteOf(row))).toList();
+    List<Change> all = new ArrayList<>(inserts);
+    all.addAll(removals);
+    if (all.stream().map(Change::partition).distinct().count() <= 1) {
+      return listed.thenCompose(done -> executeTogether(all));
+    }
+    return listed.thenCompose(done -> executeTogether(inserts)).thenCompose(done -> executeTogether(removals));
+  }
+
+  /** A statement on one row, and the partition it touches. */
+  private record Change(BucketKey partition, BoundStatement statement) {}
+
+  /** The changes, one unlogged batch per partition, the partitions in parallel. */
+  private CompletionStage<Done> executeTogether(List<Change> changes) {
+    java.util.Map<BucketKey, List<BoundStatement>> byPartition = new java.util.LinkedHashMap<>();
+    for (Change change : changes) {
+      byPartition.computeIfAbsent(change.partition(), key -> new ArrayList<>()).add(change.statement());
+    }
+    CompletableFuture<?>[] requests = byPartition.values().stream()
+        .map(group -> session.executeAsync(group.size() == 1 ? group.get(0)
+            : BatchStatement.newInstance(BatchType.UNLOGGED, group.toArray(BoundStatement[]::new))
+                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM)).toCompletableFuture())
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(requests).thenApply(done -> Done.getInstance());
+  }
+
+  private BucketKey partitionOf(Reminder reminder) {
+    return new BucketKey(reminder.organisation(), bucketOf(reminder.dueAt()));
+  }
+
+  private BoundStatement insertOf(Reminder reminder) {
+    return insert.bind(reminder.organisation(), bucketOf(reminder.dueAt()), reminder.dueAt(), reminder.entityType(),
+        reminder.entityId());
+  }
+
+  private BoundStatement deleteOf(Reminder reminder) {
+    return remove.bind(reminder.organisation(), bucketOf(reminder.dueAt()), reminder.dueAt(), reminder.entityType(),
+        reminder.entityId());
   }
 
   @Override

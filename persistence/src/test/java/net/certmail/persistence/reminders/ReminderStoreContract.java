@@ -79,6 +79,19 @@ abstract class ReminderStoreContract {
   }
 
   @Test
+  void replaceWithinOneBucketMovesTheDutyAndListsTheBucket() {
+    String org = "moved-within.example"; // no row written before: the replace lists the bucket itself
+    long bucketStart = Math.floorDiv(NOW, MINUTE) * MINUTE + MINUTE;
+    Reminder before = row(org, "y", bucketStart + 1000);
+    Reminder after = before.at(bucketStart + 30_000);
+    Reminder other = row(org, "z", bucketStart + 5000);
+    await(store().replace(List.of(before, other), List.of()));
+    await(store().replace(List.of(after), List.of(before, other)));
+    assertEquals(List.of(after), await(store().dueBy(org, bucketStart + MINUTE - 1, 100)));
+    assertEquals(1L, await(store().count(org)));
+  }
+
+  @Test
   void aBackfillIsRecordedOncePerOrganisation() {
     assertFalse(await(store().backfilled("marked.example")), "a store never initialised for the organisation");
     await(store().markBackfilled("marked.example", NOW));
