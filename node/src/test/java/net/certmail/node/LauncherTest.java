@@ -1,6 +1,7 @@
 package net.certmail.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -118,9 +119,23 @@ class LauncherTest {
     assertEquals(2, builds());
   }
 
+  @Test
+  void aNodeRunsOnTheSerialCollectorUnlessItsOptionsAreGiven() throws Exception {
+    Run node = launch("node", "--config", "alpha-1.conf");
+    assertTrue(node.out.contains("-XX:+UseSerialGC"), node.out);
+    Run g1 = launch(java.util.Map.of("CERTMAIL_NODE_JAVA_OPTS", "-XX:+UseG1GC"), "node", "--config", "alpha-1.conf");
+    assertTrue(g1.out.contains("-XX:+UseG1GC") && !g1.out.contains("UseSerialGC"), g1.out);
+    Run other = launch("keys", "--help");
+    assertFalse(other.out.contains("UseSerialGC"), "only nodes and the audit get the collector: " + other.out);
+  }
+
   private record Run(int exitCode, String out, String err) {}
 
   private Run launch(String... args) throws Exception {
+    return launch(java.util.Map.of(), args);
+  }
+
+  private Run launch(java.util.Map<String, String> environment, String... args) throws Exception {
     String[] command = new String[args.length + 2];
     command[0] = "bash";
     command[1] = root.resolve("certmail").toString();
@@ -128,6 +143,8 @@ class LauncherTest {
     ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
     builder.environment().put("JAVA_HOME", root.resolve("jdk").toString());
     builder.environment().remove("CERTMAIL_JAVA_OPTS");
+    builder.environment().remove("CERTMAIL_NODE_JAVA_OPTS");
+    builder.environment().putAll(environment);
     Path out = root.resolve("out.txt");
     Path err = root.resolve("err.txt");
     Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();

@@ -81,16 +81,19 @@ final class BenchNetwork {
     return cluster;
   }
 
+  /** A node's JVM options when CERTMAIL_NODE_JAVA_OPTS is not set: the launcher's default for `certmail node`. */
+  static final List<String> DEFAULT_NODE_JVM_OPTIONS = List.of("-XX:+UseSerialGC");
+
   /**
-   * -Xmx, then the options in the environment variable CERTMAIL_NODE_JAVA_OPTS (split at blanks), e.g.
-   * "-XX:+UseSerialGC" or a JFR recording: how to try a JVM setting or profile the nodes of a run.
+   * -Xmx, then the options in the environment variable CERTMAIL_NODE_JAVA_OPTS (split at blanks;
+   * they replace {@link #DEFAULT_NODE_JVM_OPTIONS}, as for `certmail node`), e.g. "-XX:+UseG1GC"
+   * or a JFR recording: how to try a JVM setting or profile the nodes of a run.
    */
   static List<String> jvmOptions(String nodeHeap) {
     List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + nodeHeap));
-    String extra = System.getenv("CERTMAIL_NODE_JAVA_OPTS");
-    if (extra != null && !extra.isBlank()) {
-      options.addAll(List.of(extra.trim().split("\\s+")));
-    }
+    String given = System.getenv("CERTMAIL_NODE_JAVA_OPTS");
+    options.addAll(given == null ? DEFAULT_NODE_JVM_OPTIONS
+        : given.isBlank() ? List.of() : List.of(given.trim().split("\\s+")));
     return options;
   }
 
