@@ -30,7 +30,9 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * store, which is the only state that matters.
  *
  * <p>Every {@code scan-interval} it reads the rows due within {@code look-ahead} (only due
- * buckets: {@link ReminderStore#dueBy}); a row already due is fired at once, a row coming due is
+ * buckets: {@link ReminderStore#dueBetween}; every {@code full-scan-interval} all of them, in
+ * between only those due since the previous scan, less {@code scan-overlap}: on Cassandra the
+ * rows deleted before are tombstones each read would skip again); a row already due is fired at once, a row coming due is
  * fired by a timer at its exact instant, so a wake-up is late by at most the scheduler's tick
  * while the scanner keeps up. Firing sends the entity a wake-up through sharding, which starts
  * it wherever its shard lives. The entity deletes or moves the row once it has acted; a row
@@ -49,7 +51,8 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
 
   private enum Count implements Command { INSTANCE }
 
-  private record Scanned(List<Reminder> rows, Throwable failure) implements Command {}
+  /** A scan's rows: those due after {@code after} (Long.MIN_VALUE: all) up to its look-ahead. */
+  private record Scanned(long startedAt, long after, List<Reminder> rows, Throwable failure) implements Command {}
 
   private record Counted(Long rows, Throwable failure) implements Command {}
 
@@ -82,6 +85,10 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
   /** Rows with a timer at their due instant. */
   private final Set<Reminder> scheduled = new HashSet<>();
   private boolean scanning;
+  /** When the last complete scan (every due row) started; MIN_VALUE: none yet. */
+  private long lastFullScanAt = Long.MIN_VALUE;
+  /** When the last successful scan started: the next one reads from here, less the overlap. */
+  private long lastScanAt = Long.MIN_VALUE;
 
   private ReminderScanner(ActorContext<Command> context, TimerScheduler<Command> timers, String organisation,
                           ReminderStore store, ReminderSettings settings, ReminderMetrics metrics, Clock clock) {
@@ -116,8 +123,12 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
   private Behavior<Command> onScan() {
     if (!scanning) {
       scanning = true;
-      context.pipeToSelf(store.dueBy(organisation, clock.millis() + settings.lookAhead().toMillis(),
-          settings.scanLimit()), Scanned::new);
+      long startedAt = clock.millis();
+      boolean full = lastFullScanAt == Long.MIN_VALUE
+          || startedAt - lastFullScanAt >= settings.fullScanInterval().toMillis();
+      long after = full ? Long.MIN_VALUE : lastScanAt - settings.scanOverlap().toMillis();
+      context.pipeToSelf(store.dueBetween(organisation, after, startedAt + settings.lookAhead().toMillis(),
+          settings.scanLimit()), (rows, failure) -> new Scanned(startedAt, after, rows, failure));
     }
     return this;
   }
@@ -129,6 +140,10 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
           organisation, scanned.failure().getMessage(), settings.scanInterval());
       return this;
     }
+    if (scanned.after() == Long.MIN_VALUE) {
+      lastFullScanAt = scanned.startedAt();
+    }
+    lastScanAt = scanned.startedAt();
     long now = clock.millis();
     long due = 0;
     for (Reminder row : scanned.rows()) {
@@ -141,11 +156,12 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
     }
     metrics.due(organisation, due);
     if (scanned.rows().size() < settings.scanLimit()) {
-      // A complete view: rows no longer there were deleted by their entities.
+      // A complete view of the rows due after the scan's start: rows of that span no longer
+      // there were deleted by their entities (older rows wait for the next full scan).
       Set<Reminder> seen = new HashSet<>(scanned.rows());
-      firedAt.keySet().retainAll(seen);
+      firedAt.keySet().removeIf(row -> row.dueAt() > scanned.after() && !seen.contains(row));
       scheduled.removeIf(row -> {
-        boolean gone = !seen.contains(row);
+        boolean gone = row.dueAt() > scanned.after() && !seen.contains(row);
         if (gone) {
           timers.cancel(row);
         }

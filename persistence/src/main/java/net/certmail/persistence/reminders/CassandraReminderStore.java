@@ -68,9 +68,10 @@ public final class CassandraReminderStore implements ReminderStore {
         + " VALUES (?, ?, ?, ?, ?)");
     this.remove = prepare("DELETE FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ? AND due_at = ?"
         + " AND entity_type = ? AND entity_id = ?");
-    this.buckets = prepare("SELECT bucket FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket <= ?");
+    this.buckets = prepare("SELECT bucket FROM " + keyspace + ".reminder_buckets WHERE organisation = ?"
+        + " AND bucket >= ? AND bucket <= ?");
     this.rowsDue = prepare("SELECT entity_type, entity_id, due_at FROM " + keyspace + ".reminders"
-        + " WHERE organisation = ? AND bucket = ? AND due_at <= ? LIMIT ?");
+        + " WHERE organisation = ? AND bucket = ? AND due_at > ? AND due_at <= ? LIMIT ?");
     this.unlistBucket = prepare("DELETE FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket = ?");
     this.countBucket = prepare("SELECT COUNT(*) FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ?");
     this.backfilled = prepare("SELECT organisation FROM " + keyspace + ".reminder_backfills WHERE organisation = ?");
@@ -195,11 +196,11 @@ public final class CassandraReminderStore implements ReminderStore {
   }
 
   @Override
-  public CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit) {
-    return session.executeAsync(buckets.bind(organisation, bucketOf(upTo)))
+  public CompletionStage<List<Reminder>> dueBetween(String organisation, long after, long upTo, int limit) {
+    return session.executeAsync(buckets.bind(organisation, bucketOf(after), bucketOf(upTo)))
         .thenCompose(listed -> allRows(listed))
-        .thenCompose(due -> readBuckets(organisation, due.stream().map(row -> row.getLong(0)).toList(), 0, upTo,
-            limit, new ArrayList<>()));
+        .thenCompose(due -> readBuckets(organisation, due.stream().map(row -> row.getLong(0)).toList(), 0, after,
+            upTo, limit, new ArrayList<>()));
   }
 
   private CompletionStage<List<Row>> allRows(AsyncResultSet page) {
@@ -215,25 +216,26 @@ public final class CassandraReminderStore implements ReminderStore {
   }
 
   /** Reads the due buckets in order until the limit is reached; unlists old empty ones on the way. */
-  private CompletionStage<List<Reminder>> readBuckets(String organisation, List<Long> due, int index, long upTo,
-                                                      int limit, List<Reminder> found) {
+  private CompletionStage<List<Reminder>> readBuckets(String organisation, List<Long> due, int index, long after,
+                                                      long upTo, int limit, List<Reminder> found) {
     if (index >= due.size() || found.size() >= limit) {
       return CompletableFuture.completedFuture(found);
     }
     long bucket = due.get(index);
-    return session.executeAsync(rowsDue.bind(organisation, bucket, upTo, limit - found.size()))
+    return session.executeAsync(rowsDue.bind(organisation, bucket, after, upTo, limit - found.size()))
         .thenCompose(page -> allRows(page))
         .thenCompose(rows -> {
           for (Row row : rows) {
             found.add(new Reminder(organisation, row.getString(0), row.getString(1), row.getLong(2)));
           }
-          CompletionStage<?> cleanup = rows.isEmpty() && bucket < bucketOf(upTo) - 2
+          boolean wholeBucketRead = bucketOf(after) < bucket && bucket < bucketOf(upTo) - 2;
+          CompletionStage<?> cleanup = rows.isEmpty() && wholeBucketRead
               ? unlistIfEmpty(organisation, bucket) : CompletableFuture.completedFuture(null);
-          return cleanup.thenCompose(done -> readBuckets(organisation, due, index + 1, upTo, limit, found));
+          return cleanup.thenCompose(done -> readBuckets(organisation, due, index + 1, after, upTo, limit, found));
         });
   }
 
-  /** Only rows due by upTo were asked for; the bucket ends before upTo, so empty means empty. */
+  /** The whole bucket was asked for and it ends before upTo, so empty means empty. */
   private CompletionStage<?> unlistIfEmpty(String organisation, long bucket) {
     listed.remove(new BucketKey(organisation, bucket));
     return session.executeAsync(unlistBucket.bind(organisation, bucket));
@@ -241,7 +243,7 @@ public final class CassandraReminderStore implements ReminderStore {
 
   @Override
   public CompletionStage<Long> count(String organisation) {
-    return session.executeAsync(buckets.bind(organisation, Long.MAX_VALUE))
+    return session.executeAsync(buckets.bind(organisation, Long.MIN_VALUE, Long.MAX_VALUE))
         .thenCompose(listed -> allRows(listed))
         .thenCompose(listed -> {
           CompletableFuture<Long> total = CompletableFuture.completedFuture(0L);

@@ -49,7 +49,8 @@ public final class JdbcReminderStore implements ReminderStore {
   private static final String DELETE = "DELETE FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ? AND \"bucket\" = ?"
       + " AND \"due_at\" = ? AND \"entity_type\" = ? AND \"entity_id\" = ?";
   private static final String DUE = "SELECT \"entity_type\", \"entity_id\", \"due_at\" FROM PUBLIC.\"reminders\""
-      + " WHERE \"organisation\" = ? AND \"bucket\" <= ? AND \"due_at\" <= ? ORDER BY \"bucket\", \"due_at\" LIMIT ?";
+      + " WHERE \"organisation\" = ? AND \"bucket\" >= ? AND \"bucket\" <= ? AND \"due_at\" > ? AND \"due_at\" <= ?"
+      + " ORDER BY \"bucket\", \"due_at\" LIMIT ?";
   private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?";
 
   private final HikariDataSource pool;
@@ -150,13 +151,15 @@ public final class JdbcReminderStore implements ReminderStore {
   }
 
   @Override
-  public CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit) {
+  public CompletionStage<List<Reminder>> dueBetween(String organisation, long after, long upTo, int limit) {
     return CompletableFuture.supplyAsync(() -> {
       try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(DUE)) {
         statement.setString(1, organisation);
-        statement.setLong(2, bucketOf(upTo));
-        statement.setLong(3, upTo);
-        statement.setInt(4, limit);
+        statement.setLong(2, bucketOf(after));
+        statement.setLong(3, bucketOf(upTo));
+        statement.setLong(4, after);
+        statement.setLong(5, upTo);
+        statement.setInt(6, limit);
         List<Reminder> due = new ArrayList<>();
         try (ResultSet rows = statement.executeQuery()) {
           while (rows.next()) {

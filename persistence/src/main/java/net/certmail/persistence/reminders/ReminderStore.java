@@ -45,7 +45,17 @@ public interface ReminderStore extends AutoCloseable {
    * Rows of the organisation due at or before {@code upTo}, earliest first, at most
    * {@code limit}; reads only buckets that can hold such rows.
    */
-  CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit);
+  default CompletionStage<List<Reminder>> dueBy(String organisation, long upTo, int limit) {
+    return dueBetween(organisation, Long.MIN_VALUE, upTo, limit);
+  }
+
+  /**
+   * Rows of the organisation due after {@code after} and at or before {@code upTo}, earliest
+   * first, at most {@code limit}; reads only buckets from {@code after}'s to {@code upTo}'s. A scan
+   * that knows what it read before reads only the rows new since (on Cassandra, the rows deleted
+   * before {@code after} are tombstones that a scan from the bucket's start reads every time).
+   */
+  CompletionStage<List<Reminder>> dueBetween(String organisation, long after, long upTo, int limit);
 
   /**
    * Rows of the organisation still waiting (for the metric): exact for the embedded store;

@@ -92,6 +92,24 @@ abstract class ReminderStoreContract {
   }
 
   @Test
+  void aScanFromAnInstantReadsOnlyTheRowsDueAfterIt() {
+    String org = "window.example";
+    long after = Math.floorDiv(NOW, MINUTE) * MINUTE + 20_000; // mid-bucket
+    Reminder older = row(org, "older", after - 2 * MINUTE);
+    Reminder sameBucketBefore = row(org, "before", after - 5_000);
+    Reminder atTheInstant = row(org, "at", after);
+    Reminder justAfter = row(org, "after", after + 1);
+    Reminder nextBucket = row(org, "next", after + MINUTE);
+    Reminder notYetDue = row(org, "later", after + 3 * MINUTE);
+    for (Reminder reminder : List.of(older, sameBucketBefore, atTheInstant, justAfter, nextBucket, notYetDue)) {
+      await(store().write(reminder));
+    }
+    assertEquals(List.of(justAfter, nextBucket), await(store().dueBetween(org, after, after + 2 * MINUTE, 100)));
+    assertEquals(List.of(older, sameBucketBefore, atTheInstant, justAfter, nextBucket),
+        await(store().dueBy(org, after + 2 * MINUTE, 100)), "from the start, every due row");
+  }
+
+  @Test
   void aBackfillIsRecordedOncePerOrganisation() {
     assertFalse(await(store().backfilled("marked.example")), "a store never initialised for the organisation");
     await(store().markBackfilled("marked.example", NOW));
