@@ -36,13 +36,7 @@ class ReminderBackfillTest {
     var journal = EngineNode.embeddedJournal(dir);
     String id = UUID.randomUUID().toString();
     try (EngineNode node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null)) {
-      MailItem mail = MailItem.newBuilder().setSubject("older").setBody("than its reminders").build();
-      node.engine.submit(ALICE, id, CAROL, mail, clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.NSR)
-          .toCompletableFuture().get();
-      String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP")
-          .label();
-      EngineNode.await(() -> node.engine.inboxEntry(CAROL, label),
-          v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT, "carol notified; she holds the mail");
+      mailThatCarolHolds(node, clock, id);
     }
     JournalTampering database = new JournalTampering(journal.withFallback(com.typesafe.config.ConfigFactory.load())
         .resolve());
@@ -60,7 +54,19 @@ class ReminderBackfillTest {
     }
   }
 
-  private static boolean concluded(JournalTampering database, String persistenceId) {
+  /** Alice's NSR mail to carol (T ten minutes ahead), who holds it without deciding: Pn waits for its give-up. */
+  static void mailThatCarolHolds(EngineNode node, ManualClock clock, String id) throws Exception {
+    MailItem mail = MailItem.newBuilder().setSubject("held").setBody("by carol, who never decides").build();
+    node.engine.submit(ALICE, id, CAROL, mail, clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.NSR)
+        .toCompletableFuture().get();
+    String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP")
+        .label();
+    EngineNode.await(() -> node.engine.inboxEntry(CAROL, label),
+        v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT, "carol notified; she holds the mail");
+  }
+
+  /** Whether alice's entry recorded the non-delivery notice. */
+  static boolean concluded(JournalTampering database, String persistenceId) {
     try {
       return database.rows(persistenceId).stream()
           .anyMatch(row -> row.manifest().equals("outbox.v1/non_delivery_notified"));

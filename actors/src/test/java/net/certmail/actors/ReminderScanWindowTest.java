@@ -1,12 +1,10 @@
 package net.certmail.actors;
 
 import static net.certmail.actors.TestNetwork.ALICE;
-import static net.certmail.actors.TestNetwork.CAROL;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.typesafe.config.Config;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,9 +12,6 @@ import java.util.List;
 import java.util.UUID;
 import net.certmail.persistence.reminders.JdbcReminderStore;
 import net.certmail.persistence.reminders.Reminder;
-import net.certmail.proto.v1.Flavour;
-import net.certmail.proto.v1.MailItem;
-import net.certmail.protocol.recipient.RecipientView;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,13 +42,7 @@ class ReminderScanWindowTest {
         resolved.getString("pekko-persistence-jdbc.shared-databases.slick.db.url"), "sa", "",
         resolved.getDuration("certmail.reminders.bucket").toMillis())) {
       try (EngineNode node = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null)) {
-        MailItem mail = MailItem.newBuilder().setSubject("held").setBody("by carol").build();
-        node.engine.submit(ALICE, id, CAROL, mail, clock.millis() + Duration.ofMinutes(10).toMillis(), Flavour.NSR)
-            .toCompletableFuture().get();
-        String label = EngineNode.await(() -> node.engine.status(ALICE, id), s -> !s.label().isEmpty(), WAIT, "COP")
-            .label();
-        EngineNode.await(() -> node.engine.inboxEntry(CAROL, label),
-            v -> v.status() == RecipientView.Status.AWAITING_DECISION, WAIT, "carol notified; she holds the mail");
+        ReminderBackfillTest.mailThatCarolHolds(node, clock, id);
       }
       for (String organisation : TestNetwork.RUNNING_ORGANISATIONS) {
         waiting.addAll(rows.dueBy(organisation, Long.MAX_VALUE, 1000).toCompletableFuture().get());
@@ -69,20 +58,13 @@ class ReminderScanWindowTest {
         long late = clock.millis() - Duration.ofSeconds(60).toMillis();
         rows.replace(waiting.stream().map(row -> row.at(late)).toList(), List.of()).toCompletableFuture().get();
         Thread.sleep(3_000); // six scans by real time, none full by the clock, which stands still
-        assertFalse(concluded(database, sender), "a scan between full ones read a row due before its window");
+        assertFalse(ReminderBackfillTest.concluded(database, sender),
+            "a scan between full ones read a row due before its window");
 
         clock.advance(Duration.ofSeconds(10));
-        EngineNode.awaitCondition(() -> concluded(database, sender), WAIT, "the full scan waking Pn for its notice");
+        EngineNode.awaitCondition(() -> ReminderBackfillTest.concluded(database, sender), WAIT,
+            "the full scan waking Pn for its notice");
       }
-    }
-  }
-
-  private static boolean concluded(JournalTampering database, String persistenceId) {
-    try {
-      return database.rows(persistenceId).stream()
-          .anyMatch(row -> row.manifest().equals("outbox.v1/non_delivery_notified"));
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
   }
 }
