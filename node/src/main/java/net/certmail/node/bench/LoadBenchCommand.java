@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
-            + " the CPU each node (and a local Cassandra) used and the JIT's share of the nodes' CPU; writes load.json and load.svg (latency against offered rate)"
+            + " the CPU each node (and a local Cassandra, and the load generator itself) used and the JIT's share of the nodes' CPU; writes load.json and load.svg (latency against offered rate)"
             + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
             + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
@@ -109,10 +109,6 @@ public final class LoadBenchCommand implements Callable<Integer> {
       description = "A step whose p99 from submission to ROD is above this ends the run (default ${DEFAULT-VALUE}).")
   long p99LimitMillis;
 
-  @Option(names = "--poll-ms", paramLabel = "MS", defaultValue = "50",
-      description = "How often each open mail's status is asked for; latencies are up to this late (default ${DEFAULT-VALUE}).")
-  long pollMillis;
-
   @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "512m",
       description = "-Xmx of each node JVM (default ${DEFAULT-VALUE}).")
   String nodeHeap;
@@ -140,10 +136,9 @@ public final class LoadBenchCommand implements Callable<Integer> {
       throw new UserInputException("--journal is embedded or cassandra, not \"" + journal + "\"");
     }
     if (startRate <= 0 || factor <= 1 || maxRate < startRate || stepSeconds < 1 || drainSeconds < 0
-        || warmupSeconds < 0 || warmupJitPercent < 0 || p99LimitMillis < 1 || pollMillis < 1) {
+        || warmupSeconds < 0 || warmupJitPercent < 0 || p99LimitMillis < 1) {
       throw new UserInputException("give --start-rate > 0, --factor > 1, --max-rate >= --start-rate,"
-          + " --step-seconds >= 1, --drain-seconds, --warmup-seconds and --warmup-jit-percent >= 0, --p99-limit-ms"
-          + " and --poll-ms >= 1");
+          + " --step-seconds >= 1, --drain-seconds, --warmup-seconds and --warmup-jit-percent >= 0, --p99-limit-ms >= 1");
     }
     PrintWriter say = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("var", "bench", "load-" + Instant.now().toString().replace(':', '-'));
@@ -177,7 +172,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
           })).build();
       LocalCluster.Node alpha = cluster.node("alpha-1");
       OpenLoopStep.Target target = new OpenLoopStep.Target(alpha.apiUri(), SENDER, tokens.get(SENDER), RECIPIENT);
-      OpenLoopStep load = new OpenLoopStep(http, target, Duration.ofMillis(pollMillis), runId);
+      OpenLoopStep load = new OpenLoopStep(http, target, runId);
 
       // Signatures per mail, from the nodes' own counters around a few mails sent one at a time.
       say.println("limits: counting the signatures of " + 3 * CALIBRATION_MAILS_PER_FLAVOUR
@@ -204,8 +199,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
 
       say.println();
       say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   sig/mail"
-          + "   CPU % of a core per node" + (journal.equals("cassandra") ? " (and a local Cassandra)" : "")
-          + ", JIT % of the nodes' CPU");
+          + "   CPU % of a core per node" + (journal.equals("cassandra") ? ", a local Cassandra" : "")
+          + " and this load generator, JIT % of the nodes' CPU");
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
@@ -266,7 +261,6 @@ public final class LoadBenchCommand implements Callable<Integer> {
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("cores", cores);
       report.put("journal", journal);
-      report.put("pollMillis", pollMillis);
       report.put("ed25519SignPerSecond", crypto.signPerSecond());
       report.put("ed25519VerifyPerSecond", crypto.verifyPerSecond());
       report.put("signaturesMadePerMail", signsPerMail);
@@ -366,7 +360,11 @@ public final class LoadBenchCommand implements Callable<Integer> {
     Thread.sleep(BACKLOG_PAUSE.toMillis());
   }
 
-  /** The JIT compilers' share of the nodes' CPU (Cassandra's excluded) between two readings; -1 if unknown. */
+  /** Keys of the CPU figures that are not nodes: a local Cassandra, and this process. */
+  private static final String CASSANDRA = "cassandra";
+  private static final String LOAD_GENERATOR = "load";
+
+  /** The JIT compilers' share of the nodes' CPU (Cassandra's and the load generator's excluded) between two readings; -1 if unknown. */
   private static double jitPercent(Map<String, Duration> cpuBefore, Map<String, Duration> cpuAfter,
                                    Optional<Duration> jitBefore, Optional<Duration> jitAfter) {
     if (jitBefore.isEmpty() || jitAfter.isEmpty()) {
@@ -374,7 +372,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
     }
     long nodes = 0;
     for (Map.Entry<String, Duration> node : cpuAfter.entrySet()) {
-      if (!node.getKey().equals("cassandra")) {
+      if (!node.getKey().equals(CASSANDRA) && !node.getKey().equals(LOAD_GENERATOR)) {
         nodes += node.getValue().toNanos() - cpuBefore.getOrDefault(node.getKey(), node.getValue()).toNanos();
       }
     }
@@ -383,7 +381,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
 
   /**
    * CPU time each node's JVM has used so far, and with --journal cassandra that of a Cassandra
-   * running on this machine (found by its main class), which shares the cores with the nodes.
+   * running on this machine (found by its main class), and of this load generator, which share
+   * the cores with the nodes.
    */
   private Map<String, Duration> cpu(LocalCluster cluster) {
     Map<String, Duration> totals = BenchNetwork.cpu(cluster);
@@ -393,14 +392,16 @@ public final class LoadBenchCommand implements Callable<Integer> {
               .contains("org.apache.cassandra.service.CassandraDaemon")).orElse(false))
           .findFirst()
           .flatMap(process -> process.info().totalCpuDuration())
-          .ifPresent(total -> totals.put("cassandra", total));
+          .ifPresent(total -> totals.put(CASSANDRA, total));
     }
+    // The load generator shares the cores too: its HTTP client and status requests are part of the machine's budget.
+    ProcessHandle.current().info().totalCpuDuration().ifPresent(total -> totals.put(LOAD_GENERATOR, total));
     return totals;
   }
 
   /** One step's figures as printed and written to load.json. */
   record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
-                     long unfinished, long polls, long copP50, long copP99, long copMax, long rodP50, long rodP99,
+                     long unfinished, long statusRequests, long copP50, long copP99, long copMax, long rodP50, long rodP99,
                      long rodMax, Map<String, Double> cpuPercent, double jitPercent, double signaturesPerMail) {
     /**
      * @param signaturesPerMail signatures made and checked by the nodes during the step per mail
@@ -412,7 +413,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       Histogram cop = result.submitToCop();
       Histogram rod = result.submitToRod();
       return new StepFigures(step, result.offeredPerSecond(), result.achievedPerSecond(), result.submitted(),
-          result.delivered(), result.failed(), result.unfinished(), result.polls(),
+          result.delivered(), result.failed(), result.unfinished(), result.statusRequests(),
           cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
           rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent, jitPercent,
           signaturesPerMail);
