@@ -22,6 +22,7 @@ import net.certmail.crypto.PrincipalKeys;
 import net.certmail.crypto.PrincipalNames;
 import net.certmail.crypto.ReplayGuard;
 import net.certmail.crypto.TrustStore;
+import net.certmail.proto.v1.DeliveryStatus;
 import net.certmail.proto.v1.Flavour;
 import net.certmail.proto.v1.MailItem;
 import net.certmail.persistence.inbox.InboxIndex;
@@ -139,6 +140,16 @@ public final class CertmailEngine {
 
   public CompletionStage<MailStatus> status(String sender, String submissionId) {
     return outbox(sender, submissionId).ask(OutboxEntry.GetStatus::new, askTimeout);
+  }
+
+  /**
+   * A long poll: the status once it is no longer {@code unchanged}, or after {@code wait} (or
+   * sooner, when the entry goes to sleep) as it is. The caller compares and asks again.
+   */
+  public CompletionStage<MailStatus> statusChange(String sender, String submissionId, DeliveryStatus unchanged,
+                                                  Duration wait) {
+    return outbox(sender, submissionId).ask(
+        replyTo -> new OutboxEntry.AwaitChange(unchanged, wait.toMillis(), replyTo), askTimeout.plus(wait));
   }
 
   public CompletionStage<InboxView> inboxEntry(String mailbox, String label) {

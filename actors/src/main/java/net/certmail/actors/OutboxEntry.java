@@ -1,6 +1,7 @@
 package net.certmail.actors;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import net.certmail.persistence.MailboxIndex;
@@ -56,13 +57,25 @@ import org.slf4j.Logger;
 public final class OutboxEntry
     extends EventSourcedBehaviorWithEnforcedReplies<OutboxEntry.Command, OutboxEvent, SenderStage> {
 
-  public sealed interface Command permits Submit, GetStatus, Inbound, WakeUp, LingerOver, ReminderDue, ReminderStored, Stop {}
+  public sealed interface Command permits Submit, GetStatus, AwaitChange, WaitOver, Inbound, WakeUp, LingerOver, ReminderDue,
+      ReminderStored, Stop {}
 
   /** The owner posts a mail; answered at once with its status (SUBMITTED until P1 answers). */
   public record Submit(String recipient, byte[] content, long deadlineMillis, Flavour flavour, String originServer,
                        ActorRef<MailStatus> replyTo) implements Command, CborSerializable {}
 
   public record GetStatus(ActorRef<MailStatus> replyTo) implements Command, CborSerializable {}
+
+  /**
+   * A long poll: answered with the status once it is no longer {@code unchanged}, or after
+   * {@code waitMillis} (or when the entry goes to sleep) with the status as it is. A client
+   * waiting for its verdict asks once per change instead of polling.
+   */
+  public record AwaitChange(DeliveryStatus unchanged, long waitMillis, ActorRef<MailStatus> replyTo)
+      implements Command, CborSerializable {}
+
+  /** A long poll's wait is over (its timer, keyed by the poll's replyTo). */
+  private record WaitOver(ActorRef<MailStatus> replyTo) implements Command {}
 
   /** The machine's due instant came, or the entity was recovered. */
   private enum WakeUp implements Command { INSTANCE }
@@ -86,6 +99,9 @@ public final class OutboxEntry
    */
   private static final Duration UNKNOWN_LINGER = Duration.ofSeconds(1);
 
+  /** Long polls one entry holds at most; more are answered at once (a client gains nothing from more). */
+  static final int MAX_WAITING = 64;
+
   public static EntityTypeKey<Command> typeKey(String mailbox) {
     return Postman.key(Command.class, EntityKind.OUTBOX, mailbox);
   }
@@ -105,6 +121,8 @@ public final class OutboxEntry
   private final SenderMachine machine;
   private final ChainingEventAdapter<OutboxEvent> chain;
   private final CoreShell<Command, SenderStage, OutboxEvent> shell;
+  /** The long polls waiting for a change of status: not persisted (a client asks again). */
+  private final List<AwaitChange> waiting = new ArrayList<>();
 
   private OutboxEntry(EntityContext<Command> entity, ProtocolServices services, ActorContext<Command> context,
                       TimerScheduler<Command> timers) {
@@ -151,7 +169,13 @@ public final class OutboxEntry
         .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(GetStatus.class, (stage, query) -> stage instanceof Empty
-            ? onUnknownSubmission(stage, query) : onGetStatus(stage, query))
+            ? onUnknownSubmission(stage, query.replyTo()) : onGetStatus(stage, query))
+        .onCommand(AwaitChange.class, (stage, await) -> stage instanceof Empty
+            ? onUnknownSubmission(stage, await.replyTo()) : onAwaitChange(stage, await))
+        .onCommand(WaitOver.class, (stage, over) -> {
+          answerWaiting(stage, waiter -> waiter.replyTo().equals(over.replyTo()));
+          return Effect().noReply();
+        })
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
         .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
@@ -159,7 +183,10 @@ public final class OutboxEntry
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);
         })
-        .onCommand(Stop.class, (stage, stop) -> shell.stop(Effect()).thenNoReply())
+        .onCommand(Stop.class, (stage, stop) -> {
+          answerWaiting(stage, waiter -> true); // asleep, it cannot see a change: the client asks again
+          return shell.stop(Effect()).thenNoReply();
+        })
         .build();
   }
 
@@ -174,9 +201,9 @@ public final class OutboxEntry
    * A query for a submission never made must not leave an entity behind: the wake-up
    * after a short linger finds nothing due and passivates it, unless a submission came meanwhile.
    */
-  private ReplyEffect<OutboxEvent, SenderStage> onUnknownSubmission(SenderStage stage, GetStatus query) {
+  private ReplyEffect<OutboxEvent, SenderStage> onUnknownSubmission(SenderStage stage, ActorRef<MailStatus> replyTo) {
     timers.startSingleTimer(WakeUp.INSTANCE, WakeUp.INSTANCE, UNKNOWN_LINGER);
-    return Effect().reply(query.replyTo(), statusOf(stage));
+    return Effect().reply(replyTo, statusOf(stage));
   }
 
   /**
@@ -190,6 +217,48 @@ public final class OutboxEntry
     }
     return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now),
         stored -> stored.thenReply(query.replyTo(), this::statusOf));
+  }
+
+  /**
+   * Holds the poll until the status changes (every decision's outcome is checked against the
+   * waiting polls), its wait is over, or the entry sleeps. What is overdue is done first, as for
+   * a status read, so a poll never waits on a stage the mail has already left.
+   */
+  private ReplyEffect<OutboxEvent, SenderStage> onAwaitChange(SenderStage stage, AwaitChange await) {
+    if (waiting.size() >= MAX_WAITING) {
+      return Effect().reply(await.replyTo(), statusOf(stage));
+    }
+    waiting.add(await);
+    timers.startSingleTimer(await.replyTo(), new WaitOver(await.replyTo()), Duration.ofMillis(await.waitMillis()));
+    long now = shell.now();
+    if (machine.dueAt(stage, now) > now) {
+      answerChanged(stage);
+      return Effect().noReply();
+    }
+    return carryOut(stage, machine.decide(stage, Input.WakeUp.INSTANCE, now), EffectBuilder::thenNoReply);
+  }
+
+  /** Answers the waiting polls whose status has changed. */
+  private void answerChanged(SenderStage stage) {
+    if (!waiting.isEmpty()) {
+      DeliveryStatus now = statusOf(stage).status();
+      answerWaiting(stage, waiter -> waiter.unchanged() != now);
+    }
+  }
+
+  private void answerWaiting(SenderStage stage, java.util.function.Predicate<AwaitChange> which) {
+    if (waiting.isEmpty()) {
+      return;
+    }
+    MailStatus status = statusOf(stage);
+    waiting.removeIf(waiter -> {
+      if (!which.test(waiter)) {
+        return false;
+      }
+      timers.cancel(waiter.replyTo());
+      waiter.replyTo().tell(status);
+      return true;
+    });
   }
 
   private ReplyEffect<OutboxEvent, SenderStage> onInbound(SenderStage stage, Inbound inbound) {
@@ -221,6 +290,7 @@ public final class OutboxEntry
         services.metrics.concluded(SenderStatus.of(concluded).status(), concluded.reason(),
             Duration.ofMillis(shell.now() - concluded.mail().getSubmittedAtMillis()));
       }
+      answerChanged(next);
     })));
   }
 

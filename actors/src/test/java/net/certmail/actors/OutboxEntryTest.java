@@ -187,6 +187,43 @@ class OutboxEntryTest {
     assertTrue(entry.runCommand(fromAlpha(note)).hasNoEvents(), "a repeated note is recorded once");
   }
 
+  /** A long poll is held until the status changes, or its wait is over, or the entry stops; never lost. */
+  @Test
+  void aStatusWaitIsAnsweredWhenTheStatusChangesItsWaitEndsOrTheEntryStops() {
+    entry.<MailStatus>runCommand(replyTo -> submit(replyTo));
+    TestProbe<MailStatus> client = KIT.createTestProbe();
+    entry.runCommand(new OutboxEntry.AwaitChange(DeliveryStatus.IN_DELIVERY, 60_000, client.ref()));
+    assertEquals(DeliveryStatus.SUBMITTED, client.receiveMessage(WAIT).status(), "not the status waited on: at once");
+
+    entry.runCommand(new OutboxEntry.AwaitChange(DeliveryStatus.SUBMITTED, 60_000, client.ref()));
+    client.expectNoMessage(Duration.ofMillis(200));
+    certify();
+    MailStatus certified = client.receiveMessage(WAIT);
+    assertEquals(DeliveryStatus.IN_DELIVERY, certified.status(), "answered by the COP");
+    assertEquals(1, certified.evidence().size());
+
+    entry.runCommand(new OutboxEntry.AwaitChange(DeliveryStatus.IN_DELIVERY, 300, client.ref()));
+    assertEquals(DeliveryStatus.IN_DELIVERY, client.receiveMessage(WAIT).status(), "its wait over: as it is");
+
+  }
+
+  @Test
+  void aStatusWaitIsAnsweredWhenTheEntryStops() {
+    // Spawned as it is (the behaviour test kit cannot run a command that stops its actor).
+    EntityContext<OutboxEntry.Command> context = new EntityContext<>(OutboxEntry.typeKey(ALICE),
+        EntityKind.entityId(ALICE, UUID.randomUUID().toString()), shard.ref());
+    ActorRef<OutboxEntry.Command> spawned = KIT.spawn(OutboxEntry.create(context, SERVICES));
+    TestProbe<MailStatus> owner = KIT.createTestProbe();
+    spawned.tell(submit(owner.ref()));
+    assertEquals(DeliveryStatus.SUBMITTED, owner.receiveMessage(WAIT).status());
+    TestProbe<MailStatus> client = KIT.createTestProbe();
+    spawned.tell(new OutboxEntry.AwaitChange(DeliveryStatus.SUBMITTED, 60_000, client.ref()));
+    client.expectNoMessage(Duration.ofMillis(100));
+    spawned.tell(OutboxEntry.Stop.INSTANCE);
+    assertEquals(DeliveryStatus.SUBMITTED, client.receiveMessage(WAIT).status(), "the entry stops: answered, not dropped");
+    owner.expectTerminated(spawned, WAIT);
+  }
+
   @Test
   void queryForASubmissionNeverMadeIsAnsweredUnknownAndLeavesNoEntity() {
     var result = entry.<MailStatus>runCommand(OutboxEntry.GetStatus::new);

@@ -13,6 +13,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import net.certmail.crypto.EvidenceBundles;
 import net.certmail.node.http.HttpApi;
@@ -147,8 +148,13 @@ final class ClientCommands {
       String submissionId = status.path("submissionId").asText();
       long until = System.nanoTime() + patience.toNanos();
       while (!noWait && Outcome.of(status) == Outcome.PENDING && System.nanoTime() < until) {
-        Thread.sleep(250);
-        status = client.call("GET", "/outbox/" + submissionId, null).json();
+        // A long poll: the node answers as soon as the status leaves SUBMITTED (or after the wait).
+        long seconds = Math.max(1, Math.min(15, TimeUnit.NANOSECONDS.toSeconds(until - System.nanoTime())));
+        var answer = client.call("GET", "/outbox/" + submissionId + "?waitWhile=SUBMITTED&waitSeconds=" + seconds, null);
+        status = answer.json();
+        if (answer.status() != 200) {
+          Thread.sleep(250); // not a long poll's answer: do not ask again at once
+        }
       }
       Outcome outcome = noWait ? Outcome.POSTED : Outcome.of(status);
       print(status, this::printStatus);

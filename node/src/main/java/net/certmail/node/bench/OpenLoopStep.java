@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -22,9 +21,10 @@ import org.HdrHistogram.Recorder;
  * One step of an open-loop load: mails submitted at a fixed rate whatever the network answers,
  * each latency measured from the instant the mail was due to be sent (its intended time), so a
  * network that stalls shows its stall in every mail that waited, not in one (no coordinated
- * omission). A mail's COP and its ROD (status DELIVERED) are seen by polling its status every
- * {@code poll} while it is young and at a tenth of its age later (so that a slow network is not
- * also flooded with status requests): a figure is late by at most {@code poll} or a tenth of itself.
+ * omission). A mail's COP and its ROD (status DELIVERED) are seen through long polls on its
+ * status (the API's {@code waitWhile}): each answer comes when the status changes, so a figure is
+ * late only by the answer's way back, and a mail costs its submission and one status request per
+ * change of status.
  */
 final class OpenLoopStep {
   /** Where the mails go: the sender's node, mailbox and token, the recipient. */
@@ -32,7 +32,7 @@ final class OpenLoopStep {
 
   /** What a step measured. Latencies in milliseconds, from each mail's intended send time. */
   record Result(double offeredPerSecond, double achievedPerSecond, long submitted, long delivered,
-                long failed, long unfinished, long polls, Histogram submitToCop, Histogram submitToRod) {
+                long failed, long unfinished, long statusRequests, Histogram submitToCop, Histogram submitToRod) {
     /** The network kept up: (almost) every mail of the step had its ROD by the end of the drain. */
     boolean keptUp() {
       return submitted > 0 && unfinished == 0 && failed == 0 && achievedPerSecond >= 0.95 * offeredPerSecond;
@@ -60,31 +60,19 @@ final class OpenLoopStep {
   private static final String[] FLAVOURS = {"CEM", "NSR", "IP"};
   private static final long HIGHEST_MILLIS = Duration.ofMinutes(10).toMillis();
 
+  /** After a failed status request, the next one goes out this much later. */
+  private static final Duration RETRY = Duration.ofMillis(100);
+  /** Each status request waits up to this long for a change (the API's longest wait). */
+  private static final int WAIT_SECONDS = 15;
+
   private final HttpClient http;
   private final Target target;
-  private final Duration poll;
   private final String runId;
 
-  OpenLoopStep(HttpClient http, Target target, Duration poll, String runId) {
+  OpenLoopStep(HttpClient http, Target target, String runId) {
     this.http = http;
     this.target = target;
-    this.poll = poll;
     this.runId = runId;
-  }
-
-  /** A mail that has been accepted (202) and has no verdict yet. */
-  private static final class OpenMail {
-    final String submissionId;
-    final long intendedNanos;
-    volatile boolean copSeen;
-    final AtomicBoolean polling = new AtomicBoolean();
-    /** When to ask again: soon while the mail is young, then at a tenth of its age (at most every second). */
-    volatile long nextPollNanos;
-
-    OpenMail(String submissionId, long intendedNanos) {
-      this.submissionId = submissionId;
-      this.intendedNanos = intendedNanos;
-    }
   }
 
   /**
@@ -95,63 +83,9 @@ final class OpenLoopStep {
    */
   Result run(int step, double rate, Duration length, Duration drain, java.util.function.Consumer<String> progress)
       throws InterruptedException {
-    Recorder cop = new Recorder(HIGHEST_MILLIS, 3);
-    Recorder rod = new Recorder(HIGHEST_MILLIS, 3);
-    Map<String, OpenMail> open = new ConcurrentHashMap<>();
-    AtomicLong accepted = new AtomicLong();
-    AtomicLong delivered = new AtomicLong();
-    AtomicLong failed = new AtomicLong();
-    AtomicLong polls = new AtomicLong();
-    AtomicLong firstSeenNanos = new AtomicLong(Long.MAX_VALUE);
-    AtomicLong lastSeenNanos = new AtomicLong(Long.MIN_VALUE);
+    Watches watches = new Watches();
     long total = Math.max(1, Math.round(rate * length.toNanos() / 1e9));
     long periodNanos = (long) (1e9 / rate);
-
-    ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "bench-load-poller");
-      thread.setDaemon(true);
-      return thread;
-    });
-    poller.scheduleWithFixedDelay(() -> {
-      long now = System.nanoTime();
-      for (OpenMail mail : open.values()) {
-        if (now < mail.nextPollNanos || !mail.polling.compareAndSet(false, true)) {
-          continue; // not yet, or its previous poll has not come back yet
-        }
-        long age = now - mail.intendedNanos;
-        mail.nextPollNanos = now + Math.min(1_000_000_000L, Math.max(poll.toNanos(), age / 10));
-        polls.incrementAndGet();
-        http.sendAsync(get(mail), HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-          mail.polling.set(false);
-          if (error != null || response.statusCode() != 200) {
-            return; // asked again at the next poll
-          }
-          long seenNanos = System.nanoTime();
-          JsonNode status = parse(response.body());
-          if (!mail.copSeen && hasCop(status)) {
-            mail.copSeen = true;
-            cop.recordValue(millis(seenNanos - mail.intendedNanos));
-          }
-          String state = status.path("status").asText();
-          // Two answers about one mail may be handled at once (the next poll goes out while this
-          // one is handled): the one that removes the mail counts it.
-          if ("DELIVERED".equals(state) && open.remove(mail.submissionId) != null) {
-            if (!mail.copSeen) {
-              mail.copSeen = true;
-              cop.recordValue(millis(seenNanos - mail.intendedNanos));
-            }
-            rod.recordValue(millis(seenNanos - mail.intendedNanos));
-            firstSeenNanos.accumulateAndGet(seenNanos, Math::min);
-            lastSeenNanos.accumulateAndGet(seenNanos, Math::max);
-            delivered.incrementAndGet();
-          } else if (("NOT_DELIVERED".equals(state) || "LOST".equals(state) || "NOT_POSTED".equals(state))
-              && open.remove(mail.submissionId) != null) {
-            failed.incrementAndGet();
-          }
-        });
-      }
-    }, poll.toNanos(), poll.toNanos(), TimeUnit.NANOSECONDS);
-
     long start = System.nanoTime();
     long nextProgress = start + 1_000_000_000L;
     try {
@@ -162,35 +96,104 @@ final class OpenLoopStep {
           LockSupport.parkNanos(wait);
         }
         String submissionId = "load-" + runId + "-" + step + "-" + i;
-        OpenMail mail = new OpenMail(submissionId, intended);
         http.sendAsync(post(submissionId, FLAVOURS[(int) Math.floorMod(step + i, FLAVOURS.length)]), HttpResponse.BodyHandlers.ofString())
             .whenComplete((response, error) -> {
               if (error == null && response.statusCode() == 202) {
-                accepted.incrementAndGet();
-                open.put(submissionId, mail);
+                watches.accepted.incrementAndGet();
+                watches.seen(submissionId, intended, parse(response.body()));
               } else {
-                failed.incrementAndGet();
+                watches.failed.incrementAndGet();
               }
             });
         long now = System.nanoTime();
         if (now >= nextProgress) {
           nextProgress += 1_000_000_000L;
           progress.accept(String.format(java.util.Locale.ROOT, "  step %d at %.0f mails/s: %d sent, %d delivered, %d open",
-              step, rate, i + 1, delivered.get(), open.size()));
+              step, rate, i + 1, watches.delivered.get(), watches.accepted.get() - watches.delivered.get() - watches.failedAfterAcceptance.get()));
         }
       }
       double sendingSeconds = (System.nanoTime() - start) / 1e9;
       long drainEnd = System.nanoTime() + drain.toNanos();
-      while ((delivered.get() + failed.get() < total) && System.nanoTime() < drainEnd) {
+      while ((watches.delivered.get() + watches.failed.get() < total) && System.nanoTime() < drainEnd) {
         Thread.sleep(100);
       }
-      long unfinished = total - delivered.get() - failed.get();
-      return new Result(rate, verdictRate(delivered.get(), sendingSeconds, (System.nanoTime() - start) / 1e9,
-          firstSeenNanos.get(), lastSeenNanos.get(), periodNanos), total, delivered.get(), failed.get(), unfinished,
-          polls.get(), cop.getIntervalHistogram(), rod.getIntervalHistogram());
+      long delivered = watches.delivered.get();
+      long failed = watches.failed.get();
+      return new Result(rate, verdictRate(delivered, sendingSeconds, (System.nanoTime() - start) / 1e9,
+          watches.firstSeenNanos.get(), watches.lastSeenNanos.get(), periodNanos), total, delivered, failed,
+          total - delivered - failed, watches.statusRequests.get(), watches.cop.getIntervalHistogram(),
+          watches.rod.getIntervalHistogram());
     } finally {
-      poller.shutdownNow();
-      poller.awaitTermination(5, TimeUnit.SECONDS);
+      watches.stop();
+    }
+  }
+
+  /**
+   * The step's accepted mails, each followed by a chain of long polls: every status request
+   * waits for the mail's status to change from the one last seen ({@code waitWhile}), so an
+   * answer comes when the COP or the verdict does, not at the next poll of a client asking on a
+   * clock, and a mail costs a few requests rather than one every few tens of milliseconds.
+   */
+  private final class Watches {
+    final Recorder cop = new Recorder(HIGHEST_MILLIS, 3);
+    final Recorder rod = new Recorder(HIGHEST_MILLIS, 3);
+    final AtomicLong accepted = new AtomicLong();
+    final AtomicLong delivered = new AtomicLong();
+    final AtomicLong failed = new AtomicLong();
+    final AtomicLong failedAfterAcceptance = new AtomicLong();
+    final AtomicLong statusRequests = new AtomicLong();
+    final AtomicLong firstSeenNanos = new AtomicLong(Long.MAX_VALUE);
+    final AtomicLong lastSeenNanos = new AtomicLong(Long.MIN_VALUE);
+    final Map<String, Boolean> copSeen = new ConcurrentHashMap<>();
+    final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "bench-load-retry");
+      thread.setDaemon(true);
+      return thread;
+    });
+    /** Set when the step is over: answers after it count nowhere and start no further request. */
+    volatile boolean over;
+
+    /** A status of the mail, as answered now: the COP and the verdict counted, else a wait for the next change. */
+    void seen(String submissionId, long intendedNanos, JsonNode status) {
+      if (over) {
+        return;
+      }
+      long seenNanos = System.nanoTime();
+      String state = status.path("status").asText();
+      boolean deliveredNow = "DELIVERED".equals(state);
+      if ((deliveredNow || hasCop(status)) && copSeen.putIfAbsent(submissionId, true) == null) {
+        cop.recordValue(millis(seenNanos - intendedNanos));
+      }
+      if (deliveredNow) {
+        rod.recordValue(millis(seenNanos - intendedNanos));
+        firstSeenNanos.accumulateAndGet(seenNanos, Math::min);
+        lastSeenNanos.accumulateAndGet(seenNanos, Math::max);
+        delivered.incrementAndGet();
+      } else if ("NOT_DELIVERED".equals(state) || "LOST".equals(state) || "NOT_POSTED".equals(state)) {
+        failed.incrementAndGet();
+        failedAfterAcceptance.incrementAndGet();
+      } else {
+        waitForChange(submissionId, intendedNanos, state.isEmpty() ? "SUBMITTED" : state);
+      }
+    }
+
+    private void waitForChange(String submissionId, long intendedNanos, String unchanged) {
+      statusRequests.incrementAndGet();
+      http.sendAsync(statusChange(submissionId, unchanged), HttpResponse.BodyHandlers.ofString())
+          .whenComplete((response, error) -> {
+            if (error == null && response.statusCode() == 200) {
+              seen(submissionId, intendedNanos, parse(response.body()));
+            } else if (!over) {
+              retries.schedule(() -> waitForChange(submissionId, intendedNanos, unchanged), RETRY.toMillis(),
+                  TimeUnit.MILLISECONDS);
+            }
+          });
+    }
+
+    void stop() throws InterruptedException {
+      over = true;
+      retries.shutdownNow();
+      retries.awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
@@ -206,10 +209,11 @@ final class OpenLoopStep {
         .POST(HttpRequest.BodyPublishers.ofString(body)).build();
   }
 
-  private HttpRequest get(OpenMail mail) {
+  /** The mail's status once it is no longer {@code unchanged}, or after WAIT_SECONDS as it is. */
+  private HttpRequest statusChange(String submissionId, String unchanged) {
     return HttpRequest.newBuilder(URI.create(target.apiUri() + "/v1/mailboxes/" + target.sender() + "/outbox/"
-            + mail.submissionId))
-        .timeout(Duration.ofSeconds(30))
+            + submissionId + "?waitWhile=" + unchanged + "&waitSeconds=" + WAIT_SECONDS))
+        .timeout(Duration.ofSeconds(WAIT_SECONDS + 15))
         .header("Authorization", "Bearer " + target.token()).GET().build();
   }
 

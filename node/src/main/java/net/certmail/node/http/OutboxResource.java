@@ -56,7 +56,9 @@ final class OutboxResource extends AllDirectives {
         pathPrefix(segment(), segment -> {
           String submissionId = RequestValidation.submissionId(segment);
           return concat(
-              pathEnd(() -> get(() -> answer(status(mailbox, submissionId)))),
+              pathEnd(() -> get(() -> parameterOptional("waitWhile", waitWhile ->
+                  parameterOptional("waitSeconds", waitSeconds ->
+                      answer(status(mailbox, submissionId, RequestValidation.statusWait(waitWhile, waitSeconds))))))),
               path("bundle", () -> get(() -> answer(bundle(mailbox, submissionId)))));
         }));
   }
@@ -87,9 +89,13 @@ final class OutboxResource extends AllDirectives {
         });
   }
 
-  private CompletionStage<HttpResponse> status(String mailbox, String submissionId) {
-    return engine.status(mailbox, submissionId).thenApply(status -> unknownSubmission(status)
-        .orElseGet(() -> Json.response(StatusCodes.OK, Json.status(status))));
+  /** The status now, or with a wait: once it is no longer the given one, or when the wait is over (then as it is). */
+  private CompletionStage<HttpResponse> status(String mailbox, String submissionId,
+                                               Optional<RequestValidation.StatusWait> wait) {
+    CompletionStage<MailStatus> status = wait.isEmpty() ? engine.status(mailbox, submissionId)
+        : engine.statusChange(mailbox, submissionId, wait.get().unchanged(), wait.get().longest());
+    return status.thenApply(found -> unknownSubmission(found)
+        .orElseGet(() -> Json.response(StatusCodes.OK, Json.status(found))));
   }
 
   private CompletionStage<HttpResponse> bundle(String mailbox, String submissionId) {

@@ -90,6 +90,52 @@ final class RequestValidation {
     throw new BadRequest("BAD_LIMIT", "limit must be a whole number from 1 to " + max);
   }
 
+  /** A long poll on a submission's status: answer once it is no longer {@code unchanged}, waiting at most {@code longest}. */
+  record StatusWait(net.certmail.proto.v1.DeliveryStatus unchanged, Duration longest) {}
+
+  /**
+   * The longest wait a status request may ask for: below pekko-http's request-timeout (20 s),
+   * which would otherwise answer 503 first.
+   */
+  static final int MAX_WAIT_SECONDS = 15;
+
+  /**
+   * {@code ?waitWhile=STATUS[&waitSeconds=N]} on a status request: empty without waitWhile (a
+   * plain read). STATUS is one a mail can be in; N is 1 to MAX_WAIT_SECONDS, that when not given.
+   */
+  static Optional<StatusWait> statusWait(Optional<String> waitWhile, Optional<String> waitSeconds) {
+    if (waitWhile.isEmpty()) {
+      if (waitSeconds.isPresent()) {
+        throw new BadRequest("BAD_WAIT", "waitSeconds goes with waitWhile=<status>: the status to wait for a change of,"
+            + " e.g. ?waitWhile=IN_DELIVERY&waitSeconds=10");
+      }
+      return Optional.empty();
+    }
+    net.certmail.proto.v1.DeliveryStatus unchanged = null;
+    for (net.certmail.proto.v1.DeliveryStatus status : net.certmail.proto.v1.DeliveryStatus.values()) {
+      if (status != net.certmail.proto.v1.DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED
+          && status != net.certmail.proto.v1.DeliveryStatus.UNRECOGNIZED && status.name().equals(waitWhile.get())) {
+        unchanged = status;
+      }
+    }
+    if (unchanged == null) {
+      throw new BadRequest("BAD_WAIT", "waitWhile must be a status a mail can be in: SUBMITTED, IN_DELIVERY,"
+          + " AWAITING_COLLECTION, DELIVERED, NOT_DELIVERED, LOST or NOT_POSTED");
+    }
+    int seconds = MAX_WAIT_SECONDS;
+    if (waitSeconds.isPresent()) {
+      try {
+        seconds = Integer.parseInt(waitSeconds.get());
+      } catch (NumberFormatException e) {
+        seconds = 0; // answered below
+      }
+      if (seconds < 1 || seconds > MAX_WAIT_SECONDS) {
+        throw new BadRequest("BAD_WAIT", "waitSeconds must be a whole number from 1 to " + MAX_WAIT_SECONDS);
+      }
+    }
+    return Optional.of(new StatusWait(unchanged, Duration.ofSeconds(seconds)));
+  }
+
   static String submissionId(String submissionId) {
     SubmissionId.check(submissionId).ifPresent(problem -> {
       throw new BadRequest("BAD_SUBMISSION_ID", problem);

@@ -264,6 +264,41 @@ class HttpApiTest {
     assertEquals("UNKNOWN_MAILBOX", call("GET", "/v1/mailboxes/eve@nowhere.example/outbox/x", alice, null).error());
   }
 
+  /**
+   * A client waiting for its verdict asks once per change of status: each long poll comes back
+   * with a status other than the one it waited on, in the order the mail goes, until the verdict.
+   */
+  @Test
+  void aLongPollAnswersWhenTheStatusChanges() throws Exception {
+    String key = "t-" + UUID.randomUUID();
+    Answer submitted = call("POST", "/v1/mailboxes/alice@alpha.example/outbox", alice,
+        submission("bob@beta.example", "CEM", key, deadlineFromNow()));
+    assertEquals(202, submitted.status());
+    String status = submitted.json().path("status").asText();
+    List<String> seen = new ArrayList<>(List.of(status));
+    for (int asked = 0; !status.equals("DELIVERED") && asked < 20; asked++) {
+      Answer changed = call("GET", "/v1/mailboxes/alice@alpha.example/outbox/" + key + "?waitWhile=" + status
+          + "&waitSeconds=15", alice, null);
+      assertEquals(200, changed.status(), String.valueOf(changed.json()));
+      String now = changed.json().path("status").asText();
+      if (!now.equals(status)) {
+        seen.add(now);
+      }
+      status = now;
+    }
+    assertEquals("DELIVERED", status, "statuses seen: " + seen);
+    assertEquals(seen.stream().distinct().toList(), seen, "each answer a new status: " + seen);
+    assertTrue(seen.indexOf("IN_DELIVERY") < seen.indexOf("DELIVERED"), seen.toString());
+    // A wait on a status the mail is no longer in is answered at once, with where it stands.
+    Answer at = call("GET", "/v1/mailboxes/alice@alpha.example/outbox/" + key + "?waitWhile=SUBMITTED", alice, null);
+    assertEquals("DELIVERED", at.json().path("status").asText());
+    // A wait that sees no change is answered when it is over, with the status as it is.
+    Answer over = call("GET", "/v1/mailboxes/alice@alpha.example/outbox/" + key + "?waitWhile=DELIVERED&waitSeconds=1",
+        alice, null);
+    assertEquals(200, over.status());
+    assertEquals("DELIVERED", over.json().path("status").asText());
+  }
+
   @Test
   void badInputIsRejectedWithAReasonAndWhatToDo() throws Exception {
     String outbox = "/v1/mailboxes/alice@alpha.example/outbox";
@@ -272,6 +307,11 @@ class HttpApiTest {
     assertEquals("BAD_FLAVOUR", call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"flavour\": \"XX\"}").error());
     assertEquals("BAD_DEADLINE", call("POST", outbox, alice, "{\"recipient\": \"bob@beta.example\", \"deadline\": \"soon\"}").error());
     assertEquals("UNKNOWN_SUBMISSION", call("GET", outbox + "/never-sent", alice, null).error());
+    assertEquals("UNKNOWN_SUBMISSION", call("GET", outbox + "/never-sent?waitWhile=SUBMITTED&waitSeconds=1", alice, null).error());
+    assertEquals("BAD_WAIT", call("GET", outbox + "/x?waitWhile=SOON", alice, null).error());
+    assertEquals("BAD_WAIT", call("GET", outbox + "/x?waitWhile=DELIVERED&waitSeconds=16", alice, null).error());
+    assertEquals("BAD_WAIT", call("GET", outbox + "/x?waitWhile=DELIVERED&waitSeconds=0", alice, null).error());
+    assertEquals("BAD_WAIT", call("GET", outbox + "/x?waitSeconds=5", alice, null).error());
     Answer noRoute = call("GET", "/v1/nothing", null, null);
     assertEquals(404, noRoute.status());
     assertEquals("NOT_FOUND", noRoute.error());
