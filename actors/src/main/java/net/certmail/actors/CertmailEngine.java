@@ -91,8 +91,9 @@ public final class CertmailEngine {
     EnvelopeMetrics metrics = new EnvelopeMetrics(registry);
     ReminderSettings reminderSettings = ReminderSettings.fromConfig(system.settings().config());
     ReminderMetrics reminderMetrics = new ReminderMetrics(registry);
-    ReminderStore reminders = ReminderStores.open(system);
-    InboxIndex inboxIndex = ReminderStores.openInboxIndex(system);
+    ReminderStores.NodeStores stores = ReminderStores.open(system);
+    ReminderStore reminders = stores.reminders();
+    InboxIndex inboxIndex = stores.inboxIndex();
     Postman postman = new Postman(sharding, hostedKeys, clock);
     ProtocolServices services = new ProtocolServices(clock, settings.timings(), settings.submissionPolicy(),
         new Routing(servers, settings.routes()), trustStore,

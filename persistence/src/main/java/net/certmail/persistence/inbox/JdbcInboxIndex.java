@@ -1,7 +1,5 @@
 package net.certmail.persistence.inbox;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,7 +12,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 import net.certmail.persistence.GroupCommitWriter;
+import net.certmail.persistence.JdbcSideDatabase;
 import org.apache.pekko.Done;
 
 /**
@@ -34,49 +34,55 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
   private static final String PAGE = "SELECT \"label\" FROM PUBLIC.\"inbox_index\" WHERE \"mailbox\" = ? AND \"label\" > ?"
       + " ORDER BY \"label\" LIMIT ?";
 
-  private final HikariDataSource pool;
-  private final ExecutorService executor;
+  private final JdbcSideDatabase database;
+  private final DataSource pool;
   private final GroupCommitWriter writer;
+  /** Whether close() closes the database too (opened by this index, not shared). */
+  private final boolean ownsDatabase;
+  private final ExecutorService executor;
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong rowsRead = new AtomicLong();
 
-  private JdbcInboxIndex(HikariDataSource pool, ExecutorService executor, long minCommitIntervalMillis) {
-    this.pool = pool;
+  private JdbcInboxIndex(JdbcSideDatabase database, boolean ownsDatabase, ExecutorService executor) {
+    this.database = database;
+    this.pool = database.pool();
+    this.writer = database.writer();
+    this.ownsDatabase = ownsDatabase;
     this.executor = executor;
-    this.writer = new GroupCommitWriter(pool, "certmail-inbox-index-writer", minCommitIntervalMillis);
   }
 
   /** Opens the index committing each addition as soon as it can (no minimum commit interval). */
   public static JdbcInboxIndex open(String url, String user, String password) {
-    return open(url, user, password, 0);
+    JdbcSideDatabase database = JdbcSideDatabase.open(url, user, password, "certmail-inbox-index", 0);
+    try {
+      return on(database, true);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
   }
 
   /**
-   * Opens the database and creates the table if missing (blocking: call at start-up).
-   *
-   * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
-   *     (GroupCommitWriter; certmail.journal.embedded.min-commit-interval)
+   * The index on a database it shares (with the reminder store: one writer, one commit for both);
+   * creates the table if missing (blocking: call at start-up). Closing the index leaves the
+   * database open.
    */
-  public static JdbcInboxIndex open(String url, String user, String password, long minCommitIntervalMillis) {
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
-    config.setUsername(user);
-    config.setPassword(password);
-    config.setMaximumPoolSize(2);
-    config.setPoolName("certmail-inbox-index");
-    config.setConnectionTimeout(10_000);
-    HikariDataSource pool = new HikariDataSource(config);
-    try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+  public static JdbcInboxIndex on(JdbcSideDatabase database) {
+    return on(database, false);
+  }
+
+  private static JdbcInboxIndex on(JdbcSideDatabase database, boolean ownsDatabase) {
+    try (Connection connection = database.pool().getConnection(); Statement statement = connection.createStatement()) {
       statement.execute(CREATE_TABLE);
     } catch (SQLException e) {
-      pool.close();
-      throw new IllegalStateException("Could not create the inbox index in " + url + ": " + e.getMessage(), e);
+      throw new IllegalStateException("Could not create the inbox index: " + e.getMessage()
+          + ". Check that the journal's database is writable.", e);
     }
-    return new JdbcInboxIndex(pool, Executors.newSingleThreadExecutor(runnable -> {
+    return new JdbcInboxIndex(database, ownsDatabase, Executors.newSingleThreadExecutor(runnable -> {
       Thread thread = new Thread(runnable, "certmail-inbox-index");
       thread.setDaemon(true);
       return thread;
-    }), minCommitIntervalMillis);
+    }));
   }
 
   @Override
@@ -121,8 +127,9 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
 
   @Override
   public void close() {
-    writer.close();
     executor.shutdown();
-    pool.close();
+    if (ownsDatabase) {
+      database.close();
+    }
   }
 }

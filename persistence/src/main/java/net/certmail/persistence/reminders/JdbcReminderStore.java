@@ -1,7 +1,5 @@
 package net.certmail.persistence.reminders;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,7 +12,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import net.certmail.persistence.GroupCommitWriter;
+import net.certmail.persistence.JdbcSideDatabase;
 import org.apache.pekko.Done;
 
 /**
@@ -53,55 +53,53 @@ public final class JdbcReminderStore implements ReminderStore {
       + " ORDER BY \"bucket\", \"due_at\" LIMIT ?";
   private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?";
 
-  private final HikariDataSource pool;
-  private final ExecutorService executor;
+  private final JdbcSideDatabase database;
+  private final DataSource pool;
   private final GroupCommitWriter writer;
+  /** Whether close() closes the database too (opened by this store, not shared). */
+  private final boolean ownsDatabase;
+  private final ExecutorService executor;
   private final long bucketMillis;
 
-  private JdbcReminderStore(HikariDataSource pool, ExecutorService executor, long bucketMillis,
-                            long minCommitIntervalMillis) {
-    this.pool = pool;
+  private JdbcReminderStore(JdbcSideDatabase database, boolean ownsDatabase, ExecutorService executor,
+                            long bucketMillis) {
+    this.database = database;
+    this.pool = database.pool();
+    this.writer = database.writer();
+    this.ownsDatabase = ownsDatabase;
     this.executor = executor;
-    this.writer = new GroupCommitWriter(pool, "certmail-reminders-writer", minCommitIntervalMillis);
     this.bucketMillis = bucketMillis;
   }
 
   /** Opens the store committing each write as soon as it can (no minimum commit interval). */
   public static JdbcReminderStore open(String url, String user, String password, long bucketMillis) {
-    return open(url, user, password, bucketMillis, 0);
+    JdbcSideDatabase database = JdbcSideDatabase.open(url, user, password, "certmail-reminders", 0);
+    try {
+      return on(database, bucketMillis, true);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
   }
 
   /**
-   * Opens the database and creates the table if it is missing (blocking: call at start-up).
+   * The store on a database it shares (with the inbox index: one writer, one commit for both);
+   * creates the tables if they are missing (blocking: call at start-up). Closing the store leaves
+   * the database open.
    *
-   * @param minCommitIntervalMillis a commit starts no sooner than this after the one before
-   *     (GroupCommitWriter; certmail.journal.embedded.min-commit-interval)
-   * @throws IllegalStateException when the database cannot be opened; the message says what to check
+   * @throws IllegalStateException when the tables cannot be created; the message says what to check
    */
-  public static JdbcReminderStore open(String url, String user, String password, long bucketMillis,
-                                       long minCommitIntervalMillis) {
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
-    config.setUsername(user);
-    config.setPassword(password);
-    config.setMaximumPoolSize(2);
-    config.setMinimumIdle(1);
-    config.setPoolName("certmail-reminders");
-    config.setConnectionTimeout(10_000);
-    HikariDataSource pool;
-    try {
-      pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("Could not open the reminder database " + url + ": " + e.getMessage()
-          + ". If the file is locked, another process has the database open: stop it, or set"
-          + " certmail.journal.embedded.auto-server = true in every process that uses it.", e);
-    }
-    try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+  public static JdbcReminderStore on(JdbcSideDatabase database, long bucketMillis) {
+    return on(database, bucketMillis, false);
+  }
+
+  private static JdbcReminderStore on(JdbcSideDatabase database, long bucketMillis, boolean ownsDatabase) {
+    try (Connection connection = database.pool().getConnection(); Statement statement = connection.createStatement()) {
       statement.execute(CREATE_TABLE);
       statement.execute(CREATE_BACKFILLS);
     } catch (SQLException e) {
-      pool.close();
-      throw new IllegalStateException("Could not create the reminders table in " + url + ": " + e.getMessage(), e);
+      throw new IllegalStateException("Could not create the reminders table: " + e.getMessage()
+          + ". Check that the journal's database is writable.", e);
     }
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
@@ -109,7 +107,7 @@ public final class JdbcReminderStore implements ReminderStore {
       thread.setDaemon(true);
       return thread;
     });
-    return new JdbcReminderStore(pool, executor, bucketMillis, minCommitIntervalMillis);
+    return new JdbcReminderStore(database, ownsDatabase, executor, bucketMillis);
   }
 
   @Override
@@ -221,8 +219,9 @@ public final class JdbcReminderStore implements ReminderStore {
 
   @Override
   public void close() {
-    writer.close();
     executor.shutdown();
-    pool.close();
+    if (ownsDatabase) {
+      database.close();
+    }
   }
 }

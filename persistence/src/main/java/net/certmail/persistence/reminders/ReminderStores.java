@@ -3,6 +3,7 @@ package net.certmail.persistence.reminders;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import java.util.concurrent.TimeUnit;
+import net.certmail.persistence.JdbcSideDatabase;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -25,34 +26,56 @@ public final class ReminderStores {
 
   private ReminderStores() {}
 
+  /** A node's reminder store and inbox index, opened together by {@link #open}. */
+  public record NodeStores(ReminderStore reminders, net.certmail.persistence.inbox.InboxIndex inboxIndex) {}
+
   /**
-   * Opens the inbox index in the same database as the reminders (embedded H2 or the Cassandra
-   * journal's keyspace), blocking until it is usable; closed when the system terminates.
+   * Opens the reminder store and the inbox index in the journal's database (embedded H2: one
+   * pool and one writer for both, so a commit interval's rows make one H2 commit; Cassandra: the
+   * journal's keyspace and session), blocking until they are usable; closed when the system
+   * terminates.
    */
-  public static net.certmail.persistence.inbox.InboxIndex openInboxIndex(ActorSystem<?> system) {
+  public static NodeStores open(ActorSystem<?> system) {
     Config config = system.settings().config();
+    long bucket = config.getDuration("certmail.reminders.bucket").toMillis();
     String plugin = config.getString("pekko.persistence.journal.plugin");
-    if (plugin.startsWith(CASSANDRA_PLUGIN)) {
+    NodeStores stores;
+    JdbcSideDatabase database = null; // the embedded journal's (or jdbc-url's) database, shared by both
+    if (plugin.equals("jdbc-journal")) {
+      Config db = config.getConfig(JDBC_DB);
+      database = JdbcSideDatabase.open(db.getString("url"), db.getString("user"),
+          db.getString("password"), "certmail-side-tables", minCommitIntervalMillis(config));
+      stores = new NodeStores(JdbcReminderStore.on(database, bucket),
+          net.certmail.persistence.inbox.JdbcInboxIndex.on(database));
+    } else if (plugin.startsWith(CASSANDRA_PLUGIN)) {
       String keyspace = config.getString(CASSANDRA_PLUGIN + ".journal.keyspace");
       CqlSession session = cassandraSession(system, keyspace);
       if (config.getBoolean(CASSANDRA_PLUGIN + ".journal.tables-autocreate")) {
         net.certmail.persistence.inbox.CassandraInboxIndex.createTable(session, keyspace);
       }
-      return net.certmail.persistence.inbox.CassandraInboxIndex.open(session, keyspace);
-    }
-    net.certmail.persistence.inbox.JdbcInboxIndex index;
-    if (plugin.equals("jdbc-journal")) {
-      Config db = config.getConfig(JDBC_DB);
-      index = net.certmail.persistence.inbox.JdbcInboxIndex.open(db.getString("url"), db.getString("user"),
-          db.getString("password"), minCommitIntervalMillis(config));
+      stores = new NodeStores(cassandra(system, config, bucket),
+          net.certmail.persistence.inbox.CassandraInboxIndex.open(session, keyspace));
     } else if (!config.getString("certmail.reminders.jdbc-url").isEmpty()) {
-      index = net.certmail.persistence.inbox.JdbcInboxIndex.open(config.getString("certmail.reminders.jdbc-url"), "sa", "");
+      database = JdbcSideDatabase.open(config.getString("certmail.reminders.jdbc-url"), "sa", "",
+          "certmail-side-tables", 0);
+      stores = new NodeStores(JdbcReminderStore.on(database, bucket),
+          net.certmail.persistence.inbox.JdbcInboxIndex.on(database));
     } else {
-      throw new IllegalStateException("No inbox index for the journal plugin \"" + plugin + "\": use the embedded"
-          + " or the Cassandra journal (JournalBackend), or set certmail.reminders.jdbc-url to a JDBC database.");
+      throw new IllegalStateException("No reminder store or inbox index for the journal plugin \"" + plugin
+          + "\": use the embedded or the Cassandra journal (JournalBackend), or set certmail.reminders.jdbc-url to a"
+          + " JDBC database.");
     }
-    system.getWhenTerminated().whenComplete((done, failure) -> index.close());
-    return index;
+    JdbcSideDatabase shared = database;
+    system.getWhenTerminated().whenComplete((done, failure) -> {
+      stores.reminders().close();
+      if (stores.inboxIndex() instanceof net.certmail.persistence.inbox.JdbcInboxIndex jdbc) {
+        jdbc.close(); // Cassandra's goes with the journal's session
+      }
+      if (shared != null) {
+        shared.close(); // after the stores: what they queued is committed
+      }
+    });
+    return stores;
   }
 
   /**
@@ -79,28 +102,6 @@ public final class ReminderStores {
       throw new IllegalStateException("Could not connect to Cassandra for keyspace " + keyspace + ": " + e.getMessage()
           + ". Check that Cassandra is reachable (certmail.journal.cassandra.contact-points).", e);
     }
-  }
-
-  /** Opens the store, blocking until it is usable; closed when the system terminates. */
-  public static ReminderStore open(ActorSystem<?> system) {
-    Config config = system.settings().config();
-    long bucket = config.getDuration("certmail.reminders.bucket").toMillis();
-    String plugin = config.getString("pekko.persistence.journal.plugin");
-    ReminderStore store;
-    if (plugin.equals("jdbc-journal")) {
-      Config db = config.getConfig(JDBC_DB);
-      store = JdbcReminderStore.open(db.getString("url"), db.getString("user"), db.getString("password"), bucket,
-          minCommitIntervalMillis(config));
-    } else if (plugin.startsWith(CASSANDRA_PLUGIN)) {
-      store = cassandra(system, config, bucket);
-    } else if (!config.getString("certmail.reminders.jdbc-url").isEmpty()) {
-      store = JdbcReminderStore.open(config.getString("certmail.reminders.jdbc-url"), "sa", "", bucket);
-    } else {
-      throw new IllegalStateException("No reminder store for the journal plugin \"" + plugin + "\": use the embedded"
-          + " or the Cassandra journal (JournalBackend), or set certmail.reminders.jdbc-url to a JDBC database.");
-    }
-    system.getWhenTerminated().whenComplete((done, failure) -> store.close());
-    return store;
   }
 
   /** The embedded journal's setting (certmail-journal-embedded.conf); 0 on another JDBC journal. */
