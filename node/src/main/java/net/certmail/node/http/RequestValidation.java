@@ -111,17 +111,15 @@ final class RequestValidation {
       }
       return Optional.empty();
     }
-    net.certmail.proto.v1.DeliveryStatus unchanged = null;
-    for (net.certmail.proto.v1.DeliveryStatus status : net.certmail.proto.v1.DeliveryStatus.values()) {
-      if (status != net.certmail.proto.v1.DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED
-          && status != net.certmail.proto.v1.DeliveryStatus.UNRECOGNIZED && status.name().equals(waitWhile.get())) {
-        unchanged = status;
-      }
-    }
-    if (unchanged == null) {
-      throw new BadRequest("BAD_WAIT", "waitWhile must be a status a mail can be in: SUBMITTED, IN_DELIVERY,"
-          + " AWAITING_COLLECTION, DELIVERED, NOT_DELIVERED, LOST or NOT_POSTED");
-    }
+    java.util.List<net.certmail.proto.v1.DeliveryStatus> statuses = java.util.Arrays.stream(
+            net.certmail.proto.v1.DeliveryStatus.values())
+        .filter(status -> status != net.certmail.proto.v1.DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED
+            && status != net.certmail.proto.v1.DeliveryStatus.UNRECOGNIZED)
+        .toList();
+    net.certmail.proto.v1.DeliveryStatus unchanged = statuses.stream()
+        .filter(status -> status.name().equals(waitWhile.get())).findFirst()
+        .orElseThrow(() -> new BadRequest("BAD_WAIT", "waitWhile must be a status a mail can be in: "
+            + statuses.stream().map(Enum::name).collect(java.util.stream.Collectors.joining(", "))));
     int seconds = MAX_WAIT_SECONDS;
     if (waitSeconds.isPresent()) {
       try {
