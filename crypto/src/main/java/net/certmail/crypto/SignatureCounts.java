@@ -29,6 +29,7 @@ public final class SignatureCounts {
 
   private static final Map<Use, LongAdder> MADE = counters();
   private static final Map<Use, LongAdder> CHECKED = counters();
+  private static final Map<Use, LongAdder> REMEMBERED = counters();
   private static final LongAdder PATHS_VALIDATED = new LongAdder();
 
   private SignatureCounts() {}
@@ -49,6 +50,18 @@ public final class SignatureCounts {
     return CHECKED.get(use).sum();
   }
 
+  /**
+   * Checks (counted in {@link #checked}) answered from {@link RememberedSignatures}: the same
+   * signature and bytes this JVM signed or verified a moment ago, no curve arithmetic.
+   */
+  public static long remembered(Use use) {
+    return REMEMBERED.get(use).sum();
+  }
+
+  public static long remembered() {
+    return REMEMBERED.values().stream().mapToLong(LongAdder::sum).sum();
+  }
+
   /** Certificate chains validated against the CA with PKIX (cache misses of the trust stores). */
   public static long pathsValidated() {
     return PATHS_VALIDATED.sum();
@@ -60,6 +73,10 @@ public final class SignatureCounts {
 
   static void countChecked(Use use) {
     CHECKED.get(use).increment();
+  }
+
+  static void countRemembered(Use use) {
+    REMEMBERED.get(use).increment();
   }
 
   static void countPathValidated() {

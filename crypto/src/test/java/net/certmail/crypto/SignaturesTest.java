@@ -42,6 +42,67 @@ class SignaturesTest {
     assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, changedData, signature));
   }
 
+  /**
+   * A check of what this JVM signed is answered without the curve arithmetic, and only for the
+   * exact key, signature and bytes: each changed byte, other data or another key is checked in
+   * full and refused.
+   */
+  @Test
+  void aCheckOfWhatThisJvmSignedIsRememberedForExactlyThoseBytes() {
+    byte[] data = ("remembered " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+    byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), data);
+    long remembered = SignatureCounts.remembered(Use.EVIDENCE);
+    assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+    assertEquals(remembered + 1, SignatureCounts.remembered(Use.EVIDENCE), "answered from memory");
+
+    for (int i = 0; i < signature.length; i++) {
+      byte[] forged = signature.clone();
+      forged[i] ^= 0x01;
+      assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, forged), "byte " + i);
+    }
+    byte[] changedData = data.clone();
+    changedData[0] ^= 0x01;
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, changedData, signature));
+    SignatureKey alphasKey = network.trustStore.signatureKeyOf(network.keys("alpha.example").certificate());
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, alphasKey, data, signature));
+    assertEquals(remembered + 1, SignatureCounts.remembered(Use.EVIDENCE), "none of those from memory");
+  }
+
+  /**
+   * What a JVM remembers of its own signatures is keyed by the public key derived from the private
+   * key, not by the certificate: a private key that does not match a certificate is found out by
+   * the full check, as before.
+   */
+  @Test
+  void aSignatureByAKeyThatIsNotTheCertificatesIsCheckedInFullAndRefused() {
+    byte[] data = ("mismatched " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+    PrincipalKeys alpha = network.keys("alpha.example");
+    byte[] byAlpha = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, alpha.privateKey(), data);
+    long remembered = SignatureCounts.remembered(Use.EVIDENCE);
+    assertFalse(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, byAlpha));
+    assertEquals(remembered, SignatureCounts.remembered(Use.EVIDENCE));
+  }
+
+  /** A signature from elsewhere is checked in full the first time, remembered once valid; key checks never are. */
+  @Test
+  void aValidSignatureFromElsewhereIsRememberedAfterItsFirstFullCheck() throws Exception {
+    byte[] data = ("elsewhere " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+    Signature jca = Signature.getInstance("Ed25519", BouncyCastle.PROVIDER);
+    jca.initSign(bob.privateKey());
+    jca.update(data);
+    byte[] signature = jca.sign(); // not through Signatures: this JVM's memory does not know it
+    long remembered = SignatureCounts.remembered(Use.ENVELOPE);
+    assertTrue(Signatures.verify(Use.ENVELOPE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+    assertEquals(remembered, SignatureCounts.remembered(Use.ENVELOPE), "the first check is a full one");
+    assertTrue(Signatures.verify(Use.ENVELOPE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+    assertEquals(remembered + 1, SignatureCounts.remembered(Use.ENVELOPE));
+
+    long keyChecks = SignatureCounts.remembered(Use.KEY_CHECK);
+    byte[] probe = Signatures.sign(Use.KEY_CHECK, KeyAlgorithm.ED25519, bob.privateKey(), data);
+    assertTrue(Signatures.verify(Use.KEY_CHECK, KeyAlgorithm.ED25519, bobsKey, data, probe));
+    assertEquals(keyChecks, SignatureCounts.remembered(Use.KEY_CHECK), "a key check always runs the arithmetic");
+  }
+
   @Test
   void malleatedScalarShortAndLongSignaturesAreRefused() throws Exception {
     byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), DATA);

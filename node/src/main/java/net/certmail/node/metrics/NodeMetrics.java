@@ -57,6 +57,8 @@ public final class NodeMetrics implements Extension {
   public static final String ENTITIES_ACTIVE = "certmail.entities.active";
   /** Signatures made (operation=sign) and checked (operation=verify) by this JVM, by use (envelope, evidence, key-check): see SignatureCounts. */
   public static final String SIGNATURES = "certmail.signatures";
+  /** Of the checks, those answered from the signatures this JVM signed or verified a moment ago: see SignatureCounts. */
+  public static final String SIGNATURE_CHECKS_REMEMBERED = "certmail.signature.checks.remembered";
   /** Certificate chains validated with PKIX by this JVM: see SignatureCounts. */
   public static final String CERTIFICATE_PATHS = "certmail.certificate.paths.validated";
   public static final String SHARDS_ACTIVE = "certmail.shards.active";
@@ -98,6 +100,10 @@ public final class NodeMetrics implements Extension {
       FunctionCounter.builder(SIGNATURES, this, any -> SignatureCounts.checked(use))
           .tag("operation", "verify").tag("use", use.tag())
           .description("signatures made (sign) and checked (verify) by this JVM, by use").register(registry);
+      FunctionCounter.builder(SIGNATURE_CHECKS_REMEMBERED, this, any -> SignatureCounts.remembered(use))
+          .tag("use", use.tag())
+          .description("checks answered from the same signature and bytes this JVM signed or verified a moment ago")
+          .register(registry);
     }
     FunctionCounter.builder(CERTIFICATE_PATHS, this, any -> SignatureCounts.pathsValidated())
         .description("certificate chains validated against the network CA (PKIX; once per certificate)")

@@ -163,6 +163,8 @@ class MetricsEndpointTest {
     // Journal writes: a latency histogram by outcome, none failed.
     assertTrue(scrape.has("certmail_journal_writes_seconds_bucket", "outcome", "ok", "le", "0.01"));
     assertEquals(failedBefore, scrape.sum("certmail_journal_writes_seconds_count", "outcome", "failed"));
+    // Principals of one node check what the other signed from memory: alice's submission envelope, opened by alpha.example.
+    assertTrue(scrape.sum("certmail_signature_checks_remembered_total", "use", "envelope") >= 1);
     // Rejected envelopes by reason, every reason a series from the start.
     assertTrue(scrape.has("certmail_envelopes_rejected_total", "reason", "BAD_SIGNATURE")
         && scrape.has("certmail_envelopes_rejected_total", "reason", "REPLAYED"));
