@@ -26,14 +26,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * triple is remembered for at least one generation, seconds at the highest load measured,
  * while the repeats above come milliseconds apart.
  */
-final class RememberedSignatures {
+public final class RememberedSignatures {
   static final int GENERATION = 32_768;
+  private static final ThreadLocal<Boolean> BYPASSED = ThreadLocal.withInitial(() -> false);
   private static final byte[] DOMAIN = "certmail/v1/remembered-ed25519\0".getBytes(StandardCharsets.US_ASCII);
 
   private static volatile Set<ByteBuffer> current = ConcurrentHashMap.newKeySet();
   private static volatile Set<ByteBuffer> previous = Set.of();
 
   private RememberedSignatures() {}
+
+  /**
+   * For benchmarks of the arithmetic itself ({@code certmail bench crypto}, the limits of
+   * {@code bench load}), which sign and check the same bytes again and again: while on, this
+   * thread's signatures and checks neither use nor fill the memory.
+   */
+  public static void bypassOnThisThread(boolean on) {
+    BYPASSED.set(on);
+  }
+
+  /** Whether this thread's signatures and checks go by the memory (not bypassed). */
+  static boolean inUse() {
+    return !BYPASSED.get();
+  }
 
   /** The digest a triple is remembered by (the key and signature have fixed lengths in Ed25519). */
   static ByteBuffer digest(byte[] publicKey, byte[] signature, byte[] data) {

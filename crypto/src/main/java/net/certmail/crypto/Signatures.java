@@ -34,7 +34,7 @@ final class Signatures {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("signing with " + algorithm + " failed: " + e.getMessage(), e);
     }
-    if (algorithm == KeyAlgorithm.ED25519 && use != Use.KEY_CHECK) {
+    if (algorithm == KeyAlgorithm.ED25519 && use != Use.KEY_CHECK && RememberedSignatures.inUse()) {
       ED25519_PUBLIC_KEYS.computeIfAbsent(key, Signatures::ed25519PublicKeyOf)
           .ifPresent(publicKey -> RememberedSignatures.remember(RememberedSignatures.digest(publicKey, signed, data)));
     }
@@ -71,7 +71,7 @@ final class Signatures {
       if (ed25519 == null || signatureBytes.length != Ed25519.SIGNATURE_SIZE) {
         return false;
       }
-      ByteBuffer digest = use == Use.KEY_CHECK ? null
+      ByteBuffer digest = use == Use.KEY_CHECK || !RememberedSignatures.inUse() ? null
           : RememberedSignatures.digest(ed25519.getEncoded(), signatureBytes, data);
       if (digest != null && RememberedSignatures.known(digest)) {
         SignatureCounts.countRemembered(use);

@@ -103,6 +103,24 @@ class SignaturesTest {
     assertEquals(keyChecks, SignatureCounts.remembered(Use.KEY_CHECK), "a key check always runs the arithmetic");
   }
 
+  /** Benchmarks of the arithmetic bypass the memory: the same check again is a full one. */
+  @Test
+  void aThreadThatBypassesTheMemoryChecksInFull() {
+    byte[] data = ("bypassed " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+    byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), data);
+    long remembered = SignatureCounts.remembered(Use.EVIDENCE);
+    RememberedSignatures.bypassOnThisThread(true);
+    try {
+      assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+      assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+    } finally {
+      RememberedSignatures.bypassOnThisThread(false);
+    }
+    assertEquals(remembered, SignatureCounts.remembered(Use.EVIDENCE));
+    assertTrue(Signatures.verify(Use.EVIDENCE, KeyAlgorithm.ED25519, bobsKey, data, signature));
+    assertEquals(remembered + 1, SignatureCounts.remembered(Use.EVIDENCE), "remembered from its signing");
+  }
+
   @Test
   void malleatedScalarShortAndLongSignaturesAreRefused() throws Exception {
     byte[] signature = Signatures.sign(Use.EVIDENCE, KeyAlgorithm.ED25519, bob.privateKey(), DATA);
