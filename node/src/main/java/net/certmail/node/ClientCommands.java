@@ -149,7 +149,7 @@ final class ClientCommands {
       long until = System.nanoTime() + patience.toNanos();
       while (!noWait && Outcome.of(status) == Outcome.PENDING && System.nanoTime() < until) {
         // A long poll: the node answers as soon as the status leaves SUBMITTED (or after the wait).
-        long seconds = Math.max(1, Math.min(15, TimeUnit.NANOSECONDS.toSeconds(until - System.nanoTime())));
+        long seconds = Math.max(1, Math.min(HttpApi.MAX_STATUS_WAIT_SECONDS, TimeUnit.NANOSECONDS.toSeconds(until - System.nanoTime())));
         var answer = client.call("GET", "/outbox/" + submissionId + "?waitWhile=SUBMITTED&waitSeconds=" + seconds, null);
         status = answer.json();
         if (answer.status() != 200) {

@@ -63,7 +63,7 @@ final class OpenLoopStep {
   /** After a failed status request, the next one goes out this much later. */
   private static final Duration RETRY = Duration.ofMillis(100);
   /** Each status request waits up to this long for a change (the API's longest wait). */
-  private static final int WAIT_SECONDS = 15;
+  private static final int WAIT_SECONDS = net.certmail.node.http.HttpApi.MAX_STATUS_WAIT_SECONDS;
 
   private final HttpClient http;
   private final Target target;

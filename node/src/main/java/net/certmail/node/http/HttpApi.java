@@ -56,6 +56,11 @@ public final class HttpApi extends AllDirectives {
 
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   /**
+   * The longest wait a status request may ask for ({@code waitSeconds}): below pekko-http's
+   * request-timeout (20 s), which would otherwise answer 503 first.
+   */
+  public static final int MAX_STATUS_WAIT_SECONDS = 15;
+  /**
    * The deadlines the API hands to the engine: instants with a four-digit year. Far inside the
    * epoch-millis range, so that the engine's arithmetic on T (minus its margins, plus grace) never
    * overflows; anything the submission policy accepts (max-lead-time ahead) lies well inside.

@@ -93,11 +93,7 @@ final class RequestValidation {
   /** A long poll on a submission's status: answer once it is no longer {@code unchanged}, waiting at most {@code longest}. */
   record StatusWait(net.certmail.proto.v1.DeliveryStatus unchanged, Duration longest) {}
 
-  /**
-   * The longest wait a status request may ask for: below pekko-http's request-timeout (20 s),
-   * which would otherwise answer 503 first.
-   */
-  static final int MAX_WAIT_SECONDS = 15;
+  private static final int MAX_WAIT_SECONDS = HttpApi.MAX_STATUS_WAIT_SECONDS;
 
   /**
    * {@code ?waitWhile=STATUS[&waitSeconds=N]} on a status request: empty without waitWhile (a
