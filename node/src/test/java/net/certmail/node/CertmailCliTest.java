@@ -197,7 +197,8 @@ class CertmailCliTest {
             name + ": \"" + paragraph + "\" ends mid-sentence; give a paragraph as one string");
       }
       StringWriter usage = new StringWriter();
-      command.usage(new PrintWriter(usage));
+      assertEquals("", picocliWarnings(() -> command.usage(new PrintWriter(usage))),
+          name + ": picocli formats descriptions with String.format; write a percent sign as %%");
       for (String footer : command.getCommandSpec().usageMessage().footer()) {
         for (String line : footer.split("%n")) {
           assertTrue(line.length() <= 80 && usage.toString().contains(line),
@@ -232,6 +233,19 @@ class CertmailCliTest {
         "--token", "cm_x");
     assertEquals(CertmailCli.BAD_INPUT, noScheme.exitCode());
     assertTrue(noScheme.err().contains("write it like http://127.0.0.1:8081"), noScheme.err());
+  }
+
+  /** What picocli's tracer printed to System.err (where it writes) while running the action. */
+  private static String picocliWarnings(Runnable action) {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      action.run();
+    } finally {
+      System.setErr(original);
+    }
+    return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void collect(CommandLine command, List<CommandLine> into) {

@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
             + " three servers to a recipient who accepts at once, at a fixed rate per step, raising the rate"
             + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
             + " network falls behind: mails without a verdict after the drain, or verdicts coming out at under"
-            + " 95 % of the offered rate (from the step's first verdict to its last). If the first step already"
+            + " 95 %% of the offered rate (from the step's first verdict to its last). If the first step already"
             + " falls behind, it lowers the rate by the same factor until a step holds. Latencies count from the instant each mail was due to be sent. Before the"
             + " first step it warms the nodes up at the start rate until their JIT compilers are mostly done.",
         "",
