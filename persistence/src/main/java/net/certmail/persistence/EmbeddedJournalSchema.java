@@ -70,6 +70,7 @@ public final class EmbeddedJournalSchema {
       }
       Connection kept = connection;
       system.getWhenTerminated().whenComplete((done, failure) -> closeQuietly(kept));
+      EmbeddedJournalCompaction.start(system, kept);
     } catch (IOException e) {
       closeQuietly(connection);
       throw new UncheckedIOException("Could not make the embedded journal's files owner-only: " + e.getMessage(), e);
