@@ -12,7 +12,6 @@ import org.h2.engine.Session;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.mvstore.MVStore;
-import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,11 +80,11 @@ public final class EmbeddedJournalCompaction {
     return Optional.empty();
   }
 
-  /** One round: true when some chunks were rewritten. Never throws (a closing store ends quietly). */
+  /** One round: true when some chunks were rewritten. Never throws; a closing store ends it quietly. */
   static boolean runOnce(MVStore store, Settings settings) {
     try {
       return !store.isClosed() && store.compact(settings.targetFillRate(), settings.maxBytesPerRun());
-    } catch (MVStoreException | IllegalStateException e) {
+    } catch (RuntimeException e) { // MVStoreException and others: a thrown run would end the schedule
       if (!store.isClosed()) {
         log.warn("Compacting the embedded journal's file failed (tried again in {}): {}", settings.interval(),
             e.getMessage());
