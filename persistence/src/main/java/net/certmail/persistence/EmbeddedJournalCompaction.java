@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@code max-bytes-per-run} of them, whenever the live share of all chunks is below
  * {@code target-fill-rate}; the emptied chunks are freed and their space reused. It runs on the
  * blocking dispatcher and only in the process that opened the file (with auto-server, the others
- * reach it over TCP and leave it to that one).
+ * reach it over TCP and leave it to that one; a process that takes the file over when its holder
+ * stops compacts it from its next start).
  */
 public final class EmbeddedJournalCompaction {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedJournalCompaction.class);
