@@ -70,6 +70,7 @@ public final class EmbeddedJournalSchema {
       }
       Connection kept = connection;
       system.getWhenTerminated().whenComplete((done, failure) -> closeQuietly(kept));
+      EmbeddedJournalCompaction.storeOf(kept).ifPresent(EmbeddedJournalFile.get(system)::held);
       EmbeddedJournalCompaction.start(system, kept);
     } catch (IOException e) {
       closeQuietly(connection);

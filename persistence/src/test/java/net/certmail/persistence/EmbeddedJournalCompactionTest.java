@@ -75,6 +75,26 @@ class EmbeddedJournalCompactionTest {
     }
   }
 
+  /** What the node's metrics show (certmail_journal_file_*): H2's own figures for the file. */
+  @Test
+  void theFileStateIsWhatH2Reports() throws SQLException {
+    EmbeddedJournalFile file = new EmbeddedJournalFile();
+    assertTrue(file.state().isEmpty(), "nothing held yet");
+    try (Connection connection = open("state")) {
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("CREATE TABLE PUBLIC.\"rows\" (\"n\" INT NOT NULL PRIMARY KEY)");
+        statement.execute("INSERT INTO PUBLIC.\"rows\" VALUES (1)");
+      }
+      file.held(EmbeddedJournalCompaction.storeOf(connection).orElseThrow());
+      EmbeddedJournalFile.State state = file.state().orElseThrow();
+      assertEquals(info(connection, "info.FILE_SIZE"), state.bytes());
+      assertEquals(info(connection, "info.CHUNK_COUNT"), state.chunks());
+      assertEquals(info(connection, "info.CHUNKS_FILL_RATE"), state.livePercent());
+      assertTrue(state.bytes() > 0 && state.chunks() >= 1, state.toString());
+    }
+    assertTrue(file.state().isEmpty(), "a closed file has no state");
+  }
+
   @Test
   void settingsAreReadFromTheJournalConfig() {
     EmbeddedJournalCompaction.Settings settings = EmbeddedJournalCompaction.Settings.of(

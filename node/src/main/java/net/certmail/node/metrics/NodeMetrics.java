@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import net.certmail.actors.EntityKind;
 import net.certmail.crypto.SignatureCounts;
+import net.certmail.persistence.EmbeddedJournalFile;
 import net.certmail.persistence.JournalBackend;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ActorSystem;
@@ -62,6 +63,10 @@ public final class NodeMetrics implements Extension {
   /** Certificate chains validated with PKIX by this JVM: see SignatureCounts. */
   public static final String CERTIFICATE_PATHS = "certmail.certificate.paths.validated";
   public static final String SHARDS_ACTIVE = "certmail.shards.active";
+  /** The embedded journal's H2 file: size, chunks and the chunks' live share (EmbeddedJournalFile). */
+  public static final String JOURNAL_FILE_BYTES = "certmail.journal.file.bytes";
+  public static final String JOURNAL_FILE_CHUNKS = "certmail.journal.file.chunks";
+  public static final String JOURNAL_FILE_LIVE = "certmail.journal.file.live.percent";
   public static final String CLUSTER_MEMBERS = "certmail.cluster.members";
   public static final String CLUSTER_UNREACHABLE = "certmail.cluster.unreachable";
 
@@ -111,6 +116,7 @@ public final class NodeMetrics implements Extension {
     if ("cluster".equals(config.getString("pekko.actor.provider"))) {
       bindCluster(Cluster.get(system));
     }
+    bindJournalFile(EmbeddedJournalFile.get(Adapter.toTyped(system)));
     system.registerOnTermination(() -> {
       gc.close();
       registry.close();
@@ -188,6 +194,17 @@ public final class NodeMetrics implements Extension {
     }
     // A region that does not answer in time keeps its last count.
     return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).handle((done, failure) -> null);
+  }
+
+  /** Series only while this process holds an embedded journal's file (none on Cassandra). */
+  private void bindJournalFile(EmbeddedJournalFile file) {
+    Gauge.builder(JOURNAL_FILE_BYTES, file, f -> f.state().map(state -> (double) state.bytes()).orElse(Double.NaN))
+        .description("Size of the embedded journal's H2 file").baseUnit("bytes").register(registry);
+    Gauge.builder(JOURNAL_FILE_CHUNKS, file, f -> f.state().map(state -> (double) state.chunks()).orElse(Double.NaN))
+        .description("Chunks in the embedded journal's H2 file (one per commit until compacted)").register(registry);
+    Gauge.builder(JOURNAL_FILE_LIVE, file,
+            f -> f.state().map(state -> (double) state.livePercent()).orElse(Double.NaN))
+        .description("Share of the H2 file's chunk bytes still live; compaction keeps it up").register(registry);
   }
 
   private void bindCluster(Cluster cluster) {

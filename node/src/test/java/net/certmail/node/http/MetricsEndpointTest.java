@@ -175,6 +175,11 @@ class MetricsEndpointTest {
     // Reminders: rows of entities that owe work (the held mail's servers wait for its verdict), none failed.
     assertTrue(scrape.has("certmail_reminders_waiting", "organisation", "alpha.example"));
     assertEquals(0, scrape.sum("certmail_reminders_store_failures_total"));
+    // The node holds its embedded journal's file: its size, chunks and their live share.
+    assertTrue(scrape.sum("certmail_journal_file_bytes") > 0, "journal file size");
+    assertTrue(scrape.sum("certmail_journal_file_chunks") >= 1, "journal file chunks");
+    double live = scrape.sum("certmail_journal_file_live_percent");
+    assertTrue(live > 0 && live <= 100, "live share of the journal file's chunks: " + live);
     // HTTP answers by method, resource (never the mailbox of the path) and status: the submission above.
     assertTrue(scrape.sum("certmail_http_requests_seconds_count", "method", "POST", "resource", "outbox",
         "status", "202") >= 1, "the submission's 202 is counted");
