@@ -25,7 +25,7 @@ public final class EmbeddedJournalFile implements Extension {
   EmbeddedJournalFile() {}
 
   public static EmbeddedJournalFile get(ActorSystem<?> system) {
-    return system.extension(ID);
+    return system.registerExtension(ID);
   }
 
   void held(MVStore store) {
