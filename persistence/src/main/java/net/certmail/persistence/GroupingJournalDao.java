@@ -2,16 +2,21 @@ package net.certmail.persistence;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.AtomicWrite;
 import org.apache.pekko.persistence.PersistentRepr;
+import org.apache.pekko.persistence.jdbc.config.EventJournalTableColumnNames;
+import org.apache.pekko.persistence.jdbc.config.EventJournalTableConfiguration;
 import org.apache.pekko.persistence.jdbc.config.JournalConfig;
 import org.apache.pekko.persistence.jdbc.journal.dao.DefaultJournalDao;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalDao;
+import org.apache.pekko.persistence.journal.Tagged;
 import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.scaladsl.Source;
 import scala.Option;
@@ -23,102 +28,150 @@ import scala.concurrent.duration.FiniteDuration;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.jdk.javaapi.FutureConverters;
 import scala.runtime.BoxedUnit;
+import scala.util.Failure;
+import scala.util.Success;
 import scala.util.Try;
 import slick.jdbc.JdbcBackend;
 import slick.jdbc.JdbcProfile;
 
 /**
- * pekko-persistence-jdbc's own journal DAO, with the writes of many entities gathered into one
- * insert (one H2 commit): a write that arrives {@code certmail.journal.embedded.min-commit-interval}
- * or longer after the last insert began goes at once; one that arrives sooner waits for the rest of
- * that interval, and every write that arrived meanwhile goes with it. The plugin's own batching
- * only gathers writes that queue while an insert runs, and on this machine an insert rarely ran
- * long enough for that: a busy node made a commit, a 12-32 KB H2 chunk, per event (issue 12).
+ * pekko-persistence-jdbc's journal DAO with the inserts handed to the node's one writer on the
+ * journal's database ({@link EmbeddedJournalDatabase}): the events of every entity and the reminder
+ * and inbox index rows queued within {@code certmail.journal.embedded.min-commit-interval} share one
+ * H2 commit. A write arriving after a quiet interval is committed at once. The plugin's own batching
+ * only gathers writes that queue while an insert runs, and on this machine an insert rarely ran long
+ * enough for that: a busy node made a commit, a 12-32 KB H2 chunk, per event; then, with inserts
+ * grouped here but committed apart from the side tables' rows, two per interval (issue 12).
  *
- * <p>Each write still completes with its own result, in the order the writes arrived; a failed
- * insert fails every write of the group (as a failed batch of the plugin does). Reads and deletes
- * go straight to the plugin's DAO. Set as {@code jdbc-journal.dao} by certmail-journal-embedded.conf.
+ * <p>The rows are the plugin's own (its serialization, its columns, from its table settings), so the
+ * plugin reads them back as it wrote them. The events of one call (one entity's persist) are stored
+ * all or none, as the plugin's transaction did, and each call's result is its own: a group the
+ * writer cannot commit is tried again call by call, so a failing insert fails only its entity's
+ * persist. An event that cannot be serialized is rejected (the entity goes on), as by the plugin.
+ * Events with tags (certmail tags none) go to the plugin's own insert. Reads and deletes go straight
+ * to the plugin's DAO. Set as {@code jdbc-journal.dao} by certmail-journal-embedded.conf.
  */
 public final class GroupingJournalDao implements JournalDao {
   private final DefaultJournalDao plugin;
-  private final long intervalNanos;
-  private final Executor executor;
-  private final Object lock = new Object();
-  private List<Pending> pending = new ArrayList<>(); // guarded by lock
-  private boolean insertScheduled; // guarded by lock
-  private long lastInsert; // guarded by lock
-
-  private record Pending(Seq<AtomicWrite> writes, CompletableFuture<Seq<Try<BoxedUnit>>> result) {}
+  private final Serialization serialization;
+  private final GroupCommitWriter writer;
+  private final String insert;
 
   /** The constructor pekko-persistence-jdbc calls for {@code jdbc-journal.dao}. */
   public GroupingJournalDao(JdbcBackend.JdbcDatabaseDef db, JdbcProfile profile, JournalConfig journalConfig,
                             Serialization serialization, ExecutionContext ec, Materializer materializer) {
     this.plugin = new DefaultJournalDao(db, profile, journalConfig, serialization, ec, materializer);
-    this.intervalNanos = materializer.system().settings().config()
-        .getDuration("certmail.journal.embedded.min-commit-interval").toNanos();
-    this.executor = ec::execute;
-    this.lastInsert = System.nanoTime() - intervalNanos;
+    this.serialization = serialization;
+    this.writer = EmbeddedJournalDatabase.get(Adapter.toTyped(materializer.system())).database().writer();
+    this.insert = insertStatement(journalConfig.eventJournalTableConfiguration());
+  }
+
+  /** The plugin's insert, every column but the generated "ordering", names quoted as its H2 profile does. */
+  static String insertStatement(EventJournalTableConfiguration table) {
+    EventJournalTableColumnNames columns = table.columnNames();
+    List<String> names = List.of(columns.deleted(), columns.persistenceId(), columns.sequenceNumber(),
+        columns.writer(), columns.writeTimestamp(), columns.adapterManifest(), columns.eventPayload(),
+        columns.eventSerId(), columns.eventSerManifest(), columns.metaPayload(), columns.metaSerId(),
+        columns.metaSerManifest());
+    String schema = table.schemaName().isDefined() ? quoted(table.schemaName().get()) + "." : "";
+    return "INSERT INTO " + schema + quoted(table.tableName()) + " ("
+        + String.join(", ", names.stream().map(GroupingJournalDao::quoted).toList()) + ") VALUES ("
+        + String.join(", ", names.stream().map(name -> "?").toList()) + ")";
+  }
+
+  private static String quoted(String name) {
+    return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
   @Override
-  public Future<Seq<Try<BoxedUnit>>> asyncWriteMessages(Seq<AtomicWrite> writes) {
-    if (intervalNanos == 0) {
-      return plugin.asyncWriteMessages(writes);
+  public Future<Seq<Try<BoxedUnit>>> asyncWriteMessages(Seq<AtomicWrite> messages) {
+    List<AtomicWrite> writes = CollectionConverters.asJava(messages);
+    if (writes.stream().anyMatch(GroupingJournalDao::tagged)) {
+      return plugin.asyncWriteMessages(messages);
     }
-    Pending write = new Pending(writes, new CompletableFuture<>());
-    synchronized (lock) {
-      pending.add(write);
-      if (!insertScheduled) {
-        insertScheduled = true;
-        long wait = lastInsert + intervalNanos - System.nanoTime();
-        if (wait <= 0) {
-          executor.execute(this::insertPending);
-        } else {
-          CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, executor).execute(this::insertPending);
+    List<GroupCommitWriter.Change> rows = new ArrayList<>();
+    List<Try<BoxedUnit>> results = new ArrayList<>(writes.size());
+    boolean rejected = false;
+    for (AtomicWrite write : writes) {
+      try {
+        List<GroupCommitWriter.Change> these = new ArrayList<>();
+        for (PersistentRepr event : CollectionConverters.asJava(write.payload())) {
+          these.add(row(event));
         }
+        rows.addAll(these);
+        results.add(new Success<>(BoxedUnit.UNIT));
+      } catch (Exception e) { // Pekko's serialization may throw NotSerializableException undeclared
+        results.add(new Failure<>(e)); // not serializable: rejected, the entity goes on
+        rejected = true;
       }
     }
-    return FutureConverters.asScala(write.result());
+    // AsyncWriteJournal's contract: no results when every write succeeded, else one per write.
+    Seq<Try<BoxedUnit>> outcome = rejected ? CollectionConverters.asScala(results).toList()
+        : CollectionConverters.asScala(List.<Try<BoxedUnit>>of()).toList();
+    CompletableFuture<Seq<Try<BoxedUnit>>> stored = new CompletableFuture<>();
+    writer.write(rows).whenComplete((done, failure) -> {
+      if (failure == null) {
+        stored.complete(outcome);
+      } else {
+        stored.completeExceptionally(failure instanceof CompletionException wrapped && wrapped.getCause() != null
+            ? wrapped.getCause() : failure);
+      }
+    });
+    return FutureConverters.asScala(stored);
   }
 
-  private void insertPending() {
-    List<Pending> group;
-    synchronized (lock) {
-      group = pending;
-      pending = new ArrayList<>();
-      insertScheduled = false;
-      lastInsert = System.nanoTime();
-    }
-    List<AtomicWrite> all = new ArrayList<>();
-    group.forEach(write -> all.addAll(CollectionConverters.asJava(write.writes())));
-    try {
-      FutureConverters.asJava(plugin.asyncWriteMessages(CollectionConverters.asScala(all).toList()))
-          .whenComplete((results, failure) -> complete(group, results, failure));
-    } catch (RuntimeException e) {
-      complete(group, null, e);
-    }
+  private static boolean tagged(AtomicWrite write) {
+    return CollectionConverters.asJava(write.payload()).stream()
+        .anyMatch(event -> event.payload() instanceof Tagged tagged && !tagged.tags().isEmpty());
   }
 
-  /**
-   * Hands each write the results of its own AtomicWrites, which the plugin returns in order; or
-   * none at all when every one succeeded (AsyncWriteJournal's contract), and then none to each.
-   */
-  private static void complete(List<Pending> group, Seq<Try<BoxedUnit>> results, Throwable failure) {
-    if (failure != null) {
-      group.forEach(write -> write.result().completeExceptionally(failure));
-      return;
+  /** The plugin's row for one event (PekkoSerialization.serialize; metadata that fails is left out, as there). */
+  private GroupCommitWriter.Change row(PersistentRepr event) {
+    Object payload = event.payload() instanceof Tagged tagged ? tagged.payload() : event.payload();
+    Serialized data = serialize(payload);
+    Serialized meta = null;
+    if (event.metadata().isDefined()) {
+      try {
+        meta = serialize(event.metadata().get());
+      } catch (Exception e) {
+        meta = null;
+      }
     }
-    if (results.isEmpty()) {
-      group.forEach(write -> write.result().complete(results));
-      return;
+    Serialized metadata = meta;
+    return new GroupCommitWriter.Change(insert, statement -> {
+      statement.setBoolean(1, event.deleted());
+      statement.setString(2, event.persistenceId());
+      statement.setLong(3, event.sequenceNr());
+      statement.setString(4, event.writerUuid());
+      statement.setLong(5, event.timestamp());
+      statement.setString(6, event.manifest());
+      statement.setBytes(7, data.bytes());
+      statement.setInt(8, data.serializerId());
+      statement.setString(9, data.manifest());
+      if (metadata == null) {
+        statement.setNull(10, java.sql.Types.BLOB);
+        statement.setNull(11, java.sql.Types.INTEGER);
+        statement.setNull(12, java.sql.Types.VARCHAR);
+      } else {
+        statement.setBytes(10, metadata.bytes());
+        statement.setInt(11, metadata.serializerId());
+        statement.setString(12, metadata.manifest());
+      }
+    });
+  }
+
+  private record Serialized(int serializerId, String manifest, byte[] bytes) {}
+
+  private Serialized serialize(Object value) {
+    Serializer serializer = serialization.findSerializerFor(value);
+    String manifest = Serializers.manifestFor(serializer, value);
+    Try<byte[]> bytes = serialization.serialize(value);
+    if (bytes.isFailure()) {
+      Throwable cause = bytes.failed().get();
+      throw new IllegalArgumentException("Could not serialize " + value.getClass().getName() + ": " + cause.getMessage(),
+          cause);
     }
-    List<Try<BoxedUnit>> each = CollectionConverters.asJava(results);
-    int from = 0;
-    for (Pending write : group) {
-      int to = from + write.writes().size();
-      write.result().complete(CollectionConverters.asScala(each.subList(from, to)).toList());
-      from = to;
-    }
+    return new Serialized(serializer.identifier(), manifest, bytes.get());
   }
 
   @Override

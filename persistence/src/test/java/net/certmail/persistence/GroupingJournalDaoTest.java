@@ -13,6 +13,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import net.certmail.persistence.reminders.JdbcReminderStore;
+import net.certmail.persistence.reminders.Reminder;
+import org.apache.pekko.Done;
 import net.certmail.persistence.testing.JournalScenario;
 import net.certmail.persistence.testing.TestJournals;
 import net.certmail.persistence.testing.TextLog;
@@ -27,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The embedded journal's grouped inserts (GroupingJournalDao) on a real H2 file: the events of
- * many entities persisted at the same time share a commit, and each entity still gets its own
- * acknowledgements and recovers exactly its own events, in order.
+ * many entities persisted at the same time share a commit, with the reminder rows asked for
+ * meanwhile; each entity still gets its own acknowledgements and recovers exactly its own events,
+ * in order; an insert that cannot be stored fails its own entity's persist and no other.
  */
 @ExtendWith(LogCapturingExtension.class)
 class GroupingJournalDaoTest {
@@ -70,6 +76,78 @@ class GroupingJournalDaoTest {
     for (int i = 0; i < ENTITIES; i++) {
       assertEquals(List.of("first", "second", "third"), JournalScenario.recover(reader, "grouped|" + i));
     }
+  }
+
+  @Test
+  void eventsAndReminderRowsQueuedInOneIntervalShareOneCommit() throws Exception {
+    Config config = ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = 500ms")
+        .withFallback(TestJournals.embedded(directory.resolve("journal")));
+    ActorTestKit node = kit("one-writer", config);
+    EmbeddedJournalSchema.ensureCreated(node.system());
+    GroupCommitWriter writer = EmbeddedJournalDatabase.get(node.system()).database().writer();
+    JdbcReminderStore reminders = JdbcReminderStore.on(EmbeddedJournalDatabase.get(node.system()).database(), 60_000);
+    List<ActorRef<TextLog.Command>> logs = new ArrayList<>();
+    for (int i = 0; i < ENTITIES; i++) {
+      logs.add(node.spawn(TextLog.create("shared|" + i)));
+    }
+    TestProbe<Long> acks = node.createTestProbe(Long.class);
+    appendToEach(logs, "first", acks); // recovered and written once before counting
+
+    long commitsBefore = writer.commits();
+    long writesBefore = writer.writes();
+    List<CompletableFuture<Done>> rows = new ArrayList<>();
+    for (int i = 0; i < ENTITIES; i++) {
+      logs.get(i).tell(new TextLog.Append("second", acks.ref()));
+      rows.add(reminders.write(new Reminder("example.org", "TextLog", "shared|" + i, 1_000 + i)).toCompletableFuture());
+    }
+    for (int i = 0; i < ENTITIES; i++) {
+      assertEquals(2L, acks.expectMessageClass(Long.class, JournalScenario.TIMEOUT));
+    }
+    CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    long commits = writer.commits() - commitsBefore;
+    assertEquals(2 * ENTITIES, writer.writes() - writesBefore, "each entity's persist and each row, through one writer");
+    // Everything above was asked within a few ms: the first write may go at once, the rest wait for the next commit.
+    assertTrue(commits <= 3, "30 events and 30 reminder rows asked together took " + commits + " commits");
+    assertEquals(ENTITIES, reminders.dueBy("example.org", Long.MAX_VALUE, 100).toCompletableFuture()
+        .get(30, TimeUnit.SECONDS).size());
+    node.shutdownTestKit();
+
+    ActorTestKit reader = kit("one-writer-reader", config);
+    for (int i = 0; i < ENTITIES; i++) {
+      assertEquals(List.of("first", "second"), JournalScenario.recover(reader, "shared|" + i));
+    }
+  }
+
+  @Test
+  void anInsertThatFailsFailsOnlyItsOwnEntitysPersist() throws Exception {
+    Config config = ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = 500ms")
+        .withFallback(TestJournals.embedded(directory.resolve("journal")));
+    ActorTestKit node = kit("clash", config);
+    EmbeddedJournalSchema.ensureCreated(node.system());
+    ActorRef<TextLog.Command> clash = node.spawn(TextLog.create("clash"));
+    ActorRef<TextLog.Command> fine = node.spawn(TextLog.create("fine"));
+    TestProbe<TextLog.Texts> recovered = node.createTestProbe(TextLog.Texts.class);
+    clash.tell(new TextLog.Read(recovered.ref()));
+    fine.tell(new TextLog.Read(recovered.ref()));
+    recovered.receiveSeveralMessages(2, JournalScenario.TIMEOUT);
+    // Another writer's event 1 of "clash" appears after it recovered: its own event 1 cannot be stored.
+    try (Connection connection = DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa",
+        config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
+         Statement statement = connection.createStatement()) {
+      statement.executeUpdate("INSERT INTO \"event_journal\" (\"persistence_id\", \"sequence_number\", \"writer\","
+          + " \"write_timestamp\", \"adapter_manifest\", \"event_payload\", \"event_ser_id\", \"event_ser_manifest\")"
+          + " VALUES ('clash', 1, 'another', 0, '', X'00', 0, '')");
+    }
+    TestProbe<Long> acks = node.createTestProbe(Long.class);
+    clash.tell(new TextLog.Append("mine", acks.ref()));
+    fine.tell(new TextLog.Append("also mine", acks.ref())); // queued in the same interval, the same group
+    assertEquals(1L, acks.expectMessageClass(Long.class, JournalScenario.TIMEOUT));
+    acks.expectTerminated(clash, JournalScenario.TIMEOUT); // its persist failed: the entity stops
+    acks.expectNoMessage(java.time.Duration.ofMillis(200));
+    node.shutdownTestKit();
+
+    ActorTestKit reader = kit("clash-reader", config);
+    assertEquals(List.of("also mine"), JournalScenario.recover(reader, "fine"));
   }
 
   private ActorTestKit kit(String name, Config config) {

@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import net.certmail.persistence.GroupCommitWriter;
-import net.certmail.persistence.JdbcSideDatabase;
+import net.certmail.persistence.GroupCommitDatabase;
 import org.apache.pekko.Done;
 
 /**
@@ -34,7 +34,7 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
   private static final String PAGE = "SELECT \"label\" FROM PUBLIC.\"inbox_index\" WHERE \"mailbox\" = ? AND \"label\" > ?"
       + " ORDER BY \"label\" LIMIT ?";
 
-  private final JdbcSideDatabase database;
+  private final GroupCommitDatabase database;
   private final DataSource pool;
   private final GroupCommitWriter writer;
   /** Whether close() closes the database too (opened by this index, not shared). */
@@ -43,7 +43,7 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong rowsRead = new AtomicLong();
 
-  private JdbcInboxIndex(JdbcSideDatabase database, boolean ownsDatabase, ExecutorService executor) {
+  private JdbcInboxIndex(GroupCommitDatabase database, boolean ownsDatabase, ExecutorService executor) {
     this.database = database;
     this.pool = database.pool();
     this.writer = database.writer();
@@ -53,7 +53,7 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
 
   /** Opens the index committing each addition as soon as it can (no minimum commit interval). */
   public static JdbcInboxIndex open(String url, String user, String password) {
-    JdbcSideDatabase database = JdbcSideDatabase.open(url, user, password, "certmail-inbox-index", 0);
+    GroupCommitDatabase database = GroupCommitDatabase.open(url, user, password, "certmail-inbox-index", 0);
     try {
       return on(database, true);
     } catch (RuntimeException e) {
@@ -67,11 +67,11 @@ public final class JdbcInboxIndex implements InboxIndex, AutoCloseable {
    * creates the table if missing (blocking: call at start-up). Closing the index leaves the
    * database open.
    */
-  public static JdbcInboxIndex on(JdbcSideDatabase database) {
+  public static JdbcInboxIndex on(GroupCommitDatabase database) {
     return on(database, false);
   }
 
-  private static JdbcInboxIndex on(JdbcSideDatabase database, boolean ownsDatabase) {
+  private static JdbcInboxIndex on(GroupCommitDatabase database, boolean ownsDatabase) {
     try (Connection connection = database.pool().getConnection(); Statement statement = connection.createStatement()) {
       statement.execute(CREATE_TABLE);
     } catch (SQLException e) {

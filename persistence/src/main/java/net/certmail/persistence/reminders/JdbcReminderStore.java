@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import net.certmail.persistence.GroupCommitWriter;
-import net.certmail.persistence.JdbcSideDatabase;
+import net.certmail.persistence.GroupCommitDatabase;
 import org.apache.pekko.Done;
 
 /**
@@ -53,7 +53,7 @@ public final class JdbcReminderStore implements ReminderStore {
       + " ORDER BY \"bucket\", \"due_at\" LIMIT ?";
   private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?";
 
-  private final JdbcSideDatabase database;
+  private final GroupCommitDatabase database;
   private final DataSource pool;
   private final GroupCommitWriter writer;
   /** Whether close() closes the database too (opened by this store, not shared). */
@@ -61,7 +61,7 @@ public final class JdbcReminderStore implements ReminderStore {
   private final ExecutorService executor;
   private final long bucketMillis;
 
-  private JdbcReminderStore(JdbcSideDatabase database, boolean ownsDatabase, ExecutorService executor,
+  private JdbcReminderStore(GroupCommitDatabase database, boolean ownsDatabase, ExecutorService executor,
                             long bucketMillis) {
     this.database = database;
     this.pool = database.pool();
@@ -73,7 +73,7 @@ public final class JdbcReminderStore implements ReminderStore {
 
   /** Opens the store committing each write as soon as it can (no minimum commit interval). */
   public static JdbcReminderStore open(String url, String user, String password, long bucketMillis) {
-    JdbcSideDatabase database = JdbcSideDatabase.open(url, user, password, "certmail-reminders", 0);
+    GroupCommitDatabase database = GroupCommitDatabase.open(url, user, password, "certmail-reminders", 0);
     try {
       return on(database, bucketMillis, true);
     } catch (RuntimeException e) {
@@ -89,11 +89,11 @@ public final class JdbcReminderStore implements ReminderStore {
    *
    * @throws IllegalStateException when the tables cannot be created; the message says what to check
    */
-  public static JdbcReminderStore on(JdbcSideDatabase database, long bucketMillis) {
+  public static JdbcReminderStore on(GroupCommitDatabase database, long bucketMillis) {
     return on(database, bucketMillis, false);
   }
 
-  private static JdbcReminderStore on(JdbcSideDatabase database, long bucketMillis, boolean ownsDatabase) {
+  private static JdbcReminderStore on(GroupCommitDatabase database, long bucketMillis, boolean ownsDatabase) {
     try (Connection connection = database.pool().getConnection(); Statement statement = connection.createStatement()) {
       statement.execute(CREATE_TABLE);
       statement.execute(CREATE_BACKFILLS);

@@ -3,7 +3,8 @@ package net.certmail.persistence.reminders;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import java.util.concurrent.TimeUnit;
-import net.certmail.persistence.JdbcSideDatabase;
+import net.certmail.persistence.EmbeddedJournalDatabase;
+import net.certmail.persistence.GroupCommitDatabase;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -21,7 +22,6 @@ import scala.jdk.javaapi.FutureConverters;
  * (the in-memory one of tests) names a JDBC database in {@code certmail.reminders.jdbc-url}.
  */
 public final class ReminderStores {
-  private static final String JDBC_DB = "pekko-persistence-jdbc.shared-databases.slick.db";
   private static final String CASSANDRA_PLUGIN = "pekko.persistence.cassandra";
 
   private ReminderStores() {}
@@ -30,8 +30,9 @@ public final class ReminderStores {
   public record NodeStores(ReminderStore reminders, net.certmail.persistence.inbox.InboxIndex inboxIndex) {}
 
   /**
-   * Opens the reminder store and the inbox index in the journal's database (embedded H2: one
-   * pool and one writer for both, so a commit interval's rows make one H2 commit; Cassandra: the
+   * Opens the reminder store and the inbox index in the journal's database (embedded H2: the
+   * journal's one pool and writer, EmbeddedJournalDatabase, so that the events and rows of a
+   * commit interval make one H2 commit; Cassandra: the
    * journal's keyspace and session), blocking until they are usable; closed when the system
    * terminates.
    */
@@ -40,13 +41,12 @@ public final class ReminderStores {
     long bucket = config.getDuration("certmail.reminders.bucket").toMillis();
     String plugin = config.getString("pekko.persistence.journal.plugin");
     NodeStores stores;
-    JdbcSideDatabase database = null; // the embedded journal's (or jdbc-url's) database, shared by both
+    GroupCommitDatabase database = null; // jdbc-url's database, shared by both and closed here
     if (plugin.equals("jdbc-journal")) {
-      Config db = config.getConfig(JDBC_DB);
-      database = JdbcSideDatabase.open(db.getString("url"), db.getString("user"),
-          db.getString("password"), "certmail-side-tables", minCommitIntervalMillis(config));
-      stores = new NodeStores(JdbcReminderStore.on(database, bucket),
-          net.certmail.persistence.inbox.JdbcInboxIndex.on(database));
+      // The journal's own writer: events and rows of a commit interval in one commit (closed with the system).
+      GroupCommitDatabase journal = EmbeddedJournalDatabase.get(system).database();
+      stores = new NodeStores(JdbcReminderStore.on(journal, bucket),
+          net.certmail.persistence.inbox.JdbcInboxIndex.on(journal));
     } else if (plugin.startsWith(CASSANDRA_PLUGIN)) {
       String keyspace = config.getString(CASSANDRA_PLUGIN + ".journal.keyspace");
       CqlSession session = cassandraSession(system, keyspace);
@@ -56,7 +56,7 @@ public final class ReminderStores {
       stores = new NodeStores(cassandra(system, config, bucket),
           net.certmail.persistence.inbox.CassandraInboxIndex.open(session, keyspace));
     } else if (!config.getString("certmail.reminders.jdbc-url").isEmpty()) {
-      database = JdbcSideDatabase.open(config.getString("certmail.reminders.jdbc-url"), "sa", "",
+      database = GroupCommitDatabase.open(config.getString("certmail.reminders.jdbc-url"), "sa", "",
           "certmail-side-tables", 0);
       stores = new NodeStores(JdbcReminderStore.on(database, bucket),
           net.certmail.persistence.inbox.JdbcInboxIndex.on(database));
@@ -65,7 +65,7 @@ public final class ReminderStores {
           + "\": use the embedded or the Cassandra journal (JournalBackend), or set certmail.reminders.jdbc-url to a"
           + " JDBC database.");
     }
-    JdbcSideDatabase shared = database;
+    GroupCommitDatabase shared = database;
     system.getWhenTerminated().whenComplete((done, failure) -> {
       stores.reminders().close();
       if (stores.inboxIndex() instanceof net.certmail.persistence.inbox.JdbcInboxIndex jdbc) {
@@ -102,12 +102,6 @@ public final class ReminderStores {
       throw new IllegalStateException("Could not connect to Cassandra for keyspace " + keyspace + ": " + e.getMessage()
           + ". Check that Cassandra is reachable (certmail.journal.cassandra.contact-points).", e);
     }
-  }
-
-  /** The embedded journal's setting (certmail-journal-embedded.conf); 0 on another JDBC journal. */
-  private static long minCommitIntervalMillis(Config config) {
-    String path = "certmail.journal.embedded.min-commit-interval";
-    return config.hasPath(path) ? config.getDuration(path).toMillis() : 0;
   }
 
   private static ReminderStore cassandra(ActorSystem<?> system, Config config, long bucket) {

@@ -5,17 +5,18 @@ import com.zaxxer.hikari.HikariDataSource;
 import javax.sql.DataSource;
 
 /**
- * A connection pool and one group-commit writer on a JDBC database, for the tables a node keeps
- * beside its journal (reminder rows, inbox index). On the embedded journal both live in the
- * journal's H2 file, and each H2 commit writes a chunk of its own (12-32 KB and a file-space
- * allocation): with one writer for both, the reminder rows and index rows queued in a commit
- * interval go into one commit instead of two (issue 12, BENCHMARKS.md).
+ * A connection pool and one group-commit writer on a JDBC database. The embedded journal's
+ * database has one (EmbeddedJournalDatabase) for the journal's events, the reminder rows and the
+ * inbox index: each H2 commit writes a chunk of its own (12-32 KB and a file-space allocation), and
+ * with one writer for all of them what they queue within a commit interval goes into one commit
+ * instead of one per writer (issue 12, BENCHMARKS.md). A system on another journal may open one for
+ * its reminder rows and inbox index alone (certmail.reminders.jdbc-url).
  */
-public final class JdbcSideDatabase implements AutoCloseable {
+public final class GroupCommitDatabase implements AutoCloseable {
   private final HikariDataSource pool;
   private final GroupCommitWriter writer;
 
-  private JdbcSideDatabase(HikariDataSource pool, GroupCommitWriter writer) {
+  private GroupCommitDatabase(HikariDataSource pool, GroupCommitWriter writer) {
     this.pool = pool;
     this.writer = writer;
   }
@@ -28,7 +29,7 @@ public final class JdbcSideDatabase implements AutoCloseable {
    *     (GroupCommitWriter; certmail.journal.embedded.min-commit-interval)
    * @throws IllegalStateException when the database cannot be opened; the message says what to check
    */
-  public static JdbcSideDatabase open(String url, String user, String password, String name,
+  public static GroupCommitDatabase open(String url, String user, String password, String name,
                                       long minCommitIntervalMillis) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
@@ -47,7 +48,7 @@ public final class JdbcSideDatabase implements AutoCloseable {
           + ". If the file is locked, another process has the database open: stop it, or set"
           + " certmail.journal.embedded.auto-server = true in every process that uses it.", e);
     }
-    return new JdbcSideDatabase(pool, new GroupCommitWriter(pool, name + "-writer", minCommitIntervalMillis));
+    return new GroupCommitDatabase(pool, new GroupCommitWriter(pool, name + "-writer", minCommitIntervalMillis));
   }
 
   public DataSource pool() {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * within a commit interval goes into one commit (one H2 chunk), and each store still reads
  * exactly its own rows. Real H2 file.
  */
-class JdbcSideDatabaseTest {
+class GroupCommitDatabaseTest {
   private static final long MINUTE = 60_000;
 
   @TempDir
@@ -36,7 +36,7 @@ class JdbcSideDatabaseTest {
   void reminderRowsAndIndexRowsQueuedTogetherShareOneCommit() {
     String url = "jdbc:h2:file:" + directory.resolve("side").toAbsolutePath() + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0";
     // A long interval: the writes below queue behind the first commit and wait for the next one.
-    try (JdbcSideDatabase database = JdbcSideDatabase.open(url, "sa", "", "test-side", 2_000)) {
+    try (GroupCommitDatabase database = GroupCommitDatabase.open(url, "sa", "", "test-side", 2_000)) {
       JdbcReminderStore reminders = JdbcReminderStore.on(database, MINUTE);
       JdbcInboxIndex index = JdbcInboxIndex.on(database);
       Reminder early = new Reminder("alpha.example", "outbox", "alice@alpha.example|1", 1_000);
