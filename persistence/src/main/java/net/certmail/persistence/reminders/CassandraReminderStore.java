@@ -29,6 +29,11 @@ import org.apache.pekko.Done;
  * (a reminder is written for an instant at or after its writer's now, and clocks agree within
  * the network's clock skew, far less than a bucket), so no row can arrive in it afterwards.
  *
+ * <p>Row writes and deletes of all entities go through {@link PartitionBatches}: while a request
+ * for a partition is in flight, what other entities ask for it waits and goes in the next request,
+ * one single-partition unlogged batch (a node's rows fall into one or two minute buckets, and
+ * Cassandra's cost is mostly per request).
+ *
  * <p>Statements run at LOCAL_QUORUM, like the journal's: a row acknowledged to an
  * entity is on a quorum of replicas, like the events it guards.
  */
@@ -43,6 +48,9 @@ public final class CassandraReminderStore implements ReminderStore {
       "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_buckets (organisation text, bucket bigint,"
           + " PRIMARY KEY (organisation, bucket))",
       "CREATE TABLE IF NOT EXISTS KEYSPACE.reminder_backfills (organisation text PRIMARY KEY, backfilled_at bigint)");
+
+  /** Statements in one request at most: ~4 KB of rows, under Cassandra's default batch warning (5 KiB). */
+  static final int MAX_BATCH_STATEMENTS = 32;
 
   /** Listed buckets remembered at most (a bucket is a minute by default: days of them). */
   private static final int LISTED_BUCKETS_KEPT = 10_000;
@@ -59,6 +67,8 @@ public final class CassandraReminderStore implements ReminderStore {
   private final PreparedStatement countBucket;
   private final PreparedStatement backfilled;
   private final PreparedStatement markBackfilled;
+  /** Row writes and deletes of all entities, one request per partition at a time (PartitionBatches). */
+  private final PartitionBatches<BucketKey, BoundStatement> rowChanges;
 
   private CassandraReminderStore(CqlSession session, String keyspace, long bucketMillis) {
     this.session = session;
@@ -77,6 +87,14 @@ public final class CassandraReminderStore implements ReminderStore {
     this.backfilled = prepare("SELECT organisation FROM " + keyspace + ".reminder_backfills WHERE organisation = ?");
     this.markBackfilled = prepare("INSERT INTO " + keyspace + ".reminder_backfills (organisation, backfilled_at)"
         + " VALUES (?, ?)");
+    this.rowChanges = new PartitionBatches<>(this::send, MAX_BATCH_STATEMENTS);
+  }
+
+  /** One request: a lone statement, or a single-partition unlogged batch. */
+  private CompletionStage<?> send(List<BoundStatement> statements) {
+    return session.executeAsync(statements.size() == 1 ? statements.get(0)
+        : BatchStatement.newInstance(BatchType.UNLOGGED, statements.toArray(BoundStatement[]::new))
+            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM));
   }
 
   /**
@@ -112,8 +130,7 @@ public final class CassandraReminderStore implements ReminderStore {
    */
   @Override
   public CompletionStage<Done> write(Reminder reminder) {
-    return list(reminder).thenCompose(done -> session.executeAsync(insertOf(reminder)))
-        .thenApply(written -> Done.getInstance());
+    return list(reminder).thenCompose(done -> rowChanges.submit(partitionOf(reminder), List.of(insertOf(reminder))));
   }
 
   /** Lists the row's bucket unless this store listed it and it is current or ahead. */
@@ -137,7 +154,7 @@ public final class CassandraReminderStore implements ReminderStore {
 
   @Override
   public CompletionStage<Done> delete(Reminder reminder) {
-    return session.executeAsync(deleteOf(reminder)).thenApply(deleted -> Done.getInstance());
+    return rowChanges.submit(partitionOf(reminder), List.of(deleteOf(reminder)));
   }
 
   /**
@@ -167,16 +184,17 @@ public final class CassandraReminderStore implements ReminderStore {
   /** A statement on one row, and the partition it touches. */
   private record Change(BucketKey partition, BoundStatement statement) {}
 
-  /** The changes, one unlogged batch per partition, the partitions in parallel. */
+  /**
+   * The changes, one unlogged batch per partition (with other entities' changes queued for it),
+   * the partitions in parallel.
+   */
   private CompletionStage<Done> executeTogether(List<Change> changes) {
     java.util.Map<BucketKey, List<BoundStatement>> byPartition = new java.util.LinkedHashMap<>();
     for (Change change : changes) {
       byPartition.computeIfAbsent(change.partition(), key -> new ArrayList<>()).add(change.statement());
     }
-    CompletableFuture<?>[] requests = byPartition.values().stream()
-        .map(group -> session.executeAsync(group.size() == 1 ? group.get(0)
-            : BatchStatement.newInstance(BatchType.UNLOGGED, group.toArray(BoundStatement[]::new))
-                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM)).toCompletableFuture())
+    CompletableFuture<?>[] requests = byPartition.entrySet().stream()
+        .map(partition -> rowChanges.submit(partition.getKey(), partition.getValue()).toCompletableFuture())
         .toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(requests).thenApply(done -> Done.getInstance());
   }

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +34,34 @@ abstract class ReminderStoreContract {
 
   private Reminder row(String organisation, String id, long due) {
     return new Reminder(organisation, "server@" + organisation, "p|" + id, due);
+  }
+
+  @Test
+  void manyEntitiesChangingRowsOfOnePartitionAtOnceEachGetExactlyTheirOwn() {
+    String org = "crowd.example";
+    int entities = 120;
+    List<CompletableFuture<Done>> writes = new ArrayList<>();
+    for (int i = 0; i < entities; i++) {
+      writes.add(store().write(row(org, "e" + i, NOW + i)).toCompletableFuture());
+    }
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+    // At once: a third move within the minute, a third are deleted, a third stay.
+    List<CompletableFuture<Done>> changes = new ArrayList<>();
+    List<Reminder> expected = new ArrayList<>();
+    for (int i = 0; i < entities; i++) {
+      Reminder written = row(org, "e" + i, NOW + i);
+      if (i % 3 == 0) {
+        changes.add(store().replace(List.of(written.at(NOW + 1_000 + i)), List.of(written)).toCompletableFuture());
+        expected.add(written.at(NOW + 1_000 + i));
+      } else if (i % 3 == 1) {
+        changes.add(store().delete(written).toCompletableFuture());
+      } else {
+        expected.add(written);
+      }
+    }
+    CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new)).join();
+    expected.sort(java.util.Comparator.comparingLong(Reminder::dueAt));
+    assertEquals(expected, await(store().dueBy(org, NOW + MINUTE, 1_000)));
   }
 
   @Test
