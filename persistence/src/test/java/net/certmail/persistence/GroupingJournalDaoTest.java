@@ -51,14 +51,9 @@ class GroupingJournalDaoTest {
 
   @Test
   void eventsOfEntitiesPersistingTogetherShareCommitsAndAreRecoveredEachInOrder() throws Exception {
-    Config config = ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = 300ms")
-        .withFallback(TestJournals.embedded(directory.resolve("journal")));
-    ActorTestKit writer = kit("grouping-writer", config);
-    EmbeddedJournalSchema.ensureCreated(writer.system());
-    List<ActorRef<TextLog.Command>> logs = new ArrayList<>();
-    for (int i = 0; i < ENTITIES; i++) {
-      logs.add(writer.spawn(TextLog.create("grouped|" + i)));
-    }
+    Config config = journal("300ms");
+    ActorTestKit writer = node("grouping-writer", config);
+    List<ActorRef<TextLog.Command>> logs = spawnLogs(writer, "grouped|");
     TestProbe<Long> acks = writer.createTestProbe(Long.class);
     appendToEach(logs, "first", acks); // the entities recover and write once before counting
 
@@ -80,16 +75,12 @@ class GroupingJournalDaoTest {
 
   @Test
   void eventsAndReminderRowsQueuedInOneIntervalShareOneCommit() throws Exception {
-    Config config = ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = 500ms")
-        .withFallback(TestJournals.embedded(directory.resolve("journal")));
-    ActorTestKit node = kit("one-writer", config);
-    EmbeddedJournalSchema.ensureCreated(node.system());
-    GroupCommitWriter writer = EmbeddedJournalDatabase.get(node.system()).database().writer();
-    JdbcReminderStore reminders = JdbcReminderStore.on(EmbeddedJournalDatabase.get(node.system()).database(), 60_000);
-    List<ActorRef<TextLog.Command>> logs = new ArrayList<>();
-    for (int i = 0; i < ENTITIES; i++) {
-      logs.add(node.spawn(TextLog.create("shared|" + i)));
-    }
+    Config config = journal("500ms");
+    ActorTestKit node = node("one-writer", config);
+    GroupCommitDatabase database = EmbeddedJournalDatabase.get(node.system()).database();
+    GroupCommitWriter writer = database.writer();
+    JdbcReminderStore reminders = JdbcReminderStore.on(database, 60_000);
+    List<ActorRef<TextLog.Command>> logs = spawnLogs(node, "shared|");
     TestProbe<Long> acks = node.createTestProbe(Long.class);
     appendToEach(logs, "first", acks); // recovered and written once before counting
 
@@ -120,10 +111,8 @@ class GroupingJournalDaoTest {
 
   @Test
   void anInsertThatFailsFailsOnlyItsOwnEntitysPersist() throws Exception {
-    Config config = ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = 500ms")
-        .withFallback(TestJournals.embedded(directory.resolve("journal")));
-    ActorTestKit node = kit("clash", config);
-    EmbeddedJournalSchema.ensureCreated(node.system());
+    Config config = journal("500ms");
+    ActorTestKit node = node("clash", config);
     ActorRef<TextLog.Command> clash = node.spawn(TextLog.create("clash"));
     ActorRef<TextLog.Command> fine = node.spawn(TextLog.create("fine"));
     TestProbe<TextLog.Texts> recovered = node.createTestProbe(TextLog.Texts.class);
@@ -131,9 +120,7 @@ class GroupingJournalDaoTest {
     fine.tell(new TextLog.Read(recovered.ref()));
     recovered.receiveSeveralMessages(2, JournalScenario.TIMEOUT);
     // Another writer's event 1 of "clash" appears after it recovered: its own event 1 cannot be stored.
-    try (Connection connection = DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa",
-        config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
-         Statement statement = connection.createStatement()) {
+    try (Connection connection = connect(config); Statement statement = connection.createStatement()) {
       statement.executeUpdate("INSERT INTO \"event_journal\" (\"persistence_id\", \"sequence_number\", \"writer\","
           + " \"write_timestamp\", \"adapter_manifest\", \"event_payload\", \"event_ser_id\", \"event_ser_manifest\")"
           + " VALUES ('clash', 1, 'another', 0, '', X'00', 0, '')");
@@ -148,6 +135,32 @@ class GroupingJournalDaoTest {
 
     ActorTestKit reader = kit("clash-reader", config);
     assertEquals(List.of("also mine"), JournalScenario.recover(reader, "fine"));
+  }
+
+  /** The embedded journal in this test's directory, committing no sooner than {@code interval} after the last commit. */
+  private Config journal(String interval) {
+    return ConfigFactory.parseString("certmail.journal.embedded.min-commit-interval = " + interval)
+        .withFallback(TestJournals.embedded(directory.resolve("journal")));
+  }
+
+  /** A system writing to the journal, its tables created. */
+  private ActorTestKit node(String name, Config config) {
+    ActorTestKit kit = kit(name, config);
+    EmbeddedJournalSchema.ensureCreated(kit.system());
+    return kit;
+  }
+
+  private static List<ActorRef<TextLog.Command>> spawnLogs(ActorTestKit kit, String prefix) {
+    List<ActorRef<TextLog.Command>> logs = new ArrayList<>();
+    for (int i = 0; i < ENTITIES; i++) {
+      logs.add(kit.spawn(TextLog.create(prefix + i)));
+    }
+    return logs;
+  }
+
+  private static Connection connect(Config config) throws SQLException {
+    return DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa",
+        config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
   }
 
   private ActorTestKit kit(String name, Config config) {
@@ -175,8 +188,7 @@ class GroupingJournalDaoTest {
 
   /** H2's count of writes to the database file (each commit writes its chunk: one or more). */
   private static long fileWrites(Config config) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(config.getString("certmail.journal.embedded.url"), "sa",
-        config.getString("pekko-persistence-jdbc.shared-databases.slick.db.password"));
+    try (Connection connection = connect(config);
          Statement statement = connection.createStatement();
          ResultSet rows = statement.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
              + " WHERE SETTING_NAME = 'info.FILE_WRITE'")) {
