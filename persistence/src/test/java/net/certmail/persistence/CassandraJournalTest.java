@@ -1,11 +1,14 @@
 package net.certmail.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import java.util.List;
+import java.util.Set;
 import net.certmail.persistence.testing.JournalScenario;
 import net.certmail.persistence.testing.TestJournals;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -57,6 +60,36 @@ class CassandraJournalTest extends JournalContract {
   @Override
   void cleanUp() {
     TestJournals.dropKeyspaces(keyspace, snapshotKeyspace);
+  }
+
+  @Override
+  List<String> persistenceIds() {
+    try (CqlSession session = TestJournals.cassandraSession()) {
+      return CassandraJournalStreams.persistenceIds(session, keyspace);
+    }
+  }
+
+  @Test
+  void noPersistenceIdIndexIsWrittenYetEveryStreamIsListedOnceFromItsPartitions() {
+    // partitions of 2 events: the 5 events of mail-6 lie in three partitions
+    ActorTestKit writer = ActorTestKit.create("cassandra-streams-writer", config.withValue(
+        "pekko.persistence.cassandra.journal.target-partition-size", ConfigValueFactory.fromAnyRef(2)));
+    try {
+      JournalScenario.append(writer, "alpha.example|mail-5", List.of("one"));
+      JournalScenario.append(writer, "alpha.example|mail-6", List.of("one", "two", "three", "four", "five"));
+    } finally {
+      writer.shutdownTestKit();
+    }
+    try (CqlSession session = TestJournals.cassandraSession()) {
+      assertEquals(List.of("messages", "metadata"), session.execute("SELECT table_name FROM system_schema.tables"
+              + " WHERE keyspace_name = ?", keyspace).all().stream().map(row -> row.getString(0)).sorted().toList(),
+          "support-all-persistence-ids is off: no index table, no index row before an entity's first event");
+      assertEquals(3, session.execute("SELECT DISTINCT persistence_id, partition_nr FROM " + keyspace
+          + ".messages WHERE persistence_id = 'alpha.example|mail-6' AND partition_nr IN (0, 1, 2)").all().size());
+    }
+    List<String> listed = persistenceIds();
+    assertTrue(listed.containsAll(Set.of("alpha.example|mail-5", "alpha.example|mail-6")), listed.toString());
+    assertEquals(Set.copyOf(listed).size(), listed.size(), "each stream once, however many partitions it has");
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import net.certmail.persistence.testing.JournalScenario;
 import net.certmail.persistence.testing.TestJournals;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -64,6 +65,11 @@ class EmbeddedJournalTest extends JournalContract {
   @Override
   void cleanUp() {
     TestJournals.deleteRecursively(directory);
+  }
+
+  @Override
+  List<String> persistenceIds() {
+    return JournalScenario.currentPersistenceIds(reader.system(), backend().readJournalPluginId());
   }
 
   @Test

@@ -13,10 +13,11 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
 import net.certmail.persistence.CassandraJournalSchema;
+import net.certmail.persistence.CassandraJournalStreams;
 
 /**
- * A copy of a real Cassandra journal (pekko-persistence-cassandra's messages and
- * all_persistence_ids tables) in a keyspace of its own, changed with plain CQL as someone with
+ * A copy of a real Cassandra journal (pekko-persistence-cassandra's messages table) in a keyspace
+ * of its own, changed with plain CQL as someone with
  * access to the cluster could. Every event lives in partition 0 (a stream of fewer than 500,000).
  *
  * <p>The keyspace is created once and {@link #restore() restored} row by row before each
@@ -29,9 +30,7 @@ final class CassandraJournalCopy implements TamperableJournal {
   private final CqlSession session;
   private final String keyspace;
   private final List<Row> original;
-  private final List<String> originalIds;
   private final PreparedStatement insertRow;
-  private final PreparedStatement insertId;
 
   CassandraJournalCopy(CqlSession session, String from, String keyspace) {
     this.session = session;
@@ -39,33 +38,22 @@ final class CassandraJournalCopy implements TamperableJournal {
     CassandraJournalSchema.apply(session, keyspace, keyspace + "_snapshot", Map.of("datacenter1", 1));
     this.original = execute("SELECT persistence_id, partition_nr, sequence_nr, timestamp, timebucket, writer_uuid,"
         + " ser_id, ser_manifest, event_manifest, event FROM " + from + ".messages").all();
-    this.originalIds = execute("SELECT persistence_id FROM " + from + ".all_persistence_ids").all().stream()
-        .map(row -> row.getString(0)).toList();
     this.insertRow = session.prepare("INSERT INTO " + keyspace + ".messages (persistence_id, partition_nr, sequence_nr,"
         + " timestamp, timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    this.insertId = session.prepare("INSERT INTO " + keyspace + ".all_persistence_ids (persistence_id) VALUES (?)");
     restore();
   }
 
-  /** Back to the journal as copied: every partition and id the tests touched removed, the original rows written. */
+  /** Back to the journal as copied: every partition the tests touched removed, the original rows written. */
   void restore() {
     for (Row partition : execute("SELECT DISTINCT persistence_id, partition_nr FROM " + keyspace + ".messages")) {
       execute("DELETE FROM " + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = ?",
           partition.getString(0), partition.getLong(1));
     }
-    for (Row id : execute("SELECT persistence_id FROM " + keyspace + ".all_persistence_ids")) {
-      if (!originalIds.contains(id.getString(0))) {
-        execute("DELETE FROM " + keyspace + ".all_persistence_ids WHERE persistence_id = ?", id.getString(0));
-      }
-    }
     for (Row row : original) {
       session.execute(insertRow.bind(row.getString(0), row.getLong(1), row.getLong(2), row.getUuid(3),
           row.getString(4), row.getString(5), row.getInt(6), row.getString(7), row.getString(8), row.getByteBuffer(9))
           .setTimeout(TIMEOUT));
-    }
-    for (String id : originalIds) {
-      session.execute(insertId.bind(id).setTimeout(TIMEOUT));
     }
   }
 
@@ -81,11 +69,7 @@ final class CassandraJournalCopy implements TamperableJournal {
 
   @Override
   public List<String> persistenceIds() {
-    TreeSet<String> ids = new TreeSet<>();
-    for (Row row : execute("SELECT persistence_id FROM " + keyspace + ".all_persistence_ids")) {
-      ids.add(row.getString(0));
-    }
-    return List.copyOf(ids);
+    return List.copyOf(new TreeSet<>(CassandraJournalStreams.persistenceIds(session, keyspace)));
   }
 
   @Override

@@ -12,22 +12,17 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.Done;
+import net.certmail.persistence.CassandraJournalStreams;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.stream.connectors.cassandra.scaladsl.CassandraSessionRegistry;
 import org.apache.pekko.stream.javadsl.Source;
-import scala.concurrent.Future;
-import scala.jdk.javaapi.FutureConverters;
 
 /**
  * Reads pekko-persistence-cassandra's tables directly with the plugin's own driver session:
- * {@code all_persistence_ids} once, then the streams of {@link #LABELS_PER_QUERY} labels at a
- * time: their first partitions of {@code messages} in one query (IN over the labels' persistence
+ * the partition keys of {@code messages} once ({@link CassandraJournalStreams}), then the streams
+ * of {@link #LABELS_PER_QUERY} labels at a time: their first partitions of {@code messages} in one query (IN over the labels' persistence
  * ids), and any later partition on its own (asynchronous queries, no Pekko Streams stage per
  * stream). A query per stream, then per label, audited 4,353 and 5,581 events/s in
  * {@code bench audit --journal cassandra}. Through
@@ -36,8 +31,6 @@ import scala.jdk.javaapi.FutureConverters;
  * and serializer the plugin's replay uses.
  */
 final class CassandraJournalReader implements JournalReader {
-  /** The plugin's configuration path (its session is registered under it). */
-  private static final String PLUGIN = "pekko.persistence.cassandra";
   /**
    * Labels read with one query (their streams' first partitions: ~320 partition keys). Cassandra's
    * cost is mostly per request, not per partition: on the 101,214-event bench journal, 1 label per
@@ -70,40 +63,20 @@ final class CassandraJournalReader implements JournalReader {
     this.labelsPerQuery = labelsPerQuery;
     this.maxKeysPerQuery = maxKeysPerQuery;
     this.serialization = SerializationExtension.get(system);
-    var config = system.settings().config().getConfig(PLUGIN + ".journal");
+    var config = system.settings().config().getConfig(CassandraJournalStreams.PLUGIN + ".journal");
     this.keyspace = config.getString("keyspace");
     this.partitionSize = config.getLong("target-partition-size");
     this.maxBatch = config.getLong("max-message-batch-size");
-    this.session = session(system);
+    this.session = CassandraJournalStreams.pluginSession(system);
     this.selectPartition = session.prepare("SELECT sequence_nr, timestamp, ser_id, ser_manifest, event FROM "
         + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = ?");
     this.selectFirstPartitions = session.prepare("SELECT persistence_id, sequence_nr, timestamp, ser_id, ser_manifest,"
         + " event FROM " + keyspace + ".messages WHERE persistence_id IN ? AND partition_nr = 0");
   }
 
-  /** The plugin's session, asked for without schema initialisation: the audit creates nothing. */
-  private static CqlSession session(ActorSystem<?> system) {
-    scala.Function1<CqlSession, Future<Done>> noInit = session -> Future.successful(Done.getInstance());
-    CassandraSessionRegistry registry = (CassandraSessionRegistry) CassandraSessionRegistry.get(Adapter.toClassic(system));
-    try {
-      return FutureConverters.asJava(registry.sessionFor(PLUGIN, noInit).underlying()).toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while connecting to Cassandra", e);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot connect to Cassandra: " + e.getMessage()
-          + "; check --contact-points (certmail.journal.cassandra.contact-points) and that Cassandra runs", e);
-    }
-  }
-
   @Override
   public List<String> persistenceIds() {
-    List<String> ids = new ArrayList<>();
-    for (Row row : session.execute("SELECT persistence_id FROM " + keyspace + ".all_persistence_ids")) {
-      ids.add(row.getString(0));
-    }
-    return ids;
+    return CassandraJournalStreams.persistenceIds(session, keyspace);
   }
 
   /**

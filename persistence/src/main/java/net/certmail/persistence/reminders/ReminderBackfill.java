@@ -1,15 +1,17 @@
 package net.certmail.persistence.reminders;
 
-import com.typesafe.config.Config;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
+import net.certmail.persistence.CassandraJournalStreams;
 import net.certmail.persistence.JournalBackend;
 import net.certmail.persistence.audit.StreamId;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.persistence.query.javadsl.ReadJournal;
@@ -61,19 +63,25 @@ public final class ReminderBackfill {
   }
 
   /**
-   * Every persistence id of the node's journal, through Persistence Query. A journal without that
-   * query (pekko-persistence-testkit's in-memory journal of tests) starts empty at every start:
+   * Every persistence id of the node's journal: on H2 through Persistence Query; on Cassandra from
+   * the partition keys of its messages table (the plugin's persistence-id index is not written,
+   * see {@link CassandraJournalStreams}), scanned on the blocking dispatcher. A journal without
+   * either (pekko-persistence-testkit's in-memory journal of tests) starts empty at every start:
    * nothing in it predates the reminders.
    */
   private static Source<String, NotUsed> persistenceIds(ActorSystem<?> system) {
-    Config config = system.settings().config();
-    String plugin = config.getString("pekko.persistence.journal.plugin");
-    String readJournal = plugin.equals("jdbc-journal") ? JournalBackend.EMBEDDED.readJournalPluginId()
-        : plugin.startsWith("pekko.persistence.cassandra") ? JournalBackend.CASSANDRA.readJournalPluginId() : null;
-    if (readJournal == null) {
+    String plugin = system.settings().config().getString("pekko.persistence.journal.plugin");
+    if (plugin.startsWith(CassandraJournalStreams.PLUGIN)) {
+      Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      return Source.completionStage(CompletableFuture.supplyAsync(() -> CassandraJournalStreams.persistenceIds(
+              CassandraJournalStreams.pluginSession(system), CassandraJournalStreams.keyspace(system)), blocking))
+          .mapConcat(ids -> ids);
+    }
+    if (!plugin.equals("jdbc-journal")) {
       return Source.empty();
     }
-    ReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(ReadJournal.class, readJournal);
+    ReadJournal journal = PersistenceQuery.get(system)
+        .getReadJournalFor(ReadJournal.class, JournalBackend.EMBEDDED.readJournalPluginId());
     return ((CurrentPersistenceIdsQuery) journal).currentPersistenceIds();
   }
 
