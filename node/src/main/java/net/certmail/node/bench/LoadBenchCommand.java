@@ -47,8 +47,9 @@ import picocli.CommandLine.Spec;
             + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
             + " network falls behind: mails without a verdict after the drain, or verdicts coming out at under"
             + " 95 %% of the offered rate (from the step's first verdict to its last). If the first step already"
-            + " falls behind, it lowers the rate by the same factor until a step holds. Latencies count from the instant each mail was due to be sent. Before the"
-            + " first step it warms the nodes up at the start rate until their JIT compilers are mostly done.",
+            + " falls behind, it lowers the rate by the same factor until a step holds. Latencies count from the"
+            + " instant each mail was due to be sent. Before the first step it warms the nodes up, from the start"
+            + " rate up towards what the network carries, until their JIT compilers are mostly done.",
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
@@ -94,7 +95,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
   int drainSeconds;
 
   @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "600",
-      description = "Longest warm-up: load at the start rate before the first measured step, in rounds of "
+      description = "Longest warm-up: load from the start rate up before the first measured step, in rounds of "
           + WARMUP_ROUND_SECONDS + " s, until the nodes' JIT compilers use less than --warmup-jit-percent of their"
           + " CPU in a round (three node JVMs on 2 cores compile for minutes); then a pause for its backlog"
           + " (default ${DEFAULT-VALUE}; 0: none). Without /proc (not Linux) it is 60 s at most.")
@@ -300,11 +301,13 @@ public final class LoadBenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Load at the start rate in rounds until the nodes' JIT compilers have mostly done their work:
-   * a step measured while they compile measures them (30-50 % of the nodes' CPU three minutes
-   * into a run at 11 mails/s on 2 cores). A round the network does not keep up with lowers the
-   * rate (compiling nodes carry less). Then a pause, so that what the cold nodes left late
-   * concludes before step 1.
+   * Load in rounds until the nodes' JIT compilers have mostly done their work: a step measured
+   * while they compile measures them (30-50 % of the nodes' CPU three minutes into a run at 11
+   * mails/s on 2 cores). The rounds start at the start rate and climb towards what the network
+   * carries ({@link #nextWarmupRate}): code warmed at 10 mails/s is not the code that runs at 100
+   * (on Cassandra, a warm-up held at 10 mails/s for 600 s left the JIT at 20-24 % of the nodes' CPU
+   * in the steps at 88-115 mails/s, and the run ended at 88; warmed at 67, the same build held 159).
+   * Then a pause, so that what the cold nodes left late concludes before step 1.
    */
   private void warmUp(OpenLoopStep load, LocalCluster cluster, PrintWriter say) throws InterruptedException {
     if (warmupSeconds <= 0) {
@@ -312,8 +315,9 @@ public final class LoadBenchCommand implements Callable<Integer> {
     }
     boolean blind = BenchNetwork.jitCpu(cluster).isEmpty();
     int longest = blind ? Math.min(warmupSeconds, BLIND_WARMUP_SECONDS) : warmupSeconds;
-    say.printf(Locale.ROOT, "warm-up: %.0f mails/s (less if the network falls behind) in rounds of %d s until the JIT"
-        + " uses less than %.0f %% of the nodes' CPU, %d s at most (not measured) ...%n", startRate,
+    say.printf(Locale.ROOT, "warm-up: from %.0f mails/s, %.2f times more after each round the network keeps up"
+        + " with and less after one it does not, in rounds of %d s until the JIT uses less than %.0f %% of the"
+        + " nodes' CPU, %d s at most (not measured) ...%n", startRate, factor,
         WARMUP_ROUND_SECONDS, warmupJitPercent, longest);
     if (blind) {
       say.println("warm-up: no /proc here to read the JIT's CPU from: " + longest + " s");
@@ -334,15 +338,15 @@ public final class LoadBenchCommand implements Callable<Integer> {
         // envelopes then arrive stale) and the first steps would measure it.
         say.printf(Locale.ROOT, "warm-up: %d s, the network fell behind at %.0f mails/s (%.1f achieved, %d mails"
             + " without verdict): %.0f mails/s after a pause of %d s for the backlog%n", warmed, rate,
-            result.achievedPerSecond(), result.unfinished() + result.failed(), Math.max(1, Math.floor(rate / factor)),
-            BACKLOG_PAUSE.toSeconds());
-        rate = Math.max(1, Math.floor(rate / factor));
+            result.achievedPerSecond(), result.unfinished() + result.failed(),
+            nextWarmupRate(rate, false, factor, maxRate), BACKLOG_PAUSE.toSeconds());
+        rate = nextWarmupRate(rate, false, factor, maxRate);
         say.flush();
         Thread.sleep(BACKLOG_PAUSE.toMillis());
         continue;
       }
       double keptUpAt = rate;
-      rate = Math.min(startRate, Math.ceil(rate * factor)); // back towards the start rate
+      rate = nextWarmupRate(rate, true, factor, maxRate);
       if (jit < 0) {
         continue;
       }
@@ -358,6 +362,16 @@ public final class LoadBenchCommand implements Callable<Integer> {
       }
     }
     Thread.sleep(BACKLOG_PAUSE.toMillis());
+  }
+
+  /**
+   * The rate of the next warm-up round: up by the factor after a round the network kept up with
+   * (never above --max-rate), down by it after one it fell behind in (compiling nodes carry less,
+   * and a backlog left to grow would hold messages for minutes). The rounds settle around what the
+   * network carries, where the measured steps end.
+   */
+  static double nextWarmupRate(double rate, boolean keptUp, double factor, double maxRate) {
+    return keptUp ? Math.min(maxRate, Math.ceil(rate * factor)) : Math.max(1, Math.floor(rate / factor));
   }
 
   /** Keys of the CPU figures that are not nodes: a local Cassandra, and this process. */
