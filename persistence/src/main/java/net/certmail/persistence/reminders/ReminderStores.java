@@ -3,6 +3,7 @@ package net.certmail.persistence.reminders;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import java.util.concurrent.TimeUnit;
+import net.certmail.persistence.CassandraJournalStreams;
 import net.certmail.persistence.EmbeddedJournalDatabase;
 import net.certmail.persistence.GroupCommitDatabase;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,7 +23,7 @@ import scala.jdk.javaapi.FutureConverters;
  * (the in-memory one of tests) names a JDBC database in {@code certmail.reminders.jdbc-url}.
  */
 public final class ReminderStores {
-  private static final String CASSANDRA_PLUGIN = "pekko.persistence.cassandra";
+  private static final String CASSANDRA_PLUGIN = CassandraJournalStreams.PLUGIN;
 
   private ReminderStores() {}
 
