@@ -120,13 +120,14 @@ class LauncherTest {
   }
 
   @Test
-  void aNodeRunsOnTheSerialCollectorUnlessItsOptionsAreGiven() throws Exception {
+  void aNodeRunsOnTheParallelCollectorUnlessItsOptionsAreGiven() throws Exception {
     Run node = launch("node", "--config", "alpha-1.conf");
-    assertTrue(node.out.contains("-XX:+UseSerialGC"), node.out);
+    assertTrue(node.out.contains("-XX:+UseParallelGC"), node.out);
     Run g1 = launch(java.util.Map.of("CERTMAIL_NODE_JAVA_OPTS", "-XX:+UseG1GC"), "node", "--config", "alpha-1.conf");
-    assertTrue(g1.out.contains("-XX:+UseG1GC") && !g1.out.contains("UseSerialGC"), g1.out);
+    assertTrue(g1.out.contains("-XX:+UseG1GC") && !g1.out.contains("UseParallelGC"), g1.out);
     Run other = launch("keys", "--help");
-    assertFalse(other.out.contains("UseSerialGC"), "only nodes and the audit get the collector: " + other.out);
+    assertFalse(other.out.contains("UseParallelGC") || other.out.contains("UseSerialGC"),
+        "only nodes and the audit get a collector: " + other.out);
   }
 
   private record Run(int exitCode, String out, String err) {}

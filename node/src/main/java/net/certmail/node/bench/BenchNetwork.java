@@ -82,7 +82,7 @@ final class BenchNetwork {
   }
 
   /** A node's JVM options when CERTMAIL_NODE_JAVA_OPTS is not set: the launcher's default for `certmail node`. */
-  static final List<String> DEFAULT_NODE_JVM_OPTIONS = List.of("-XX:+UseSerialGC");
+  static final List<String> DEFAULT_NODE_JVM_OPTIONS = List.of("-XX:+UseParallelGC");
 
   /**
    * -Xmx, then the options in the environment variable CERTMAIL_NODE_JAVA_OPTS (split at blanks;
