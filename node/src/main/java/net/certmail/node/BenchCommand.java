@@ -55,8 +55,10 @@ final class BenchCommand implements Runnable {
           "",
           "Envelope seal and open include the signature, the certificate lookup with cached PKIX, the replay"
               + " guard and the payload parse; signing and verifying are measured for Ed25519 and ECDSA P-256 in"
-              + " ops/s, SHA-256 in MB/s. Each operation is warmed up for one period, then measured over several"
-              + " periods; the median and the range are printed. Run it on an otherwise idle machine."})
+              + " ops/s, SHA-256 in MB/s. Each operation is warmed up for at least one period and until its"
+              + " rate is steady (the JIT compiles the curve arithmetic over several seconds; 30 s at most),"
+              + " then measured over several periods; the median and the range are printed. Run it on an"
+              + " otherwise idle machine."})
   static final class Crypto implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -78,7 +80,8 @@ final class BenchCommand implements Runnable {
         throw new UserInputException("--seconds must be > 0 and --iterations >= 1");
       }
       PrintWriter out = spec.commandLine().getOut();
-      out.printf(Locale.ROOT, "certmail bench crypto: %d x %.1f s per operation after %.1f s warm-up, one thread, %s%n",
+      out.printf(Locale.ROOT, "certmail bench crypto: %d x %.1f s per operation after a warm-up of at least %.1f s"
+          + " until the rate is steady, one thread, %s%n",
           iterations, seconds, seconds, Runtime.version());
       List<String> results = new ArrayList<>();
       // The arithmetic itself: the same signature checked again would be answered from memory.
@@ -94,7 +97,7 @@ final class BenchCommand implements Runnable {
       Arrays.fill(block, (byte) 7);
       double[] hashes = measure("SHA-256 1 MiB", out, i -> sink += Sha256.hash(block)[0]);
       results.add(String.format(Locale.ROOT, "%-34s %10.0f MB/s (min %.0f, max %.0f)", "SHA-256 (JDK)",
-          median(hashes) * block.length / 1e6, hashes[0] * block.length / 1e6, hashes[hashes.length - 1] * block.length / 1e6));
+          CryptoRates.median(hashes) * block.length / 1e6, hashes[0] * block.length / 1e6, hashes[hashes.length - 1] * block.length / 1e6));
       out.println();
       out.println("Results (median of " + iterations + " periods; range in brackets):");
       results.forEach(line -> out.println("  " + line));
@@ -151,12 +154,11 @@ final class BenchCommand implements Runnable {
     private double[] measure(String name, PrintWriter out, CryptoRates.Operation operation) throws VerificationException {
       long period = (long) (seconds * 1e9);
       long[] counter = {0};
-      CryptoRates.runFor(period, operation, counter);
+      Duration warmup = CryptoRates.warmUp(Duration.ofNanos(period), operation, counter);
+      out.printf(Locale.ROOT, "  %-30s warmed up for %.1f s%n", name, warmup.toMillis() / 1e3);
       double[] rates = new double[iterations];
       for (int k = 0; k < iterations; k++) {
-        long start = System.nanoTime();
-        long done = CryptoRates.runFor(period, operation, counter);
-        rates[k] = done / ((System.nanoTime() - start) / 1e9);
+        rates[k] = CryptoRates.opsPerSecond(Duration.ofNanos(period), operation, counter);
         out.printf(Locale.ROOT, "  %-30s period %d/%d: %10.0f ops/s%n", name, k + 1, iterations, rates[k]);
         out.flush();
       }
@@ -164,13 +166,8 @@ final class BenchCommand implements Runnable {
       return rates;
     }
 
-    private static double median(double[] sorted) {
-      int n = sorted.length;
-      return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
     private static String line(String name, double[] rates) {
-      return String.format(Locale.ROOT, "%-34s %10.0f ops/s (min %.0f, max %.0f)", name, median(rates), rates[0],
+      return String.format(Locale.ROOT, "%-34s %10.0f ops/s (min %.0f, max %.0f)", name, CryptoRates.median(rates), rates[0],
           rates[rates.length - 1]);
     }
   }

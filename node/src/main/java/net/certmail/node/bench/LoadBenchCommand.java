@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import net.certmail.node.UserInputException;
@@ -47,7 +48,9 @@ import picocli.CommandLine.Spec;
             + " each step until the p99 from submission to the Report of Delivery passes --p99-limit, or the"
             + " network falls behind: mails without a verdict after the drain, or verdicts coming out at under"
             + " 95 %% of the offered rate (from the step's first verdict to its last). If the first step already"
-            + " falls behind, it lowers the rate by the same factor until a step holds. Latencies count from the"
+            + " falls behind, it lowers the rate by the same factor until a step holds. Then --bisections steps"
+            + " halve the gap between the highest rate that held and the lowest that did not; the sustained rate"
+            + " is the highest that held. Latencies count from the"
             + " instant each mail was due to be sent. Before the first step it warms the nodes up, from the start"
             + " rate up towards what the network carries, until their JIT compilers are mostly done.",
         "",
@@ -85,6 +88,12 @@ public final class LoadBenchCommand implements Callable<Integer> {
   @Option(names = "--max-rate", paramLabel = "MAILS/S", defaultValue = "2000",
       description = "No step offers more than this (default ${DEFAULT-VALUE}).")
   double maxRate;
+
+  @Option(names = "--bisections", paramLabel = "N", defaultValue = "2",
+      description = "After the first step that does not hold, steps that halve the gap between the highest rate that"
+          + " held and the lowest that did not, N of them, so that the sustained rate lies within a few %% of the"
+          + " limit rather than up to a factor below it (default ${DEFAULT-VALUE}; 0: none).")
+  int bisections;
 
   @Option(names = "--step-seconds", paramLabel = "S", defaultValue = "15",
       description = "Length of each step's sending (default ${DEFAULT-VALUE}).")
@@ -128,6 +137,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
   private static final int WARMUP_ROUND_SECONDS = 20;
   /** Warm-up where the JIT's share cannot be read (no /proc). */
   private static final int BLIND_WARMUP_SECONDS = 60;
+  /** Periods of 1 s whose median is the Ed25519 rate of the limits. */
+  private static final int CRYPTO_PERIODS = 5;
   /** Mails per flavour sent one by one to count the signatures a mail costs. */
   private static final int CALIBRATION_MAILS_PER_FLAVOUR = 3;
 
@@ -137,9 +148,10 @@ public final class LoadBenchCommand implements Callable<Integer> {
       throw new UserInputException("--journal is embedded or cassandra, not \"" + journal + "\"");
     }
     if (startRate <= 0 || factor <= 1 || maxRate < startRate || stepSeconds < 1 || drainSeconds < 0
-        || warmupSeconds < 0 || warmupJitPercent < 0 || p99LimitMillis < 1) {
+        || warmupSeconds < 0 || warmupJitPercent < 0 || p99LimitMillis < 1 || bisections < 0) {
       throw new UserInputException("give --start-rate > 0, --factor > 1, --max-rate >= --start-rate,"
-          + " --step-seconds >= 1, --drain-seconds, --warmup-seconds and --warmup-jit-percent >= 0, --p99-limit-ms >= 1");
+          + " --step-seconds >= 1, --drain-seconds, --warmup-seconds, --warmup-jit-percent and --bisections >= 0,"
+          + " --p99-limit-ms >= 1");
     }
     PrintWriter say = spec.commandLine().getOut();
     Path dir = out != null ? out : Path.of("var", "bench", "load-" + Instant.now().toString().replace(':', '-'));
@@ -148,9 +160,11 @@ public final class LoadBenchCommand implements Callable<Integer> {
     say.printf(Locale.ROOT, "bench load: %d cores, journal %s, files in %s%n", cores, journal, dir);
 
     // The limits, measured before the network starts so that nothing else runs meanwhile.
-    say.println("limits: Ed25519 signatures on one core (2 s each after 1 s warm-up) ...");
+    say.println("limits: Ed25519 signatures on one core (median of " + CRYPTO_PERIODS + " periods of 1 s each, after a"
+        + " warm-up until the rate is steady) ...");
     say.flush();
-    CryptoRates crypto = CryptoRates.measureEd25519(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    CryptoRates crypto = CryptoRates.measureEd25519(Duration.ofSeconds(1), Duration.ofSeconds(1),
+        CRYPTO_PERIODS);
     say.printf(Locale.ROOT, "limits: Ed25519 sign %.0f/s, verify %.0f/s per core%n", crypto.signPerSecond(),
         crypto.verifyPerSecond());
     Double cassandraWrites = null;
@@ -205,9 +219,9 @@ public final class LoadBenchCommand implements Callable<Integer> {
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
-      double rate = startRate;
-      boolean searchingDown = false; // the start rate was already too much: lower it until a step holds
-      for (int step = 1; rate <= maxRate; step++) {
+      RateSearch search = new RateSearch(startRate, factor, maxRate, bisections);
+      for (int step = 1; ; step++) {
+        double rate = search.rate();
         Map<String, Duration> cpuBefore = cpu(cluster);
         Optional<Duration> jitBefore = BenchNetwork.jitCpu(cluster);
         SignatureTotals signaturesBefore = SignatureTotals.scrape(http, cluster.nodes());
@@ -230,31 +244,25 @@ public final class LoadBenchCommand implements Callable<Integer> {
         steps.add(figures);
         say.println(figures.line());
         say.flush();
-        boolean withinLimit = result.keptUp() && figures.rodP99() <= p99LimitMillis;
-        if (withinLimit) {
+        boolean held = result.keptUp() && figures.rodP99() <= p99LimitMillis;
+        if (held && (sustained == null || figures.offered() > sustained.offered())) {
           sustained = figures;
-          if (searchingDown) {
-            break; // the step above this one did not hold
-          }
-          rate = Math.ceil(rate * factor);
-          continue;
         }
-        String why = result.keptUp()
-            ? "p99 submit->ROD above " + p99LimitMillis + " ms"
-            : "the network fell behind (" + result.unfinished() + " mails without verdict after the drain, "
-                + result.failed() + " failed)";
-        double lower = Math.floor(rate / factor);
-        if (sustained != null || lower < 1) {
-          say.println("  " + why + ": the last step is the limit");
+        OptionalDouble next = search.next(held);
+        if (next.isEmpty()) {
+          if (!held) {
+            say.println("  " + whyNotHeld(result, figures) + ": the search is over");
+          }
           break;
         }
-        // No step has held yet: a first rate above the network's limit would otherwise report 0.
-        say.printf(Locale.ROOT, "  %s: trying %.0f mails/s after a pause of %d s for the backlog%n", why, lower,
-            BACKLOG_PAUSE.toSeconds());
-        say.flush();
-        Thread.sleep(BACKLOG_PAUSE.toMillis());
-        searchingDown = true;
-        rate = lower;
+        if (!held) {
+          say.printf(Locale.ROOT, "  %s: %.0f mails/s next (%s), after a pause of %d s for the backlog%n",
+              whyNotHeld(result, figures), next.getAsDouble(),
+              search.bisecting() ? "between the highest rate that held and this one" : "no step has held yet",
+              BACKLOG_PAUSE.toSeconds());
+          say.flush();
+          Thread.sleep(BACKLOG_PAUSE.toMillis());
+        }
       }
 
       double sustainedRate = sustained == null ? 0 : sustained.offered();
@@ -281,6 +289,13 @@ public final class LoadBenchCommand implements Callable<Integer> {
       say.flush();
       return 0;
     }
+  }
+
+  private String whyNotHeld(OpenLoopStep.Result result, StepFigures figures) {
+    return result.keptUp()
+        ? "p99 submit->ROD " + figures.rodP99() + " ms, above " + p99LimitMillis + " ms"
+        : "the network fell behind (" + result.unfinished() + " mails without verdict after the drain, "
+            + result.failed() + " failed)";
   }
 
   /** Keys, tokens and the journal for the three nodes; then the nodes, started and ready. */

@@ -12,10 +12,15 @@ final class LoadChart {
   private static final int RIGHT = 170;
   private static final int TOP = 40;
   private static final int BOTTOM = 60;
+  /** Pixels between the centres of two rate labels on the x axis. */
+  private static final int MIN_LABEL_GAP = 24;
 
   private LoadChart() {}
 
-  static String svg(List<LoadBenchCommand.StepFigures> steps, long p99LimitMillis) {
+  static String svg(List<LoadBenchCommand.StepFigures> stepsAsRun, long p99LimitMillis) {
+    // Left to right by rate: the bisecting steps at the end of a run lie between earlier ones.
+    List<LoadBenchCommand.StepFigures> steps = stepsAsRun.stream()
+        .sorted(java.util.Comparator.comparingDouble(LoadBenchCommand.StepFigures::offered)).toList();
     double maxRate = steps.stream().mapToDouble(LoadBenchCommand.StepFigures::offered).max().orElse(1);
     long maxMillis = Math.max(p99LimitMillis * 2, steps.stream().mapToLong(LoadBenchCommand.StepFigures::rodMax).max()
         .orElse(1));
@@ -42,8 +47,13 @@ final class LoadChart {
           + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d ms</text>%n",
           LEFT, y, LEFT + plotWidth, y, LEFT - 6, y + 4, decade));
     }
+    double lastLabelX = Double.NEGATIVE_INFINITY;
     for (LoadBenchCommand.StepFigures step : steps) {
       double x = x(step.offered(), maxRate, plotWidth);
+      if (x - lastLabelX < MIN_LABEL_GAP) {
+        continue; // rates too close to label both legibly
+      }
+      lastLabelX = x;
       svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>%n",
           x, TOP + plotHeight + 16, step.offered()));
     }
