@@ -61,6 +61,16 @@ public record CryptoRates(double signPerSecond, double verifyPerSecond) {
     return new CryptoRates(sign, verify);
   }
 
+  /** Per operation the faster of two measurements: the machine's speed, where one was taken in a slow moment. */
+  public CryptoRates fasterOf(CryptoRates other) {
+    return new CryptoRates(Math.max(signPerSecond, other.signPerSecond), Math.max(verifyPerSecond, other.verifyPerSecond));
+  }
+
+  /** The mails per second {@code cores} cores could carry doing nothing but a mail's signatures and checks. */
+  public double mailsPerSecond(double signaturesPerMail, double checksPerMail, int cores) {
+    return cores / (signaturesPerMail / signPerSecond + checksPerMail / verifyPerSecond);
+  }
+
   /** Warms the operation up ({@link #warmUp}), then its calls per second in each of {@code periods} periods, sorted ascending. */
   public static double[] opsPerSecond(Duration minWarmup, Duration period, int periods, Operation operation)
       throws VerificationException {

@@ -1,5 +1,6 @@
 package net.certmail.node.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -21,5 +22,19 @@ class CryptoRatesTest {
     Duration settled = Duration.ofMillis(800).plus(CryptoRates.WARMUP_ROUND.multipliedBy(CryptoRates.STEADY_ROUNDS - 1));
     assertTrue(warmup.compareTo(settled) >= 0, "warm-up " + warmup + " ended before the rate had settled");
     assertTrue(warmup.compareTo(CryptoRates.MAX_WARMUP.plus(CryptoRates.WARMUP_ROUND)) <= 0, "warm-up " + warmup);
+  }
+
+  @Test
+  void theLimitIsTheFasterMeasurementOfEachOperation() {
+    CryptoRates slowVerify = new CryptoRates(20_000, 6_000);
+    CryptoRates slowSign = new CryptoRates(15_000, 10_000);
+    assertEquals(new CryptoRates(20_000, 10_000), slowVerify.fasterOf(slowSign));
+    assertEquals(new CryptoRates(20_000, 10_000), slowSign.fasterOf(slowVerify));
+  }
+
+  @Test
+  void theCryptoBoundRateIsWhatTheCoresCarryDoingOnlyAMailsSignaturesAndChecks() {
+    // 20 signatures at 20,000/s and 25 checks at 10,000/s: 1 ms + 2.5 ms of one core per mail.
+    assertEquals(2 / 0.0035, new CryptoRates(20_000, 10_000).mailsPerSecond(20, 25, 2), 1e-9);
   }
 }
