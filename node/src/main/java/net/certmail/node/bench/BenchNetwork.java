@@ -63,7 +63,8 @@ final class BenchNetwork {
     for (Mailbox mailbox : mailboxes) {
       tokens.put(mailbox.id(), TokenStore.issue(keys.resolve(mailbox.node()), mailbox.id()));
     }
-    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, nodeConfig, jvmOptions(nodeHeap));
+    LocalCluster cluster = new LocalCluster(dir.resolve("nodes"), keys, nodes, nodeConfig,
+        jvmOptions(nodeHeap, dir.resolve("nodes")));
     say.println("network: starting " + String.join(", ", nodes.stream().map(LocalCluster.Spec::name)
         .filter(name -> !later.contains(name)).toList()) + " (node JVMs from the real main class) ...");
     say.flush();
@@ -85,12 +86,20 @@ final class BenchNetwork {
   static final List<String> DEFAULT_NODE_JVM_OPTIONS = List.of("-XX:+UseParallelGC");
 
   /**
-   * -Xmx, then the options in the environment variable CERTMAIL_NODE_JAVA_OPTS (split at blanks;
-   * they replace {@link #DEFAULT_NODE_JVM_OPTIONS}, as for `certmail node`), e.g. "-XX:+UseG1GC"
-   * or a JFR recording: how to try a JVM setting or profile the nodes of a run.
+   * The heap, fixed at {@code nodeHeap} from the start (-Xms and -Xmx), a GC log per node JVM in
+   * {@code nodesDir} ({@code <node>-gc-<pid>.log}), then the options in the environment variable
+   * CERTMAIL_NODE_JAVA_OPTS (split at blanks; they replace {@link #DEFAULT_NODE_JVM_OPTIONS}, as for
+   * `certmail node`), e.g. "-XX:+UseG1GC" or a JFR recording: how to try a JVM setting or profile
+   * the nodes of a run.
+   *
+   * <p>Why -Xms: a heap that starts small grows by full collections (the parallel collector's
+   * "Ergonomics"), 450-600 ms each on a busy node of bench load, and one such stall in a step is a
+   * p99 that misses. Why the log: pauses are where a node's time goes that no profile samples.
    */
-  static List<String> jvmOptions(String nodeHeap) {
-    List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + nodeHeap));
+  static List<String> jvmOptions(String nodeHeap, Path nodesDir) {
+    List<String> options = new java.util.ArrayList<>(List.of("-Xms" + nodeHeap, "-Xmx" + nodeHeap,
+        "-Xlog:gc:file=" + nodesDir.toAbsolutePath().resolve(LocalCluster.NODE_NAME + "-gc-%p.log")
+            + ":uptime,level,tags"));
     String given = System.getenv("CERTMAIL_NODE_JAVA_OPTS");
     options.addAll(given == null ? DEFAULT_NODE_JVM_OPTIONS
         : given.isBlank() ? List.of() : List.of(given.trim().split("\\s+")));

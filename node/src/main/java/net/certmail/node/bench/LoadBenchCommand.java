@@ -126,7 +126,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
   // (young collections every 1.3 s, full ones every 40 s: 42 s of pauses in 380 s against 13 s at
   // 2g), which this benchmark then reported as the network's limit (BENCHMARKS.md, issue 12).
   @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "2g",
-      description = "-Xmx of each node JVM (default ${DEFAULT-VALUE}; three of them share the machine).")
+      description = "Heap of each node JVM, -Xms and -Xmx (default ${DEFAULT-VALUE}; three of them share the machine).")
   String nodeHeap;
 
   @Option(names = "--out", paramLabel = "DIR",

@@ -89,7 +89,7 @@ public final class WaitingBenchCommand implements Callable<Integer> {
   int concurrency;
 
   @Option(names = "--node-heap", paramLabel = "SIZE", defaultValue = "1g",
-      description = "-Xmx of each node JVM (default ${DEFAULT-VALUE}).")
+      description = "Heap of each node JVM, -Xms and -Xmx (default ${DEFAULT-VALUE}).")
   String nodeHeap;
 
   @Option(names = "--start-minutes", paramLabel = "MIN", defaultValue = "10",

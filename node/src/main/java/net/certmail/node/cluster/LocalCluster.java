@@ -98,6 +98,9 @@ public final class LocalCluster implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Stands for the node's name in a JVM option. */
+  public static final String NODE_NAME = "{node}";
+
   private final Path dir;
   private final Path keys;
   private final Function<Spec, String> nodeConfig;
@@ -111,7 +114,8 @@ public final class LocalCluster implements AutoCloseable {
    * @param keys a network's key directory ({@code keys init}): one sub-directory per node name
    * @param specs the nodes; the first two are the seeds
    * @param commonConfig HOCON every node's file ends with (journal, engine settings, ...)
-   * @param jvmOptions options of every node JVM, e.g. -Xmx256m
+   * @param jvmOptions options of every node JVM, e.g. -Xmx256m; {@value #NODE_NAME} in one is
+   *     replaced by the node's name (a log file per node)
    */
   public LocalCluster(Path dir, Path keys, List<Spec> specs, String commonConfig, List<String> jvmOptions)
       throws IOException {
@@ -369,7 +373,7 @@ public final class LocalCluster implements AutoCloseable {
         nodeConfig.apply(node.spec)));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
+    jvmOptions.forEach(option -> command.add(option.replace(NODE_NAME, node.name())));
     command.add("-Dh2.bindAddress=127.0.0.1");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
