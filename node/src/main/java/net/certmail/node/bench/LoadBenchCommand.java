@@ -58,7 +58,8 @@ import picocli.CommandLine.Spec;
         "",
         "It prints each step's offered and achieved rates, p50 / p99 / max submission to COP and to ROD,"
             + " the signatures made and checked per mail delivered (above the calibration's figure: resends),"
-            + " the CPU each node (and a local Cassandra, and the load generator itself) used and the JIT's share of the nodes' CPU; writes load.json and load.svg (latency against offered rate)"
+            + " the CPU each node (and a local Cassandra, and the load generator itself) used, the JIT's share of the nodes' CPU"
+            + " and the share of the step each node's garbage collector stopped it; writes load.json and load.svg (latency against offered rate)"
             + " to --out; and ends with the line \"load: <X> mails/s sustained (p99 <Y> ms), crypto-bound <Z>"
             + " mails/s, ratio <X/Z>\".",
         "Run it on an otherwise idle machine: other work on the same cores lowers every figure."})
@@ -193,7 +194,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       say.println("limits: counting the signatures of " + 3 * CALIBRATION_MAILS_PER_FLAVOUR
           + " mails (every flavour, three servers) ...");
       say.flush();
-      SignatureTotals before = SignatureTotals.scrape(http, cluster.nodes());
+      NodeTotals before = NodeTotals.scrape(http, cluster.nodes());
       // One mail at a time, each after the last one's ROD: no resend is due, so the count is a mail's own.
       int calibrationMails = 3 * CALIBRATION_MAILS_PER_FLAVOUR;
       for (int i = 0; i < calibrationMails; i++) {
@@ -203,7 +204,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
           return 3;
         }
       }
-      SignatureTotals after = SignatureTotals.scrape(http, cluster.nodes());
+      NodeTotals after = NodeTotals.scrape(http, cluster.nodes());
       double signsPerMail = (after.made() - before.made()) / calibrationMails;
       double verifiesPerMail = (after.checked() - before.checked()) / calibrationMails;
       say.printf(Locale.ROOT, "limits: %.1f signatures made and %.1f checked per mail -> crypto-bound %.0f mails/s"
@@ -215,7 +216,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
       say.println();
       say.println(" step  offered  achieved   submit->COP p50/p99/max ms   submit->ROD p50/p99/max ms   sig/mail"
           + "   CPU % of a core per node" + (journal.equals("cassandra") ? ", a local Cassandra" : "")
-          + " and this load generator, JIT % of the nodes' CPU");
+          + " and this load generator, JIT % of the nodes' CPU, GC: % of the step each node stood still");
       say.flush();
       List<StepFigures> steps = new ArrayList<>();
       StepFigures sustained = null;
@@ -224,7 +225,7 @@ public final class LoadBenchCommand implements Callable<Integer> {
         double rate = search.rate();
         Map<String, Duration> cpuBefore = cpu(cluster);
         Optional<Duration> jitBefore = BenchNetwork.jitCpu(cluster);
-        SignatureTotals signaturesBefore = SignatureTotals.scrape(http, cluster.nodes());
+        NodeTotals totalsBefore = NodeTotals.scrape(http, cluster.nodes());
         long started = System.nanoTime();
         OpenLoopStep.Result result = load.run(step, rate, Duration.ofSeconds(stepSeconds),
             Duration.ofSeconds(drainSeconds), line -> {
@@ -235,12 +236,12 @@ public final class LoadBenchCommand implements Callable<Integer> {
         Map<String, Double> cpuPercent = new LinkedHashMap<>();
         cpu(cluster).forEach((node, total) -> cpuPercent.put(node,
             100.0 * (total.toNanos() - cpuBefore.getOrDefault(node, total).toNanos()) / 1e9 / wallSeconds));
-        SignatureTotals signaturesAfter = SignatureTotals.scrape(http, cluster.nodes());
-        double signatures = signaturesAfter.made() + signaturesAfter.checked()
-            - signaturesBefore.made() - signaturesBefore.checked();
+        NodeTotals totalsAfter = NodeTotals.scrape(http, cluster.nodes());
+        double signatures = totalsAfter.made() + totalsAfter.checked() - totalsBefore.made() - totalsBefore.checked();
         StepFigures figures = StepFigures.of(step, result, cpuPercent,
             jitPercent(cpuBefore, cpu(cluster), jitBefore, BenchNetwork.jitCpu(cluster)),
-            result.delivered() == 0 ? 0 : signatures / result.delivered());
+            result.delivered() == 0 ? 0 : signatures / result.delivered(),
+            totalsAfter.gcPausePercent(totalsBefore, wallSeconds));
         steps.add(figures);
         say.println(figures.line());
         say.flush();
@@ -453,53 +454,85 @@ public final class LoadBenchCommand implements Callable<Integer> {
   /** One step's figures as printed and written to load.json. */
   record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
                      long unfinished, long statusRequests, long copP50, long copP99, long copMax, long rodP50, long rodP99,
-                     long rodMax, Map<String, Double> cpuPercent, double jitPercent, double signaturesPerMail) {
+                     long rodMax, Map<String, Double> cpuPercent, double jitPercent, double signaturesPerMail,
+                     Map<String, Double> gcPausePercent) {
     /**
      * @param signaturesPerMail signatures made and checked by the nodes during the step per mail
      *     delivered: above the calibration's figure, resends (the network was slower than retry-min)
      * @param jitPercent the JIT compilers' share of the nodes' CPU during the step; -1 if unknown
+     * @param gcPausePercent per node, the share of the step its collector stopped it (a mail that
+     *     crosses a node in a pause waits it out: the tail of the latencies)
      */
     static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent, double jitPercent,
-                          double signaturesPerMail) {
+                          double signaturesPerMail, Map<String, Double> gcPausePercent) {
       Histogram cop = result.submitToCop();
       Histogram rod = result.submitToRod();
       return new StepFigures(step, result.offeredPerSecond(), result.achievedPerSecond(), result.submitted(),
           result.delivered(), result.failed(), result.unfinished(), result.statusRequests(),
           cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
           rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent, jitPercent,
-          signaturesPerMail);
+          signaturesPerMail, gcPausePercent);
     }
 
     String line() {
       StringBuilder cpu = new StringBuilder();
       cpuPercent.forEach((node, percent) -> cpu.append(String.format(Locale.ROOT, " %s %.0f", node, percent)));
+      StringBuilder gc = new StringBuilder();
+      gcPausePercent.forEach((node, percent) -> gc.append(String.format(Locale.ROOT, " %s %.1f", node, percent)));
       return String.format(Locale.ROOT, " %4d  %7.1f  %8.1f   %7d / %6d / %6d       %7d / %6d / %6d     %6.1f     %s",
           step, offered, achieved, copP50, copP99, copMax, rodP50, rodP99, rodMax, signaturesPerMail,
-          cpu.toString().trim() + (jitPercent < 0 ? "" : String.format(Locale.ROOT, ", JIT %.0f", jitPercent)));
+          cpu.toString().trim() + (jitPercent < 0 ? "" : String.format(Locale.ROOT, ", JIT %.0f", jitPercent))
+              + (gc.isEmpty() ? "" : ", GC" + gc));
     }
   }
 
-  /** Signatures made and checked by all nodes so far, from their /metrics. */
-  record SignatureTotals(double made, double checked) {
-    static SignatureTotals scrape(HttpClient http, List<LocalCluster.Node> nodes)
-        throws IOException, InterruptedException {
-      double made = 0;
-      double checked = 0;
+  /**
+   * Signatures made and checked by all nodes so far, and the time each node's collector has stopped
+   * it (Micrometer's jvm_gc_pause, every collector and cause), from their /metrics.
+   */
+  record NodeTotals(double made, double checked, Map<String, Double> gcPauseSeconds) {
+    static NodeTotals scrape(HttpClient http, List<LocalCluster.Node> nodes) throws IOException, InterruptedException {
+      Map<String, String> metrics = new LinkedHashMap<>();
       for (LocalCluster.Node node : nodes) {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node.managementUri() + "/metrics"))
             .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        for (String line : response.body().split("\n")) {
+        metrics.put(node.name(), response.body());
+      }
+      return of(metrics);
+    }
+
+    /** The totals in the nodes' Prometheus texts, by node name. */
+    static NodeTotals of(Map<String, String> metricsByNode) {
+      double made = 0;
+      double checked = 0;
+      Map<String, Double> gcPauseSeconds = new LinkedHashMap<>();
+      for (Map.Entry<String, String> node : metricsByNode.entrySet()) {
+        for (String line : node.getValue().split("\n")) {
           if (line.startsWith("certmail_signatures_total{")) {
-            double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            double value = valueOf(line);
             if (line.contains("operation=\"sign\"")) {
               made += value;
             } else if (line.contains("operation=\"verify\"")) {
               checked += value;
             }
+          } else if (line.startsWith("jvm_gc_pause_seconds_sum{")) {
+            gcPauseSeconds.merge(node.getKey(), valueOf(line), Double::sum);
           }
         }
       }
-      return new SignatureTotals(made, checked);
+      return new NodeTotals(made, checked, gcPauseSeconds);
+    }
+
+    private static double valueOf(String sample) {
+      return Double.parseDouble(sample.substring(sample.lastIndexOf(' ') + 1));
+    }
+
+    /** Per node, the share of {@code wallSeconds} since {@code before} that its collector stopped it, in percent. */
+    Map<String, Double> gcPausePercent(NodeTotals before, double wallSeconds) {
+      Map<String, Double> percent = new LinkedHashMap<>();
+      gcPauseSeconds.forEach((node, seconds) -> percent.put(node,
+          100.0 * (seconds - before.gcPauseSeconds().getOrDefault(node, 0.0)) / wallSeconds));
+      return percent;
     }
   }
 }
