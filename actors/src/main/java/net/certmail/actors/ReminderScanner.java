@@ -30,9 +30,8 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * store, which is the only state that matters.
  *
  * <p>Every {@code scan-interval} it reads the rows due within {@code look-ahead} (only due
- * buckets: {@link ReminderStore#dueBetween}; every {@code full-scan-interval} all of them, in
- * between only those due since the previous scan, less {@code scan-overlap}: on Cassandra the
- * rows deleted before are tombstones each read would skip again); a row already due is fired at once, a row coming due is
+ * buckets: {@link ReminderStore#dueBetween}; where each scan starts, and why it reads as little as
+ * it does, is {@link ScanCursor}'s); a row already due is fired at once, a row coming due is
  * fired by a timer at its exact instant, so a wake-up is late by at most the scheduler's tick
  * while the scanner keeps up. Firing sends the entity a wake-up through sharding, which starts
  * it wherever its shard lives. The entity deletes or moves the row once it has acted; a row
@@ -51,8 +50,9 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
 
   private enum Count implements Command { INSTANCE }
 
-  /** A scan's rows: those due after {@code after} (Long.MIN_VALUE: all) up to its look-ahead. */
-  private record Scanned(long startedAt, long after, List<Reminder> rows, Throwable failure) implements Command {}
+  /** A scan's rows: those due after its start ({@link ScanCursor.Scan}) up to its look-ahead. */
+  private record Scanned(long startedAt, ScanCursor.Scan scan, List<Reminder> rows, Throwable failure)
+      implements Command {}
 
   private record Counted(Long rows, Throwable failure) implements Command {}
 
@@ -85,10 +85,8 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
   /** Rows with a timer at their due instant. */
   private final Set<Reminder> scheduled = new HashSet<>();
   private boolean scanning;
-  /** When the last complete scan (every due row) started; MIN_VALUE: none yet. */
-  private long lastFullScanAt = Long.MIN_VALUE;
-  /** When the last successful scan started: the next one reads from here, less the overlap. */
-  private long lastScanAt = Long.MIN_VALUE;
+  /** Where the next scan starts reading. */
+  private final ScanCursor cursor;
 
   private ReminderScanner(ActorContext<Command> context, TimerScheduler<Command> timers, String organisation,
                           ReminderStore store, ReminderSettings settings, ReminderMetrics metrics, Clock clock) {
@@ -101,6 +99,8 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
     this.metrics = metrics;
     this.clock = clock;
     this.sharding = ClusterSharding.get(context.getSystem());
+    this.cursor = new ScanCursor(settings.completeScanInterval().toMillis(), settings.fullScanInterval().toMillis(),
+        settings.scanOverlap().toMillis());
     timers.startTimerWithFixedDelay(Scan.INSTANCE, Duration.ZERO, settings.scanInterval());
     timers.startTimerWithFixedDelay(Count.INSTANCE, Duration.ZERO, settings.countInterval());
     context.getLog().info("reminder scanner of {} started", organisation);
@@ -124,11 +124,9 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
     if (!scanning) {
       scanning = true;
       long startedAt = clock.millis();
-      boolean full = lastFullScanAt == Long.MIN_VALUE
-          || startedAt - lastFullScanAt >= settings.fullScanInterval().toMillis();
-      long after = full ? Long.MIN_VALUE : lastScanAt - settings.scanOverlap().toMillis();
-      context.pipeToSelf(store.dueBetween(organisation, after, startedAt + settings.lookAhead().toMillis(),
-          settings.scanLimit()), (rows, failure) -> new Scanned(startedAt, after, rows, failure));
+      ScanCursor.Scan scan = cursor.next(startedAt, oldestFired());
+      context.pipeToSelf(store.dueBetween(organisation, scan.after(), startedAt + settings.lookAhead().toMillis(),
+          settings.scanLimit()), (rows, failure) -> new Scanned(startedAt, scan, rows, failure));
     }
     return this;
   }
@@ -140,13 +138,12 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
           organisation, scanned.failure().getMessage(), settings.scanInterval());
       return this;
     }
-    if (scanned.after() == Long.MIN_VALUE) {
-      lastFullScanAt = scanned.startedAt();
-    }
-    lastScanAt = scanned.startedAt();
+    List<Reminder> rows = scanned.rows();
+    boolean stopped = rows.size() >= settings.scanLimit();
+    cursor.scanned(scanned.scan(), scanned.startedAt(), stopped ? rows.get(rows.size() - 1).dueAt() : ScanCursor.NONE);
     long now = clock.millis();
     long due = 0;
-    for (Reminder row : scanned.rows()) {
+    for (Reminder row : rows) {
       if (row.dueAt() <= now) {
         due++;
         fire(row, now);
@@ -155,13 +152,14 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
       }
     }
     metrics.due(organisation, due);
-    if (scanned.rows().size() < settings.scanLimit()) {
-      // A complete view of the rows due after the scan's start: rows of that span no longer
-      // there were deleted by their entities (older rows wait for the next full scan).
-      Set<Reminder> seen = new HashSet<>(scanned.rows());
-      firedAt.keySet().removeIf(row -> row.dueAt() > scanned.after() && !seen.contains(row));
+    if (!stopped) {
+      // Every row due in the scan's span: rows of that span no longer there were deleted by
+      // their entities (older rows wait for a scan that reads them).
+      Set<Reminder> seen = new HashSet<>(rows);
+      long after = scanned.scan().after();
+      firedAt.keySet().removeIf(row -> row.dueAt() > after && !seen.contains(row));
       scheduled.removeIf(row -> {
-        boolean gone = row.dueAt() > scanned.after() && !seen.contains(row);
+        boolean gone = row.dueAt() > after && !seen.contains(row);
         if (gone) {
           timers.cancel(row);
         }
@@ -169,6 +167,11 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
       });
     }
     return this;
+  }
+
+  /** The due instant of the oldest row fired and not yet seen gone, or ScanCursor.NONE. */
+  private long oldestFired() {
+    return firedAt.keySet().stream().mapToLong(Reminder::dueAt).min().orElse(ScanCursor.NONE);
   }
 
   private Behavior<Command> onFire(Fire fire) {
@@ -244,7 +247,7 @@ final class ReminderScanner extends AbstractBehavior<ReminderScanner.Command> {
   }
 
   private Behavior<Command> onCount() {
-    context.pipeToSelf(store.count(organisation), Counted::new);
+    context.pipeToSelf(store.count(organisation, cursor.countAfter(oldestFired())), Counted::new);
     return this;
   }
 

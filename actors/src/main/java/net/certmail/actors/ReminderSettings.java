@@ -5,19 +5,24 @@ import java.time.Duration;
 
 /** How entities sleep and the scanner wakes them ({@code certmail.reminders}; defaults and comments: reference.conf). */
 public record ReminderSettings(Duration stayAwake, Duration linger, Duration scanInterval, Duration lookAhead,
-                               Duration fullScanInterval, Duration scanOverlap, Duration refireAfter,
+                               Duration fullScanInterval, Duration completeScanInterval, Duration scanOverlap, Duration refireAfter,
                                int scanLimit, Duration countInterval, int backfillPerSecond) {
 
   public static ReminderSettings fromConfig(Config root) {
     Config config = root.getConfig("certmail.reminders");
     ReminderSettings settings = new ReminderSettings(config.getDuration("stay-awake"), config.getDuration("linger"),
         config.getDuration("scan-interval"),
-        config.getDuration("look-ahead"), config.getDuration("full-scan-interval"), config.getDuration("scan-overlap"),
+        config.getDuration("look-ahead"), config.getDuration("full-scan-interval"),
+        config.getDuration("complete-scan-interval"), config.getDuration("scan-overlap"),
         config.getDuration("refire-after"), config.getInt("scan-limit"),
         config.getDuration("count-interval"), config.getInt("backfill-per-second"));
     if (settings.lookAhead.compareTo(settings.scanInterval) < 0) {
       throw new IllegalArgumentException("certmail.reminders.look-ahead (" + settings.lookAhead + ") must be at least"
           + " scan-interval (" + settings.scanInterval + "), or rows coming due between two scans would fire late");
+    }
+    if (settings.completeScanInterval.compareTo(settings.fullScanInterval) < 0) {
+      throw new IllegalArgumentException("certmail.reminders.complete-scan-interval (" + settings.completeScanInterval
+          + ") must be at least full-scan-interval (" + settings.fullScanInterval + ")");
     }
     if (settings.scanOverlap.isNegative()) {
       throw new IllegalArgumentException("certmail.reminders.scan-overlap must not be negative");

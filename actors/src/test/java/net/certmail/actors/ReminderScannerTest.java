@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The reminder scanner waking entities that no message will: from rows its one-time backfill
  * made for a journal written before reminder rows existed, and from a row that landed behind its
- * scans.
+ * scans (where each scan starts: ScanCursorTest).
  */
 @ExtendWith(LogCapturingExtension.class)
 class ReminderScannerTest {
@@ -66,15 +66,18 @@ class ReminderScannerTest {
   }
 
   /**
-   * The scanner reads every due row only every full-scan-interval (10 s by its clock); the scans in
-   * between read the rows due since the previous scan, less scan-overlap (5 s). A row that lands
-   * later than that behind the scans (a write held up by an outage) is missed by those scans and
-   * found by the next full one: the duty it guards is done, later, not lost.
+   * The scanner reads every row only at its start and every complete-scan-interval (here 30 s by
+   * its clock); the scans in between read the rows due since the previous scan, less scan-overlap
+   * (3 s), and every full-scan-interval (10 s) from the oldest row it fired. A row that lands later
+   * than that behind the scans (a write held up by an outage) was never fired, so only the next
+   * complete scan finds it: the duty it guards is done, later, not lost.
    */
   @Test
-  void aRowLandingBehindTheScansIsFoundByTheNextFullScan(@TempDir Path dir) throws Exception {
+  void aRowLandingBehindTheScansIsFoundByTheNextCompleteScan(@TempDir Path dir) throws Exception {
     Config journal = EngineNode.embeddedJournal(dir);
     Config resolved = journal.withFallback(com.typesafe.config.ConfigFactory.load()).resolve();
+    Config completeEvery30s = com.typesafe.config.ConfigFactory.parseString(
+        "certmail.reminders.complete-scan-interval = 30s");
     JournalTampering database = new JournalTampering(resolved);
     String id = UUID.randomUUID().toString();
     String sender = EntityKind.entityId(ALICE, id);
@@ -91,20 +94,24 @@ class ReminderScannerTest {
       rows.replace(List.of(), waiting).toCompletableFuture().get();
 
       // Carol never decides; Pn's delivery give-up passes while no node runs. Nothing is awake in
-      // the node started next: only a row can wake Pn. Its scanner's first scan is a full one,
-      // which finds no row; the scans after it read from its start, less 5 s.
+      // the node started next: only a row can wake Pn. Its scanner's first scan is a complete one,
+      // which finds no row; the scans after it read from its start, less 3 s.
       clock.advance(Duration.ofMinutes(5).plusSeconds(5));
-      try (EngineNode restarted = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null)) {
+      try (EngineNode restarted = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null,
+          completeEvery30s)) {
         Thread.sleep(3_000);
         long late = clock.millis() - Duration.ofSeconds(60).toMillis();
         rows.replace(waiting.stream().map(row -> row.at(late)).toList(), List.of()).toCompletableFuture().get();
-        Thread.sleep(3_000); // six scans by real time, none full by the clock, which stands still
-        assertFalse(concluded(database, sender),
-            "a scan between full ones read a row due before its window");
+        Thread.sleep(3_000); // three scans by real time, none full by the clock, which stands still
+        assertFalse(concluded(database, sender), "a recent scan read a row due before its window");
 
         clock.advance(Duration.ofSeconds(10));
+        Thread.sleep(3_000); // a full scan, then recent ones: none reads back to a row never fired
+        assertFalse(concluded(database, sender), "a full scan read further back than the oldest fired row");
+
+        clock.advance(Duration.ofSeconds(20));
         EngineNode.awaitCondition(() -> concluded(database, sender), WAIT,
-            "the full scan waking Pn for its notice");
+            "the complete scan waking Pn for its notice");
       }
     }
   }

@@ -83,7 +83,8 @@ public final class CassandraReminderStore implements ReminderStore {
     this.rowsDue = prepare("SELECT entity_type, entity_id, due_at FROM " + keyspace + ".reminders"
         + " WHERE organisation = ? AND bucket = ? AND due_at > ? AND due_at <= ? LIMIT ?");
     this.unlistBucket = prepare("DELETE FROM " + keyspace + ".reminder_buckets WHERE organisation = ? AND bucket = ?");
-    this.countBucket = prepare("SELECT COUNT(*) FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ?");
+    this.countBucket = prepare("SELECT COUNT(*) FROM " + keyspace + ".reminders WHERE organisation = ? AND bucket = ?"
+        + " AND due_at > ?");
     this.backfilled = prepare("SELECT organisation FROM " + keyspace + ".reminder_backfills WHERE organisation = ?");
     this.markBackfilled = prepare("INSERT INTO " + keyspace + ".reminder_backfills (organisation, backfilled_at)"
         + " VALUES (?, ?)");
@@ -260,13 +261,13 @@ public final class CassandraReminderStore implements ReminderStore {
   }
 
   @Override
-  public CompletionStage<Long> count(String organisation) {
-    return session.executeAsync(buckets.bind(organisation, Long.MIN_VALUE, Long.MAX_VALUE))
+  public CompletionStage<Long> count(String organisation, long after) {
+    return session.executeAsync(buckets.bind(organisation, bucketOf(after), Long.MAX_VALUE))
         .thenCompose(listed -> allRows(listed))
         .thenCompose(listed -> {
           CompletableFuture<Long> total = CompletableFuture.completedFuture(0L);
           for (Row bucket : listed) {
-            total = total.thenCompose(sum -> session.executeAsync(countBucket.bind(organisation, bucket.getLong(0)))
+            total = total.thenCompose(sum -> session.executeAsync(countBucket.bind(organisation, bucket.getLong(0), after))
                 .thenApply(result -> sum + result.one().getLong(0)).toCompletableFuture());
           }
           return total;

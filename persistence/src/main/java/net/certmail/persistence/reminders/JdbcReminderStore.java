@@ -51,7 +51,8 @@ public final class JdbcReminderStore implements ReminderStore {
   private static final String DUE = "SELECT \"entity_type\", \"entity_id\", \"due_at\" FROM PUBLIC.\"reminders\""
       + " WHERE \"organisation\" = ? AND \"bucket\" >= ? AND \"bucket\" <= ? AND \"due_at\" > ? AND \"due_at\" <= ?"
       + " ORDER BY \"bucket\", \"due_at\" LIMIT ?";
-  private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?";
+  private static final String COUNT = "SELECT COUNT(*) FROM PUBLIC.\"reminders\" WHERE \"organisation\" = ?"
+      + " AND \"due_at\" > ?";
 
   private final GroupCommitDatabase database;
   private final DataSource pool;
@@ -172,10 +173,11 @@ public final class JdbcReminderStore implements ReminderStore {
   }
 
   @Override
-  public CompletionStage<Long> count(String organisation) {
+  public CompletionStage<Long> count(String organisation, long after) {
     return CompletableFuture.supplyAsync(() -> {
       try (Connection connection = pool.getConnection(); PreparedStatement statement = connection.prepareStatement(COUNT)) {
         statement.setString(1, organisation);
+        statement.setLong(2, after);
         try (ResultSet rows = statement.executeQuery()) {
           rows.next();
           return rows.getLong(1);

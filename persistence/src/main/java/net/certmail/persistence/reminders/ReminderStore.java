@@ -58,10 +58,15 @@ public interface ReminderStore extends AutoCloseable {
   CompletionStage<List<Reminder>> dueBetween(String organisation, long after, long upTo, int limit);
 
   /**
-   * Rows of the organisation still waiting (for the metric): exact for the embedded store;
-   * Cassandra counts every bucket partition of the organisation.
+   * Rows of the organisation due after {@code after} (for the metric); reads only the buckets from
+   * {@code after}'s on (on Cassandra, from {@code after} within the first).
    */
-  CompletionStage<Long> count(String organisation);
+  CompletionStage<Long> count(String organisation, long after);
+
+  /** Every row of the organisation. */
+  default CompletionStage<Long> count(String organisation) {
+    return count(organisation, Long.MIN_VALUE);
+  }
 
   /**
    * Whether the organisation's rows were backfilled from its journal ({@link ReminderBackfill}):

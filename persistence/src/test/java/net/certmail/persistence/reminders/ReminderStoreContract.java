@@ -79,6 +79,19 @@ abstract class ReminderStoreContract {
   }
 
   @Test
+  void aCountFromAnInstantCountsOnlyTheRowsDueAfterIt() {
+    String org = "count-window.example";
+    long after = Math.floorDiv(NOW, MINUTE) * MINUTE + 20_000; // mid-bucket
+    await(store().write(row(org, "older", after - 3 * MINUTE)));
+    await(store().write(row(org, "same-bucket-before", after - 5_000)));
+    await(store().write(row(org, "at", after)));
+    await(store().write(row(org, "same-bucket-after", after + 1)));
+    await(store().write(row(org, "later", after + 10 * MINUTE)));
+    assertEquals(2L, await(store().count(org, after)));
+    assertEquals(5L, await(store().count(org)));
+  }
+
+  @Test
   void writingTwiceKeepsOneRowAndDeleteRemovesExactlyThatInstant() {
     String org = "idempotent.example";
     Reminder early = row(org, "x", NOW - 1000);
