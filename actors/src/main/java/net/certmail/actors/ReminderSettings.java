@@ -24,8 +24,12 @@ public record ReminderSettings(Duration stayAwake, Duration linger, Duration sca
       throw new IllegalArgumentException("certmail.reminders.complete-scan-interval (" + settings.completeScanInterval
           + ") must be at least full-scan-interval (" + settings.fullScanInterval + ")");
     }
-    if (settings.scanOverlap.isNegative()) {
-      throw new IllegalArgumentException("certmail.reminders.scan-overlap must not be negative");
+    Duration clockSkew = root.getDuration("certmail.engine.clock-skew");
+    if (settings.scanOverlap.compareTo(clockSkew.multipliedBy(2)) <= 0) {
+      throw new IllegalArgumentException("certmail.reminders.scan-overlap (" + settings.scanOverlap + ") must exceed"
+          + " 2 x certmail.engine.clock-skew (" + clockSkew + "): two clocks of the network may differ by that much,"
+          + " and a row written at its writer's now would land behind the scans (found only by the next complete"
+          + " scan). Raise scan-overlap.");
     }
     if (settings.scanLimit < 1) {
       throw new IllegalArgumentException("certmail.reminders.scan-limit must be at least 1");

@@ -68,7 +68,7 @@ class ReminderScannerTest {
   /**
    * The scanner reads every row only at its start and every complete-scan-interval (here 30 s by
    * its clock); the scans in between read the rows due since the previous scan, less scan-overlap
-   * (3 s), and every full-scan-interval (10 s) from the oldest row it fired. A row that lands later
+   * (5 s), and every full-scan-interval (10 s) from the oldest row it fired. A row that lands later
    * than that behind the scans (a write held up by an outage) was never fired, so only the next
    * complete scan finds it: the duty it guards is done, later, not lost.
    */
@@ -95,7 +95,7 @@ class ReminderScannerTest {
 
       // Carol never decides; Pn's delivery give-up passes while no node runs. Nothing is awake in
       // the node started next: only a row can wake Pn. Its scanner's first scan is a complete one,
-      // which finds no row; the scans after it read from its start, less 3 s.
+      // which finds no row; the scans after it read from its start, less 5 s.
       clock.advance(Duration.ofMinutes(5).plusSeconds(5));
       try (EngineNode restarted = EngineNode.start(network, clock, TestNetwork.RUNNING_ORGANISATIONS, journal, null,
           completeEvery30s)) {
