@@ -29,9 +29,9 @@ import org.apache.pekko.Done;
  * (a reminder is written for an instant at or after its writer's now, and clocks agree within
  * the network's clock skew, far less than a bucket), so no row can arrive in it afterwards.
  *
- * <p>Row writes and deletes of all entities go through {@link PartitionBatches}: while a request
- * for a partition is in flight, what other entities ask for it waits and goes in the next request,
- * one single-partition unlogged batch (a node's rows fall into one or two minute buckets, and
+ * <p>Row writes and deletes of all entities go through {@link PartitionBatches}: what entities ask
+ * for a partition within the batch window, or while a request for it is in flight, goes as one
+ * single-partition unlogged batch (a node's rows fall into one or two minute buckets, and
  * Cassandra's cost is mostly per request).
  *
  * <p>Statements run at LOCAL_QUORUM, like the journal's: a row acknowledged to an
@@ -70,7 +70,7 @@ public final class CassandraReminderStore implements ReminderStore {
   /** Row writes and deletes of all entities, one request per partition at a time (PartitionBatches). */
   private final PartitionBatches<BucketKey, BoundStatement> rowChanges;
 
-  private CassandraReminderStore(CqlSession session, String keyspace, long bucketMillis) {
+  private CassandraReminderStore(CqlSession session, String keyspace, long bucketMillis, Duration batchWindow) {
     this.session = session;
     this.bucketMillis = bucketMillis;
     this.listBucket = prepare("INSERT INTO " + keyspace + ".reminder_buckets (organisation, bucket) VALUES (?, ?)");
@@ -88,7 +88,7 @@ public final class CassandraReminderStore implements ReminderStore {
     this.backfilled = prepare("SELECT organisation FROM " + keyspace + ".reminder_backfills WHERE organisation = ?");
     this.markBackfilled = prepare("INSERT INTO " + keyspace + ".reminder_backfills (organisation, backfilled_at)"
         + " VALUES (?, ?)");
-    this.rowChanges = new PartitionBatches<>(this::send, MAX_BATCH_STATEMENTS);
+    this.rowChanges = new PartitionBatches<>(this::send, MAX_BATCH_STATEMENTS, batchWindow);
   }
 
   /** One request: a lone statement, or a single-partition unlogged batch. */
@@ -101,9 +101,16 @@ public final class CassandraReminderStore implements ReminderStore {
   /**
    * A store on an open session (the session stays the caller's: {@link #close} leaves it open).
    * Blocking: prepares its statements.
+   *
+   * @param batchWindow how long a row change for an idle partition waits for others (zero: none)
    */
-  public static CassandraReminderStore open(CqlSession session, String keyspace, long bucketMillis) {
-    return new CassandraReminderStore(session, keyspace, bucketMillis);
+  public static CassandraReminderStore open(CqlSession session, String keyspace, long bucketMillis,
+                                            Duration batchWindow) {
+    if (batchWindow.isNegative()) {
+      throw new IllegalArgumentException("certmail.reminders.cassandra-batch-window must not be negative, was "
+          + batchWindow + ": set 0s for no window");
+    }
+    return new CassandraReminderStore(session, keyspace, bucketMillis, batchWindow);
   }
 
   /** Creates the tables in an existing keyspace (tests and schema-autocreate; production runs the CQL script). */

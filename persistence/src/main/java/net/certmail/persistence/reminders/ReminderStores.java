@@ -116,7 +116,8 @@ public final class ReminderStores {
         }
         CassandraReminderStore.createTables(session, keyspace);
       }
-      return CassandraReminderStore.open(session, keyspace, bucket);
+      return CassandraReminderStore.open(session, keyspace, bucket,
+          config.getDuration("certmail.reminders.cassandra-batch-window"));
     } catch (RuntimeException e) {
       throw new IllegalStateException("Could not open the reminder tables in Cassandra keyspace " + keyspace + ": "
           + e.getMessage() + ". Check that Cassandra is reachable (certmail.journal.cassandra.contact-points) and"

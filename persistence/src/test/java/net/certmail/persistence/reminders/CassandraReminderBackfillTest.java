@@ -3,6 +3,7 @@ package net.certmail.persistence.reminders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,7 @@ class CassandraReminderBackfillTest {
 
     try (CqlSession session = TestJournals.cassandraSession()) {
       CassandraReminderStore.createTables(session, keyspace);
-      ReminderStore store = CassandraReminderStore.open(session, keyspace, ReminderStoreContract.MINUTE);
+      ReminderStore store = CassandraReminderStore.open(session, keyspace, ReminderStoreContract.MINUTE, Duration.ZERO);
       long firstDue = 1_000_000L;
       long written = ReminderBackfill.ensure(kit.system(), store, "alpha.example", stream -> Optional.of("server"),
           firstDue, 200).toCompletableFuture().get(60, TimeUnit.SECONDS);
