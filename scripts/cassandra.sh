@@ -8,7 +8,8 @@
 #   scripts/cassandra.sh wait     wait until 127.0.0.1:9042 answers CQL (after a start elsewhere)
 #
 # Everything lives in var/cassandra/ of the repository (gitignored): lib/ (jars), conf/ (written
-# from tools/cassandra/ on every start), data/, logs/system.log, tmp/, home/.
+# from tools/cassandra/ on every start), data/, logs/ (system.log, and gc.log: its collector's
+# pauses), tmp/, home/.
 # Environment: CASSANDRA_JAVA_HOME (default /usr/lib/jvm/java-17-openjdk-amd64; Cassandra 5.0
 # runs on JDK 11 or 17 only), CASSANDRA_START_TIMEOUT (seconds, default 180).
 # A second instance beside the first (e.g. one that `certmail chaos` may stop and start while
@@ -123,6 +124,9 @@ jvm_args() {
     -Xms1G -Xmx1G -Xss256k
     -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxGCPauseMillis=300
     -XX:+ExitOnOutOfMemoryError
+    # its collector's pauses with wall-clock times, as Cassandra's own distribution keeps them
+    # (to match a stall of the nodes or of a bench step with a pause of Cassandra's)
+    -Xlog:gc:file="$LOG_DIR/gc.log":time,uptime:filecount=5,filesize=10m
     # no hsperfdata file in /tmp: everything stays in var/cassandra
     -XX:+PerfDisableSharedMem
     -Djava.io.tmpdir="$CASSANDRA_DIR/tmp" -Djna.tmpdir="$CASSANDRA_DIR/tmp"

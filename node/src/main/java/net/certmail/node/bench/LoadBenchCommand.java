@@ -455,13 +455,15 @@ public final class LoadBenchCommand implements Callable<Integer> {
   record StepFigures(int step, double offered, double achieved, long submitted, long delivered, long failed,
                      long unfinished, long statusRequests, long copP50, long copP99, long copMax, long rodP50, long rodP99,
                      long rodMax, Map<String, Double> cpuPercent, double jitPercent, double signaturesPerMail,
-                     Map<String, Double> gcPausePercent) {
+                     Map<String, Double> gcPausePercent, long startedAtEpochMillis, List<Long> rodMaxMillisBySecond) {
     /**
      * @param signaturesPerMail signatures made and checked by the nodes during the step per mail
      *     delivered: above the calibration's figure, resends (the network was slower than retry-min)
      * @param jitPercent the JIT compilers' share of the nodes' CPU during the step; -1 if unknown
      * @param gcPausePercent per node, the share of the step its collector stopped it (a mail that
      *     crosses a node in a pause waits it out: the tail of the latencies)
+     * @param rodMaxMillisBySecond per second of the step from {@code startedAtEpochMillis}, the longest
+     *     submission to ROD of the mails due in it: where in the step the tail came from
      */
     static StepFigures of(int step, OpenLoopStep.Result result, Map<String, Double> cpuPercent, double jitPercent,
                           double signaturesPerMail, Map<String, Double> gcPausePercent) {
@@ -471,7 +473,8 @@ public final class LoadBenchCommand implements Callable<Integer> {
           result.delivered(), result.failed(), result.unfinished(), result.statusRequests(),
           cop.getValueAtPercentile(50), cop.getValueAtPercentile(99), cop.getMaxValue(),
           rod.getValueAtPercentile(50), rod.getValueAtPercentile(99), rod.getMaxValue(), cpuPercent, jitPercent,
-          signaturesPerMail, gcPausePercent);
+          signaturesPerMail, gcPausePercent, result.startedAtEpochMillis(),
+          java.util.Arrays.stream(result.rodMaxBySecond()).boxed().toList());
     }
 
     String line() {

@@ -30,9 +30,17 @@ final class OpenLoopStep {
   /** Where the mails go: the sender's node, mailbox and token, the recipient. */
   record Target(String apiUri, String sender, String token, String recipient) {}
 
-  /** What a step measured. Latencies in milliseconds, from each mail's intended send time. */
+  /**
+   * What a step measured. Latencies in milliseconds, from each mail's intended send time.
+   *
+   * @param startedAtEpochMillis when the step's first mail was due, by the wall clock (to match the
+   *     timeline with the nodes' GC logs and Cassandra's log)
+   * @param rodMaxBySecond per second of the step, the longest submission to ROD of the mails due to be
+   *     sent in it (0: none delivered): a stall shows as a run of seconds, a queue as a slope
+   */
   record Result(double offeredPerSecond, double achievedPerSecond, long submitted, long delivered,
-                long failed, long unfinished, long statusRequests, Histogram submitToCop, Histogram submitToRod) {
+                long failed, long unfinished, long statusRequests, Histogram submitToCop, Histogram submitToRod,
+                long startedAtEpochMillis, long[] rodMaxBySecond) {
     /** The network kept up: (almost) every mail of the step had its ROD by the end of the drain. */
     boolean keptUp() {
       return submitted > 0 && unfinished == 0 && failed == 0 && achievedPerSecond >= 0.95 * offeredPerSecond;
@@ -83,10 +91,11 @@ final class OpenLoopStep {
    */
   Result run(int step, double rate, Duration length, Duration drain, java.util.function.Consumer<String> progress)
       throws InterruptedException {
-    Watches watches = new Watches();
     long total = Math.max(1, Math.round(rate * length.toNanos() / 1e9));
     long periodNanos = (long) (1e9 / rate);
+    long startedAtEpochMillis = System.currentTimeMillis();
     long start = System.nanoTime();
+    Watches watches = new Watches(start, (int) (total * periodNanos / 1_000_000_000L) + 1);
     long nextProgress = start + 1_000_000_000L;
     try {
       for (long i = 0; i < total; i++) {
@@ -122,7 +131,7 @@ final class OpenLoopStep {
       return new Result(rate, verdictRate(delivered, sendingSeconds, (System.nanoTime() - start) / 1e9,
           watches.firstSeenNanos.get(), watches.lastSeenNanos.get(), periodNanos), total, delivered, failed,
           total - delivered - failed, watches.statusRequests.get(), watches.cop.getIntervalHistogram(),
-          watches.rod.getIntervalHistogram());
+          watches.rod.getIntervalHistogram(), startedAtEpochMillis, watches.rodMaxBySecond());
     } finally {
       watches.stop();
     }
@@ -145,6 +154,8 @@ final class OpenLoopStep {
     final AtomicLong firstSeenNanos = new AtomicLong(Long.MAX_VALUE);
     final AtomicLong lastSeenNanos = new AtomicLong(Long.MIN_VALUE);
     final Map<String, Boolean> copSeen = new ConcurrentHashMap<>();
+    private final long startNanos;
+    private final java.util.concurrent.atomic.AtomicLongArray rodMax;
     final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "bench-load-retry");
       thread.setDaemon(true);
@@ -152,6 +163,19 @@ final class OpenLoopStep {
     });
     /** Set when the step is over: answers after it count nowhere and start no further request. */
     volatile boolean over;
+
+    Watches(long startNanos, int seconds) {
+      this.startNanos = startNanos;
+      this.rodMax = new java.util.concurrent.atomic.AtomicLongArray(seconds);
+    }
+
+    long[] rodMaxBySecond() {
+      long[] copy = new long[rodMax.length()];
+      for (int i = 0; i < copy.length; i++) {
+        copy[i] = rodMax.get(i);
+      }
+      return copy;
+    }
 
     /** A status of the mail, as answered now: the COP and the verdict counted, else a wait for the next change. */
     void seen(String submissionId, long intendedNanos, JsonNode status) {
@@ -165,7 +189,10 @@ final class OpenLoopStep {
         cop.recordValue(millis(seenNanos - intendedNanos));
       }
       if (deliveredNow) {
-        rod.recordValue(millis(seenNanos - intendedNanos));
+        long rodMillis = millis(seenNanos - intendedNanos);
+        rod.recordValue(rodMillis);
+        int second = (int) Math.min(rodMax.length() - 1, (intendedNanos - startNanos) / 1_000_000_000L);
+        rodMax.accumulateAndGet(second, rodMillis, Math::max);
         firstSeenNanos.accumulateAndGet(seenNanos, Math::min);
         lastSeenNanos.accumulateAndGet(seenNanos, Math::max);
         delivered.incrementAndGet();
