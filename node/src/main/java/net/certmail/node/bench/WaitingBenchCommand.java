@@ -137,9 +137,6 @@ public final class WaitingBenchCommand implements Callable<Integer> {
         List.of(new BenchNetwork.Mailbox(SENDER, "alpha-1"), new BenchNetwork.Mailbox(RECIPIENT, "beta-1")),
         node -> "include classpath(\"bench/certmail-waiting.conf\")\n" + BenchNetwork.organisationJournal(dir, node),
         nodeHeap, Duration.ofMinutes(startMinutes), tokens, say)) {
-      // Interrupted (Ctrl-C): the node JVMs stop with the benchmark, not after it.
-      Thread stopNodes = new Thread(cluster::close, "bench-waiting-stop-nodes");
-      Runtime.getRuntime().addShutdownHook(stopNodes);
       // Two pools: the submitters block in HttpClient.send, whose own work must not wait for them.
       ExecutorService pool = Executors.newFixedThreadPool(concurrency, daemon("bench-waiting-submit"));
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -195,7 +192,6 @@ public final class WaitingBenchCommand implements Callable<Integer> {
           + " %s ms%n", mails, worstBytesPerMail, worstCpuPoints, lateness.p99Text(), afterKill.p99Text());
       say.flush();
       pool.shutdownNow();
-      Runtime.getRuntime().removeShutdownHook(stopNodes);
       return 0;
     }
   }
