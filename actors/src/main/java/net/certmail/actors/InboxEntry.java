@@ -149,7 +149,7 @@ public final class InboxEntry
         .onCommand(Refuse.class, this::onRefuse)
         .onCommand(GetEntry.class, this::onGetEntry)
         .onCommand(WakeUp.class, this::onWakeUp)
-        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect(), stage))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);

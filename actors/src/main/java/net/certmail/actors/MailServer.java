@@ -136,7 +136,7 @@ public final class MailServer extends EventSourcedBehavior<MailServer.Command, S
         .onCommand(ReminderStored.class, (stage, stored) -> shell.onStored(Effect(), stored.failure()))
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
-        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect(), stage))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);

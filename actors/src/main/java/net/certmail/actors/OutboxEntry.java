@@ -178,7 +178,7 @@ public final class OutboxEntry
         })
         .onCommand(Inbound.class, this::onInbound)
         .onCommand(WakeUp.class, this::onWakeUp)
-        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect()))
+        .onCommand(LingerOver.class, (stage, over) -> shell.onLingerOver(Effect(), stage))
         .onCommand(ReminderDue.class, (stage, due) -> {
           shell.reminded(due.dueAt());
           return onWakeUp(stage, WakeUp.INSTANCE);
