@@ -7,12 +7,16 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import net.certmail.persistence.testing.JournalScenario;
 import net.certmail.persistence.testing.TestJournals;
+import net.certmail.persistence.testing.TextLog;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -72,8 +76,7 @@ class CassandraJournalTest extends JournalContract {
   @Test
   void noPersistenceIdIndexIsWrittenYetEveryStreamIsListedOnceFromItsPartitions() {
     // partitions of 2 events: the 5 events of mail-6 lie in three partitions
-    ActorTestKit writer = ActorTestKit.create("cassandra-streams-writer", config.withValue(
-        "pekko.persistence.cassandra.journal.target-partition-size", ConfigValueFactory.fromAnyRef(2)));
+    ActorTestKit writer = ActorTestKit.create("cassandra-streams-writer", withPartitions(2, 2));
     try {
       JournalScenario.append(writer, "alpha.example|mail-5", List.of("one"));
       JournalScenario.append(writer, "alpha.example|mail-6", List.of("one", "two", "three", "four", "five"));
@@ -90,6 +93,56 @@ class CassandraJournalTest extends JournalContract {
     List<String> listed = persistenceIds();
     assertTrue(listed.containsAll(Set.of("alpha.example|mail-5", "alpha.example|mail-6")), listed.toString());
     assertEquals(Set.copyOf(listed).size(), listed.size(), "each stream once, however many partitions it has");
+  }
+
+  @Test
+  void recoveryFindsTheLastEventAcrossPartitionBoundariesWithWritesOfSeveralEvents() {
+    // partitions of 4, writes of up to 3 events: writes that cross a boundary are stored wholly in
+    // the later partition, and the search must still find the end after each one (a snapshot
+    // every 5 events also makes it start from the middle of the stream)
+    List<List<String>> writes = List.of(List.of("a"), List.of("b", "c", "d"), List.of("e", "f"),
+        List.of("g", "h", "i"), List.of("j"), List.of("k"), List.of("l", "m", "n"), List.of("o", "p"),
+        List.of("q", "r", "s"), List.of("t", "u", "v"));
+    ActorTestKit writer = ActorTestKit.create("cassandra-partitions-writer", withPartitions(4, 3));
+    List<String> written = new ArrayList<>();
+    try {
+      for (List<String> write : writes) {
+        // each write by a fresh incarnation, which recovers first: its sequence number is the check
+        List<Long> acknowledged = JournalScenario.appendWrites(writer, "alpha.example|mail-7", List.of(write));
+        written.addAll(write);
+        assertEquals(List.of((long) written.size()), acknowledged, "after " + written);
+        assertEquals(written, JournalScenario.recover(writer, "alpha.example|mail-7"));
+      }
+      // longer than a write may be: rejected, nothing stored, and the stream goes on where it was
+      ActorRef<TextLog.Command> log = writer.spawn(TextLog.create("alpha.example|mail-7"));
+      TestProbe<Long> acks = writer.createTestProbe(Long.class);
+      log.tell(new TextLog.AppendAll(List.of("w", "x", "y", "z"), acks.ref()));
+      acks.expectTerminated(log, JournalScenario.TIMEOUT);
+      assertEquals(written, JournalScenario.recover(writer, "alpha.example|mail-7"));
+      assertEquals(List.of(written.size() + 1L), JournalScenario.append(writer, "alpha.example|mail-7", List.of("w")));
+      written.add("w");
+    } finally {
+      writer.shutdownTestKit();
+    }
+    try (CqlSession session = TestJournals.cassandraSession()) {
+      List<Long> partitionsUsed = session.execute("SELECT DISTINCT persistence_id, partition_nr FROM " + keyspace
+              + ".messages").all().stream().filter(row -> row.getString(0).equals("alpha.example|mail-7"))
+          .map(row -> row.getLong(1)).sorted().toList();
+      assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), partitionsUsed, "23 events in partitions of 4");
+    }
+    ActorTestKit fresh = ActorTestKit.create("cassandra-partitions-reader", withPartitions(4, 3));
+    try {
+      assertEquals(written, JournalScenario.recover(fresh, "alpha.example|mail-7"));
+    } finally {
+      fresh.shutdownTestKit();
+    }
+  }
+
+  /** The test keyspaces with small partitions, so that streams cross them. */
+  private Config withPartitions(int partitionSize, int maxEventsPerWrite) {
+    return config
+        .withValue("pekko.persistence.cassandra.journal.target-partition-size", ConfigValueFactory.fromAnyRef(partitionSize))
+        .withValue("pekko.persistence.cassandra.journal.max-message-batch-size", ConfigValueFactory.fromAnyRef(maxEventsPerWrite));
   }
 
   @Test

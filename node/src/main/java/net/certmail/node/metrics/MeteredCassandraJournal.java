@@ -1,18 +1,19 @@
 package net.certmail.node.metrics;
 
 import com.typesafe.config.Config;
+import net.certmail.persistence.CertmailCassandraJournal;
 import org.apache.pekko.persistence.AtomicWrite;
-import org.apache.pekko.persistence.cassandra.journal.CassandraJournal;
 import scala.collection.immutable.Seq;
 import scala.concurrent.Future;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
 
 /**
- * pekko-persistence-cassandra's journal with every write timed and its outcome counted
+ * certmail's Cassandra journal ({@link CertmailCassandraJournal}, pekko-persistence-cassandra's
+ * with a one-read recovery search) with every write timed and its outcome counted
  * ({@link JournalWriteMeter}). Set as {@code pekko.persistence.cassandra.journal.class} by the node.
  */
-public final class MeteredCassandraJournal extends CassandraJournal {
+public final class MeteredCassandraJournal extends CertmailCassandraJournal {
   private final JournalWriteMeter meter;
 
   public MeteredCassandraJournal(Config config, String configPath) {

@@ -45,6 +45,22 @@ public final class JournalScenario {
     return sequenceNrs;
   }
 
+  /**
+   * Like {@link #append}, one write per list of lines (several events in one persist); returns
+   * the acknowledged sequence number of each write's last event.
+   */
+  public static List<Long> appendWrites(ActorTestKit kit, String persistenceId, List<List<String>> writes) {
+    ActorRef<TextLog.Command> log = kit.spawn(TextLog.create(persistenceId));
+    TestProbe<Long> acks = kit.createTestProbe(Long.class);
+    List<Long> sequenceNrs = new ArrayList<>();
+    for (List<String> lines : writes) {
+      log.tell(new TextLog.AppendAll(lines, acks.ref()));
+      sequenceNrs.add(acks.expectMessageClass(Long.class, TIMEOUT));
+    }
+    kit.stop(log, TIMEOUT);
+    return sequenceNrs;
+  }
+
   /** Spawns the entity (recovering it from the journal) and returns its lines. */
   public static List<String> recover(ActorTestKit kit, String persistenceId) {
     ActorRef<TextLog.Command> log = kit.spawn(TextLog.create(persistenceId));

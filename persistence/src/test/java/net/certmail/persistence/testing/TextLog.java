@@ -25,6 +25,9 @@ public final class TextLog
   /** Persist one line; replies with its sequence number once it is stored. */
   public record Append(String text, ActorRef<Long> replyTo) implements Command {}
 
+  /** Persist several lines in one write; replies with the last one's sequence number once they are stored. */
+  public record AppendAll(List<String> texts, ActorRef<Long> replyTo) implements Command {}
+
   /** Replies with all lines. */
   public record Read(ActorRef<Texts> replyTo) implements Command {}
 
@@ -66,6 +69,9 @@ public final class TextLog
         .forAnyState()
         .onCommand(Append.class, (state, append) -> Effect()
             .persist(new Appended(append.text()))
+            .thenReply(append.replyTo(), updated -> (long) updated.lines().size()))
+        .onCommand(AppendAll.class, (state, append) -> Effect()
+            .persist(append.texts().stream().map(Appended::new).toList())
             .thenReply(append.replyTo(), updated -> (long) updated.lines().size()))
         .onCommand(Read.class, (state, read) -> Effect().reply(read.replyTo(), state))
         .build();
